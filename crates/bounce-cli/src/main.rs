@@ -1,0 +1,47 @@
+//! The `bounce-triage` command line: glue between the engine, the rules and the reports.
+//! Only this crate prints.
+#![allow(clippy::print_stdout)]
+
+mod classify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code of a run in which some inputs could not be read.
+pub(crate) const EXIT_PARTIAL: u8 = 3;
+
+/// Triage bounce archives: why each recipient failed, what to do with the address, and the
+/// evidence to send to an ESP or IT team.
+#[derive(Debug, Parser)]
+#[command(name = "bounce-triage", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Extract and classify every recipient of every bounce in the inputs (JSON Lines).
+    Classify(classify::ClassifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Classify(args) => classify::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Paths given on the command line, `-` for standard input.
+pub(crate) fn input_paths(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    inputs.to_vec()
+}

@@ -1,0 +1,114 @@
+//! Turning one message into per-recipient evidence records.
+//!
+//! The message is parsed once with mail-parser. Its `message/delivery-status` parts (RFC 3464)
+//! give the recipients when present; otherwise the prose of the bounce is read by the format
+//! finders in [`prose`]. The returned original (a `message/rfc822` part, `text/rfc822-headers`
+//! or headers quoted inline) gives the evidence about the message that failed.
+
+mod classify;
+pub mod codes;
+mod date;
+mod dsn;
+mod original;
+mod parts;
+mod prose;
+mod ses;
+
+use std::borrow::Cow;
+
+use bounce_model::{Bucket, Record, Source};
+
+pub use classify::MessageKind;
+
+/// Options of the extraction.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Extra headers of the returned original to capture (`--capture-header`).
+    pub capture_headers: Vec<String>,
+}
+
+/// The result of reading one message.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    /// The bucket the message lands in.
+    pub bucket: Bucket,
+    /// One record per recipient (empty unless the bucket is bounce or report).
+    pub records: Vec<Record>,
+    /// Why the message is unparsed or has no recipient.
+    pub problem: Option<String>,
+}
+
+impl Extraction {
+    fn bucket_only(bucket: Bucket, problem: Option<String>) -> Self {
+        Extraction { bucket, records: Vec::new(), problem }
+    }
+}
+
+/// Converts CRLF and CR-only line ends to LF, borrowing when there is nothing to change.
+#[must_use]
+pub fn normalize_newlines(raw: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'\r', raw).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == b'\r' {
+            out.push(b'\n');
+            if raw.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// Reads one raw message (as split from an mbox or read from a file) into records.
+///
+/// Never panics: a message mail-parser cannot read, or one without any header, is `unparsed`.
+#[must_use]
+pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extraction {
+    let bytes = normalize_newlines(raw);
+    let body_start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let mut bytes = &bytes[body_start..];
+    if bytes.starts_with(b"From ") {
+        // An mbox `From_` line left at the top of a single message.
+        let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |p| p + 1);
+        bytes = &bytes[end..];
+    }
+    if bytes.is_empty() {
+        return Extraction::bucket_only(Bucket::Unparsed, Some("empty message".to_string()));
+    }
+    if !starts_with_header(bytes) {
+        return Extraction::bucket_only(
+            Bucket::Unparsed,
+            Some("not a mail message: the first line is not a header field".to_string()),
+        );
+    }
+    let Some(message) = mail_parser::MessageParser::default().parse(bytes) else {
+        return Extraction::bucket_only(
+            Bucket::Unparsed,
+            Some("mail-parser could not read the message".to_string()),
+        );
+    };
+    if message.headers().is_empty() {
+        return Extraction::bucket_only(Bucket::Unparsed, Some("no header fields".to_string()));
+    }
+    let view = parts::MessageView::new(&message);
+    classify::classify(&view, source, options)
+}
+
+/// Whether the first line of the message is a header field (`Name: value` or an mbox
+/// `From ` line left in place).
+fn starts_with_header(bytes: &[u8]) -> bool {
+    let line_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let line = &bytes[..line_end];
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return false;
+    };
+    colon > 0 && line[..colon].iter().all(|b| b.is_ascii_graphic() && *b != b':')
+}

@@ -1,0 +1,465 @@
+//! Deciding what a message is and building its records.
+
+use bounce_model::{Bucket, Kind, Record, Source, Stage};
+
+use super::codes::{read_codes, stage_from_text};
+use super::dsn::{self, Group};
+use super::original;
+use super::parts::MessageView;
+use super::prose::{self, Found};
+use super::{ExtractOptions, Extraction};
+
+/// What kind of message this is, before recipients are looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A delivery status notification or non-delivery report.
+    Bounce,
+    /// A complaint (ARF feedback report).
+    Complaint,
+    /// An automatic reply.
+    AutoReply,
+    /// Anything else.
+    Other,
+}
+
+pub(super) fn classify(
+    view: &MessageView,
+    source: &Source,
+    options: &ExtractOptions,
+) -> Extraction {
+    let (kind, mut records) = match super::ses::records(&view.prose) {
+        Some(records) => {
+            let kind = if records.iter().any(|r| r.kind == Some(Kind::Complaint)) {
+                MessageKind::Complaint
+            } else {
+                MessageKind::Bounce
+            };
+            (kind, records)
+        }
+        None => {
+            let kind = message_kind(view);
+            (kind, records_of(kind, view))
+        }
+    };
+    if records.is_empty() {
+        let (bucket, problem) = match kind {
+            MessageKind::Other => (Bucket::NotABounce, None),
+            _ => (
+                Bucket::BounceNoRecipient,
+                Some("a delivery report in which no recipient could be found".to_string()),
+            ),
+        };
+        return Extraction { bucket, records, problem };
+    }
+    let shared = shared_evidence(view, options);
+    for record in &mut records {
+        if let Some(diag) = record.diagnostic.as_deref() {
+            let codes = read_codes(diag);
+            if record.status.is_none() {
+                record.status = prefer_status(None, &diagnostic_statuses(diag));
+            }
+            if record.reply_code.is_none() {
+                record.reply_code = codes.reply;
+            }
+        }
+        record.source = source.clone();
+        let mut original = shared.clone();
+        if original.envelope_id.is_none() {
+            original.envelope_id = None;
+        }
+        record.original = original;
+        if record.last_attempt_date.is_none() {
+            record.last_attempt_date = view.header("Date").map(str::to_string);
+        }
+        record.timestamp = record
+            .last_attempt_date
+            .as_deref()
+            .or(record.arrival_date.as_deref())
+            .and_then(super::date::to_utc_rfc3339);
+        record.bounce_message_id = view.header("Message-ID").map(|m| m.trim().to_string());
+    }
+    let failures = records.iter().any(|r| r.kind.is_some_and(Kind::is_failure));
+    let bucket = if failures { Bucket::Bounce } else { Bucket::Report };
+    Extraction { bucket, records, problem: None }
+}
+
+fn records_of(kind: MessageKind, view: &MessageView) -> Vec<Record> {
+    match kind {
+        MessageKind::Complaint => complaint_records(view),
+        MessageKind::AutoReply => auto_reply_records(view),
+        MessageKind::Bounce => bounce_records(view),
+        MessageKind::Other => Vec::new(),
+    }
+}
+
+/// Evidence about the returned original, shared by every record of one bounce.
+fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model::Original {
+    let (head, returned_as, body) = match &view.original_headers {
+        Some((head, how)) => (head.clone(), Some(*how), view.original_body.as_deref()),
+        None => match prose::inline_original(&view.prose) {
+            Some((head, body)) => (head, Some("inline"), Some(body)),
+            None => (String::new(), None, None),
+        },
+    };
+    let headers = original::parse_header_block(&head);
+    let mut evidence = original::original_evidence(&headers, body, &options.capture_headers);
+    evidence.returned_as = returned_as.map(str::to_string);
+    if let Some(group) = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).next() {
+        evidence.envelope_id = group.typed("Original-Envelope-Id");
+        if evidence.envelope_sender.is_none() {
+            if let Some(sender) = group.typed("X-Postfix-Sender") {
+                evidence.envelope_sender = Some(bounce_model::Provenanced {
+                    value: sender,
+                    source: "DSN X-Postfix-Sender".to_string(),
+                    uncertain: false,
+                });
+            }
+        }
+    }
+    evidence
+}
+
+/// Decides whether the message is a bounce, a complaint, an auto-reply or something else.
+pub(super) fn message_kind(view: &MessageView) -> MessageKind {
+    if !view.feedback_texts.is_empty() || view.report_type.as_deref() == Some("feedback-report") {
+        return MessageKind::Complaint;
+    }
+    if !view.dsn_texts.is_empty() || view.report_type.as_deref() == Some("delivery-status") {
+        return MessageKind::Bounce;
+    }
+    if is_auto_reply(view) {
+        return MessageKind::AutoReply;
+    }
+    if prose::looks_like_bounce(view) {
+        return MessageKind::Bounce;
+    }
+    if prose::looks_like_complaint(view) {
+        return MessageKind::Complaint;
+    }
+    MessageKind::Other
+}
+
+fn is_auto_reply(view: &MessageView) -> bool {
+    let auto = view.header("Auto-Submitted").map(str::to_ascii_lowercase);
+    if auto.as_deref().is_some_and(|a| a.starts_with("auto-replied")) {
+        return !prose::looks_like_bounce(view);
+    }
+    if view.header("X-Autoreply").is_some()
+        || view.header("X-Autorespond").is_some()
+        || view
+            .header("X-Auto-Response-Suppress")
+            .is_some_and(|_| subject_is_auto_reply(&view.subject))
+    {
+        return !prose::looks_like_bounce(view);
+    }
+    let precedence = view.header("Precedence").map(str::to_ascii_lowercase);
+    if precedence.as_deref() == Some("auto_reply") {
+        return true;
+    }
+    subject_is_auto_reply(&view.subject) && !prose::looks_like_bounce(view)
+}
+
+fn subject_is_auto_reply(subject: &str) -> bool {
+    let s = subject.to_lowercase();
+    [
+        "out of office",
+        "out of the office",
+        "automatic reply",
+        "auto reply",
+        "autoreply",
+        "auto-reply",
+        "auto response",
+        "autoresponse",
+        "vacation",
+        "away from my mail",
+        "abwesenheit",
+        "absence",
+        "réponse automatique",
+        "respuesta automática",
+        "不在",
+        "自動応答",
+        "自動返信",
+    ]
+    .iter()
+    .any(|p| s.contains(p))
+        || s.starts_with("auto:")
+}
+
+fn auto_reply_records(view: &MessageView) -> Vec<Record> {
+    let Some(from) = original::extract_addr_spec(&view.from)
+        .or_else(|| view.header("From").and_then(original::extract_addr_spec))
+    else {
+        return Vec::new();
+    };
+    let first_line = view.prose.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    vec![Record {
+        recipient: from,
+        kind: Some(Kind::AutoReply),
+        diagnostic: Some(if first_line.is_empty() {
+            view.subject.clone()
+        } else {
+            first_line.to_string()
+        }),
+        format: "rfc3834".to_string(),
+        ..Record::default()
+    }]
+}
+
+fn complaint_records(view: &MessageView) -> Vec<Record> {
+    let groups: Vec<Group> =
+        view.feedback_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+    let field = |name: &str| groups.iter().find_map(|g| g.get(name)).map(str::to_string);
+    let feedback_type = field("Feedback-Type").map(|t| t.to_ascii_lowercase());
+    let mut recipients: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.fields.iter())
+        .filter(|f| {
+            f.name.eq_ignore_ascii_case("Original-Rcpt-To")
+                || f.name.eq_ignore_ascii_case("Removal-Recipient")
+        })
+        .filter_map(|f| original::extract_addr_spec(&f.value))
+        .collect();
+    if recipients.is_empty() {
+        if let Some(to) = view.original_to.clone() {
+            recipients.push(to);
+        } else if let Some((head, _)) = &view.original_headers {
+            let headers = original::parse_header_block(head);
+            if let Some(to) = headers.iter().find(|h| h.name.eq_ignore_ascii_case("To")) {
+                recipients.extend(original::extract_addr_spec(&to.value));
+            }
+        }
+    }
+    if recipients.is_empty() {
+        recipients.extend(prose::complaint_recipients(view));
+    }
+    dedup(&mut recipients);
+    let arrival = field("Arrival-Date").or_else(|| field("Received-Date"));
+    let reporting = field("Reporting-MTA").map(|v| dsn::split_type(&v).1);
+    recipients
+        .into_iter()
+        .map(|recipient| Record {
+            recipient,
+            kind: Some(Kind::Complaint),
+            feedback_type: feedback_type.clone(),
+            diagnostic: Some(first_paragraph(&view.prose)),
+            arrival_date: arrival.clone(),
+            reporting_mta: reporting.clone(),
+            format: "arf".to_string(),
+            ..Record::default()
+        })
+        .collect()
+}
+
+fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|a| seen.insert(a.to_ascii_lowercase()));
+}
+
+fn first_paragraph(text: &str) -> String {
+    let para: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    para.join(" ")
+}
+
+fn bounce_records(view: &MessageView) -> Vec<Record> {
+    let found = prose::find(view);
+    let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+    if groups.iter().all(|g| !g.is_recipient()) {
+        // Some MTAs put the DSN fields in the text part.
+        if let Some(embedded) = prose::embedded_dsn(&view.prose) {
+            groups = dsn::parse_groups(&embedded);
+        }
+    }
+    let message_group = groups.iter().find(|g| !g.is_recipient()).cloned().unwrap_or_default();
+    let mut records: Vec<Record> = groups
+        .iter()
+        .filter(|g| g.is_recipient())
+        .filter_map(|g| dsn_record(&message_group, g, &found.recipients))
+        .collect();
+    if records.is_empty() {
+        let failed = failed_recipients_header(view);
+        records = if failed.is_empty() {
+            found.recipients.iter().map(|f| prose_record(f, &found.format)).collect()
+        } else {
+            // Exim and Gmail name the failed recipients in a header; the prose adds the why.
+            failed
+                .iter()
+                .map(|addr| {
+                    let matching = found
+                        .recipients
+                        .iter()
+                        .find(|f| f.recipient.eq_ignore_ascii_case(addr))
+                        .or_else(|| found.recipients.first().filter(|_| failed.len() == 1))
+                        .cloned()
+                        .unwrap_or_default();
+                    let f = Found { recipient: addr.clone(), ..matching };
+                    prose_record(&f, &found.format)
+                })
+                .collect()
+        };
+    } else {
+        for r in &mut records {
+            r.format =
+                if found.format.is_empty() { "rfc3464".to_string() } else { found.format.clone() };
+        }
+    }
+    for r in &mut records {
+        if r.reporting_mta.is_none() {
+            r.reporting_mta.clone_from(&found.reporting_mta);
+        }
+    }
+    records
+}
+
+/// The addresses of `X-Failed-Recipients` headers, in order.
+fn failed_recipients_header(view: &MessageView) -> Vec<String> {
+    let mut out: Vec<String> = view
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("X-Failed-Recipients"))
+        .flat_map(|(_, v)| v.split(',').filter_map(original::extract_addr_spec).collect::<Vec<_>>())
+        .filter(|a| a.contains('@'))
+        .collect();
+    dedup(&mut out);
+    out
+}
+
+/// Builds a record from a DSN per-recipient group, enriched by the prose of the bounce.
+fn dsn_record(message: &Group, group: &Group, prose_found: &[Found]) -> Option<Record> {
+    let final_rcpt = group.typed("Final-Recipient");
+    let original_rcpt = group.typed("Original-Recipient");
+    let recipient = final_rcpt
+        .as_deref()
+        .and_then(original::extract_addr_spec)
+        .or_else(|| original_rcpt.as_deref().and_then(original::extract_addr_spec))?;
+    let action =
+        group.get("Action").map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty());
+    let (diag_type, diagnostic) = match group.get("Diagnostic-Code") {
+        Some(v) => {
+            let (t, text) = dsn::split_type(v);
+            (t, Some(text).filter(|t| !t.is_empty()))
+        }
+        None => (None, None),
+    };
+    let matching = prose_found
+        .iter()
+        .find(|f| f.recipient.eq_ignore_ascii_case(&recipient))
+        .or_else(|| if prose_found.len() == 1 { prose_found.first() } else { None });
+    let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
+    let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
+    let dsn_status = group
+        .get("Status")
+        .and_then(|s| super::codes::find_statuses(s).into_iter().next().map(|(_, code)| code));
+    let diag_statuses = diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
+    let status = prefer_status(dsn_status, &diag_statuses);
+    let kind = match action.as_deref() {
+        Some(a) if a.starts_with("fail") => Kind::Bounce,
+        Some(a) if a.starts_with("delay") => Kind::Delay,
+        Some("delivered" | "relayed" | "expanded") => Kind::Delivered,
+        _ => match status.as_deref().map(|s| s.as_bytes()[0]) {
+            Some(b'2') => Kind::Delivered,
+            Some(b'4') => Kind::Delay,
+            _ => Kind::Bounce,
+        },
+    };
+    let stage_text = [diagnostic.as_deref(), matching.and_then(|f| f.context.as_deref())];
+    let (stage, stage_source) = stage_of(&stage_text, diag_type.as_deref(), group);
+    let remote = group.typed("Remote-MTA").or_else(|| matching.and_then(|f| f.remote_mta.clone()));
+    Some(Record {
+        recipient,
+        kind: Some(kind),
+        status,
+        reply_code: codes.reply.or_else(|| matching.and_then(|f| f.reply.clone())),
+        diagnostic,
+        diagnostic_type: diag_type,
+        smtp_stage: stage,
+        stage_source,
+        reporting_mta: message.typed("Reporting-MTA"),
+        remote_mta: remote,
+        received_from_mta: message.typed("Received-From-MTA"),
+        action,
+        original_recipient: original_rcpt.filter(|o| final_rcpt.as_deref() != Some(o.as_str())),
+        arrival_date: message.typed("Arrival-Date"),
+        last_attempt_date: group.typed("Last-Attempt-Date"),
+        will_retry_until: group.typed("Will-Retry-Until"),
+        ..Record::default()
+    })
+}
+
+/// Chooses between the DSN's Status and the codes its diagnostic states.
+///
+/// The diagnostic is the receiver's own words and usually more specific: it wins unless its
+/// code is generic (`X.0.0`, or `X.4.7` "delivery time expired" wrapped around the real
+/// error) or of another class than the DSN's.
+fn prefer_status(dsn: Option<String>, diagnostic: &[String]) -> Option<String> {
+    let generic = |s: &str| s.ends_with(".0.0") || s.ends_with(".4.7");
+    let best_diag = diagnostic.iter().find(|s| !generic(s)).or(diagnostic.first()).cloned();
+    match (dsn, best_diag) {
+        (None, d) => d,
+        (Some(d), None) => Some(d),
+        (Some(d), Some(t)) => {
+            if t == d || t.as_bytes()[0] != d.as_bytes()[0] || generic(&t) {
+                Some(d)
+            } else {
+                Some(t)
+            }
+        }
+    }
+}
+
+fn stage_of(
+    texts: &[Option<&str>],
+    diag_type: Option<&str>,
+    group: &Group,
+) -> (Stage, Option<String>) {
+    for text in texts.iter().flatten() {
+        if let Some(stage) = stage_from_text(text) {
+            return (stage, Some("prose".to_string()));
+        }
+    }
+    if let Some(t) = diag_type {
+        if t.starts_with("x-unix") || t.starts_with("x-local") || t.starts_with("x-postfix") {
+            return (Stage::AfterAcceptance, Some("dsn diagnostic type".to_string()));
+        }
+    }
+    let _ = group;
+    (Stage::Unknown, None)
+}
+
+/// The statuses a diagnostic states: the one paired with the reply code first.
+fn diagnostic_statuses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = read_codes(text).status.into_iter().collect();
+    for (_, s) in super::codes::find_statuses(text) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn prose_record(found: &Found, format: &str) -> Record {
+    let codes = found.diagnostic.as_deref().map(read_codes).unwrap_or_default();
+    let statuses = found.diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
+    let status = prefer_status(None, &statuses).or(found.status.clone()).or(codes.status);
+    let reply = found.reply.clone().or(codes.reply);
+    let kind = if found.delayed { Kind::Delay } else { Kind::Bounce };
+    let texts = [found.diagnostic.as_deref(), found.context.as_deref()];
+    let (stage, stage_source) = stage_of(&texts, None, &Group::default());
+    Record {
+        recipient: found.recipient.clone(),
+        kind: Some(kind),
+        status,
+        reply_code: reply,
+        diagnostic: found.diagnostic.clone(),
+        smtp_stage: stage,
+        stage_source,
+        remote_mta: found.remote_mta.clone(),
+        action: Some(if kind == Kind::Delay { "delayed" } else { "failed" }.to_string()),
+        format: format.to_string(),
+        ..Record::default()
+    }
+}

@@ -1,0 +1,285 @@
+//! Finding SMTP reply codes, RFC 3463 enhanced status codes and the SMTP stage in free text.
+//!
+//! Bounce prose is full of numbers that look like codes: IP addresses (`192.0.2.1`), version
+//! numbers (`Postfix 2.5.1`), sizes and dates. A code is accepted only where it stands alone:
+//! not glued to other digits or dots, and not inside an IP address.
+
+use bounce_model::Stage;
+
+/// Returns the byte at `i`, or 0 past the end.
+fn at(bytes: &[u8], i: usize) -> u8 {
+    bytes.get(i).copied().unwrap_or(0)
+}
+
+/// Whether a dotted code starting at `start` and ending at `end` stands alone.
+fn stands_alone(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = if start == 0 { b' ' } else { bytes[start - 1] };
+    let before2 = if start < 2 { b' ' } else { bytes[start - 2] };
+    if before.is_ascii_alphanumeric() || before == b'_' {
+        return false;
+    }
+    // `10.5.1.1` or `v2.5.1`: preceded by a digit and a dot.
+    if before == b'.' && (before2.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let after = at(bytes, end);
+    let after2 = at(bytes, end + 1);
+    if after.is_ascii_alphanumeric() || after == b'_' {
+        return false;
+    }
+    if after == b'.' && after2.is_ascii_digit() {
+        return false;
+    }
+    true
+}
+
+/// Parses an enhanced status code (`5.1.1`) at `i`; returns its end.
+fn status_at(bytes: &[u8], i: usize) -> Option<usize> {
+    if !matches!(at(bytes, i), b'2' | b'4' | b'5') || at(bytes, i + 1) != b'.' {
+        return None;
+    }
+    let mut j = i + 2;
+    let mut digits = 0;
+    while at(bytes, j).is_ascii_digit() {
+        j += 1;
+        digits += 1;
+    }
+    if !(1..=3).contains(&digits) || at(bytes, j) != b'.' {
+        return None;
+    }
+    j += 1;
+    digits = 0;
+    while at(bytes, j).is_ascii_digit() {
+        j += 1;
+        digits += 1;
+    }
+    if !(1..=3).contains(&digits) {
+        return None;
+    }
+    Some(j)
+}
+
+/// Whether the word before `start` marks a version number (`version 2.3.4`, `Postfix 2.5.1`).
+fn after_version_word(text: &str, start: usize) -> bool {
+    let head = text[..start].trim_end();
+    let word = head.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+    let word = word.to_ascii_lowercase();
+    matches!(word.as_str(), "version" | "ver" | "v" | "release" | "postfix" | "sendmail" | "exim")
+        || word.ends_with("/")
+}
+
+/// Finds every standalone enhanced status code in `text`, in order, with its byte position.
+#[must_use]
+pub fn find_statuses(text: &str) -> Vec<(usize, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(end) = status_at(bytes, i) {
+            if stands_alone(bytes, i, end) && !after_version_word(text, i) {
+                out.push((i, text[i..end].to_string()));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Finds every standalone three-digit reply code in `text` (2xx, 4xx, 5xx), with positions.
+#[must_use]
+pub fn find_reply_codes(text: &str) -> Vec<(usize, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..bytes.len().saturating_sub(2) {
+        let (a, b, c) = (bytes[i], bytes[i + 1], bytes[i + 2]);
+        if !matches!(a, b'2' | b'4' | b'5') || !b.is_ascii_digit() || !c.is_ascii_digit() {
+            continue;
+        }
+        if b > b'5' {
+            continue;
+        }
+        let before = if i == 0 { b' ' } else { bytes[i - 1] };
+        let after = at(bytes, i + 3);
+        let ok_before = matches!(
+            before,
+            b' ' | b'\t' | b'\n' | b'(' | b'[' | b'"' | b':' | b'#' | b'<' | b'>' | b'=' | b';'
+        );
+        let ok_after =
+            matches!(after, 0 | b' ' | b'-' | b'\t' | b'\n' | b')' | b']' | b'"' | b',' | b':');
+        if !ok_before || !ok_after {
+            continue;
+        }
+        // `550-5.1.1` style continuations and `550 5.1.1` are both fine; `250 bytes`-like
+        // sizes are filtered by the caller's context (prefer codes at the text start).
+        out.push((i, text[i..i + 3].to_string()));
+    }
+    out
+}
+
+/// The code pair a diagnostic states: the reply code and the enhanced status, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Codes {
+    /// The SMTP reply code, e.g. `550`.
+    pub reply: Option<String>,
+    /// The enhanced status, e.g. `5.1.1`.
+    pub status: Option<String>,
+}
+
+/// Reads the reply code and enhanced status stated by a diagnostic text.
+///
+/// A reply code is taken when it starts the text (after a `smtp;` type), follows a marker
+/// such as `said:`, or stands right before an enhanced status; an enhanced status is the first
+/// standalone one whose class agrees with the reply code.
+#[must_use]
+pub fn read_codes(text: &str) -> Codes {
+    let statuses = find_statuses(text);
+    let replies = find_reply_codes(text);
+    let mut codes = Codes::default();
+    // A reply code immediately followed by a status: `550 5.1.1`, `550-5.1.1`, `550 #5.1.1`.
+    for (pos, reply) in &replies {
+        let rest = &text[pos + 3..];
+        let rest = rest.trim_start_matches([' ', '-', '#', '(', '[', '\'', '"']);
+        let offset = text.len() - rest.len();
+        if let Some((_, st)) = statuses.iter().find(|(p, _)| *p == offset) {
+            if st.as_bytes()[0] == reply.as_bytes()[0] {
+                codes.reply = Some(reply.clone());
+                codes.status = Some(st.clone());
+                return codes;
+            }
+        }
+    }
+    // A reply code at a strong position.
+    for (pos, reply) in &replies {
+        if strong_reply_position(text, *pos) {
+            codes.reply = Some(reply.clone());
+            break;
+        }
+    }
+    let class = codes.reply.as_ref().map(|r| r.as_bytes()[0]);
+    codes.status = match class {
+        Some(c) => statuses.iter().find(|(_, s)| s.as_bytes()[0] == c),
+        None => statuses.first(),
+    }
+    .map(|(_, s)| s.clone());
+    codes
+}
+
+/// Whether a reply code at `pos` is in a place where bounces state codes.
+fn strong_reply_position(text: &str, pos: usize) -> bool {
+    let head = text[..pos].trim_end_matches([' ', '\t', '"', '(', '[', '#', '<']);
+    if head.is_empty() {
+        return true;
+    }
+    let lower = head.to_ascii_lowercase();
+    lower.ends_with(':')
+        || lower.ends_with(';')
+        || lower.ends_with("said")
+        || lower.ends_with("<<<")
+        || lower.ends_with("returned")
+        || lower.ends_with("error")
+        || lower.ends_with("response")
+        || lower.ends_with("reply")
+        || lower.ends_with('\n')
+        || lower.ends_with("=")
+        || lower.ends_with("code")
+}
+
+/// Reads the SMTP stage that prose such as "in reply to RCPT TO command" names.
+#[must_use]
+pub fn stage_from_text(text: &str) -> Option<Stage> {
+    let lower = text.to_ascii_lowercase();
+    let probes: &[(&str, Stage)] = &[
+        ("end of data", Stage::EndOfData),
+        ("end-of-data", Stage::EndOfData),
+        ("end of message", Stage::EndOfData),
+        ("after data", Stage::EndOfData),
+        ("rcpt to", Stage::Rcpt),
+        ("rcpt_to", Stage::Rcpt),
+        ("rcpt command", Stage::Rcpt),
+        ("recipient address", Stage::Unknown),
+        ("mail from", Stage::Mail),
+        ("mail_from", Stage::Mail),
+        ("data command", Stage::Data),
+        ("reply to data", Stage::Data),
+        (">>> data", Stage::Data),
+        ("starttls", Stage::Starttls),
+        ("tls handshake", Stage::Starttls),
+        ("ehlo", Stage::Ehlo),
+        ("helo", Stage::Ehlo),
+        ("auth command", Stage::Auth),
+        ("smtp auth", Stage::Auth),
+        ("initial connection", Stage::Greeting),
+        ("greeting", Stage::Greeting),
+        ("banner", Stage::Greeting),
+        ("connect to", Stage::Connect),
+        ("connection refused", Stage::Connect),
+        ("connection timed out", Stage::Connect),
+        ("i/o timeout", Stage::Connect),
+        ("dial tcp", Stage::Connect),
+        ("no route to host", Stage::Connect),
+    ];
+    // The earliest stage marker in the text wins: bounces name the command first.
+    let mut best: Option<(usize, Stage)> = None;
+    for (needle, stage) in probes {
+        if let Some(p) = lower.find(needle) {
+            if *stage == Stage::Unknown {
+                continue;
+            }
+            if best.is_none_or(|(bp, _)| p < bp) {
+                best = Some((p, *stage));
+            }
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_and_status_pair() {
+        let c = read_codes("550 5.1.1 <a@b.example>: Recipient address rejected");
+        assert_eq!(c.reply.as_deref(), Some("550"));
+        assert_eq!(c.status.as_deref(), Some("5.1.1"));
+    }
+
+    #[test]
+    fn ip_addresses_are_not_codes() {
+        let c = read_codes("host 192.0.2.5 said: 550 Unknown user");
+        assert_eq!(c.reply.as_deref(), Some("550"));
+        assert_eq!(c.status, None);
+        assert!(find_statuses("connect to 10.5.1.1 failed").is_empty());
+        assert!(find_statuses("Postfix 2.5.1 here").is_empty());
+    }
+
+    #[test]
+    fn status_alone_in_prose() {
+        let c = read_codes("Sorry, no mailbox here by that name. (#5.1.1)");
+        assert_eq!(c.status.as_deref(), Some("5.1.1"));
+        assert_eq!(c.reply, None);
+    }
+
+    #[test]
+    fn continuation_dash() {
+        let c = read_codes("552-5.2.2 The email account that you tried to reach is over quota.");
+        assert_eq!(c.reply.as_deref(), Some("552"));
+        assert_eq!(c.status.as_deref(), Some("5.2.2"));
+    }
+
+    #[test]
+    fn stage_words() {
+        assert_eq!(
+            stage_from_text("said: 550 user unknown (in reply to RCPT TO command)"),
+            Some(Stage::Rcpt)
+        );
+        assert_eq!(stage_from_text("(in reply to end of DATA command)"), Some(Stage::EndOfData));
+        assert_eq!(
+            stage_from_text("SMTP error from remote mail server after MAIL FROM:<a@b>"),
+            Some(Stage::Mail)
+        );
+        assert_eq!(stage_from_text("nothing here"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! A flat view of the parts of a parsed bounce that the extraction needs.
+
+use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+
+/// What a bounce is made of, sorted by role.
+#[derive(Debug, Default)]
+pub(crate) struct MessageView {
+    /// Top-level header fields as (name, raw value), in order.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The decoded subject.
+    pub(crate) subject: String,
+    /// The From address of the bounce.
+    pub(crate) from: String,
+    /// The top-level Content-Type as `type/subtype`, lowercase.
+    pub(crate) content_type: String,
+    /// The `report-type` parameter of a `multipart/report`.
+    pub(crate) report_type: Option<String>,
+    /// Bodies of `message/delivery-status` parts.
+    pub(crate) dsn_texts: Vec<String>,
+    /// Bodies of `message/feedback-report` parts.
+    pub(crate) feedback_texts: Vec<String>,
+    /// The human-readable text of the bounce (text parts outside the returned original).
+    pub(crate) prose: String,
+    /// The returned original's header block and how it was returned.
+    pub(crate) original_headers: Option<(String, &'static str)>,
+    /// The returned original's body text, when it was returned whole.
+    pub(crate) original_body: Option<String>,
+    /// Recipients named in the returned original's To header (fallback for some reports).
+    pub(crate) original_to: Option<String>,
+}
+
+impl MessageView {
+    /// Builds the view of a parsed message.
+    pub(crate) fn new(message: &Message<'_>) -> MessageView {
+        let mut view = MessageView {
+            headers: message.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
+            subject: message.subject().unwrap_or_default().to_string(),
+            from: message
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_string(),
+            ..MessageView::default()
+        };
+        if let Some(ct) = message.root_part().content_type() {
+            view.content_type = format!(
+                "{}/{}",
+                ct.ctype().to_ascii_lowercase(),
+                ct.subtype().unwrap_or("").to_ascii_lowercase()
+            );
+            view.report_type = ct.attribute("report-type").map(str::to_ascii_lowercase);
+        }
+        for part in &message.parts {
+            view.add_part(part);
+        }
+        view
+    }
+
+    /// The raw value of the first top-level header with this name.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn add_part(&mut self, part: &MessagePart<'_>) {
+        let (ctype, subtype) = part.content_type().map_or_else(
+            || ("text".to_string(), "plain".to_string()),
+            |ct| (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or("").to_ascii_lowercase()),
+        );
+        match (&part.body, ctype.as_str(), subtype.as_str()) {
+            (PartType::Multipart(_), _, _) => {}
+            (PartType::Message(nested), _, _) => self.add_original(nested),
+            (body, "message", "delivery-status" | "global-delivery-status") => {
+                self.dsn_texts.push(body_text(body));
+            }
+            (body, "message", "feedback-report") => self.feedback_texts.push(body_text(body)),
+            (body, "text" | "message", "rfc822-headers" | "global-headers")
+                if self.original_headers.is_none() =>
+            {
+                self.original_headers = Some((body_text(body), "text/rfc822-headers"));
+            }
+            // mail-parser could not read the nested message: keep its text for the header
+            // block.
+            (body, "message", "rfc822" | "global") if self.original_headers.is_none() => {
+                self.original_headers = Some((body_text(body), "message/rfc822"));
+            }
+            (PartType::Text(text), "text", "plain") | (PartType::Text(text), _, _)
+                if !is_attachment(part) || self.prose.is_empty() =>
+            {
+                push_prose(&mut self.prose, text);
+            }
+            (PartType::Html(html), _, _) if self.prose.trim().is_empty() => {
+                push_prose(&mut self.prose, &html_to_text(html));
+            }
+            _ => {}
+        }
+    }
+
+    fn add_original(&mut self, nested: &Message<'_>) {
+        if self.original_headers.is_some() {
+            return;
+        }
+        let raw = nested.raw_message();
+        let end = header_block_end(raw);
+        let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+        self.original_headers = Some((head, "message/rfc822"));
+        self.original_to =
+            nested.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
+        let body = nested
+            .body_text(0)
+            .map(|t| t.into_owned())
+            .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)));
+        self.original_body = body;
+    }
+}
+
+/// Unfolds a raw header value and trims it.
+pub(crate) fn unfold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, line) in raw.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if i > 0 {
+            out.push(' ');
+            out.push_str(line.trim_start());
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn is_attachment(part: &MessagePart<'_>) -> bool {
+    part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
+}
+
+fn push_prose(prose: &mut String, text: &str) {
+    if !prose.is_empty() {
+        prose.push('\n');
+    }
+    prose.push_str(text);
+}
+
+fn body_text(body: &PartType<'_>) -> String {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => t.to_string(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b).into_owned(),
+        PartType::Message(m) => String::from_utf8_lossy(m.raw_message()).into_owned(),
+        PartType::Multipart(_) => String::new(),
+    }
+}
+
+/// The end of the header block of a raw message (the offset of the blank line).
+pub(crate) fn header_block_end(raw: &[u8]) -> usize {
+    memchr::memmem::find(raw, b"\n\n").map_or(raw.len(), |p| p + 1)
+}
+
+/// A crude HTML to text conversion for NDRs sent as HTML only: tags become line breaks or
+/// spaces, common entities are decoded.
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let Some(gt) = rest[lt..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[lt + 1..lt + gt].trim_start_matches('/').to_ascii_lowercase();
+        let name = tag.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+        if matches!(name, "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table") {
+            out.push('\n');
+        } else if matches!(name, "td" | "th") {
+            out.push(' ');
+        }
+        if name == "style" || name == "script" {
+            let close = format!("</{name}");
+            let after = &rest[lt + gt + 1..];
+            rest = after.to_ascii_lowercase().find(&close).map_or("", |p| &after[p..]);
+            continue;
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,348 @@
+//! Finding recipients and their diagnostics in the notice of a bounce.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::super::codes::read_codes;
+use super::super::parts::MessageView;
+use super::{addresses, is_daemon_address, notice, Finding, Found};
+
+/// MTA families recognised by their wording, most specific first: (family, lowercase marker).
+const FAMILIES: &[(&str, &str)] = &[
+    ("qmail", "this is the qmail-send program"),
+    ("qmail", "qmail-send"),
+    ("postfix", "this is the mail system at host"),
+    ("postfix", "x-postfix"),
+    ("exim", "this message was created automatically by mail delivery software"),
+    ("exim", "the following address(es) failed"),
+    ("sendmail", "the following addresses had permanent fatal errors"),
+    ("sendmail", "transcript of session follows"),
+    ("sendmail", "the original message was received at"),
+    ("gmail", "delivery to the following recipient failed permanently"),
+    ("gmail", "google tried to deliver your message"),
+    ("gmail", "the response from the remote server was"),
+    ("google-groups", "google groups"),
+    ("office365", "office 365"),
+    ("office365", "microsoft exchange online"),
+    ("outlook", "outlook.com"),
+    ("exchange", "microsoft exchange"),
+    ("exchange", "delivery has failed to these recipients or groups"),
+    ("exchange", "did not reach the following recipient"),
+    ("yahoo", "sorry, we were unable to deliver your message"),
+    ("amazonses", "amazonses"),
+    ("amazonses", "amazon ses"),
+    ("amazonworkmail", "amazon workmail"),
+    ("opensmtpd", "opensmtpd"),
+    ("opensmtpd", "your message could not be delivered to one or more recipients"),
+    ("courier", "courier mail server"),
+    ("domino", "lotus domino"),
+    ("domino", "domino"),
+    ("notes", "lotus notes"),
+    ("messagingserver", "this report relates to a message you sent"),
+    ("gmx", "gmx"),
+    ("mailru", "mail.ru"),
+    ("yandex", "yandex"),
+    ("zoho", "zoho"),
+    ("dragonfly", "dragonfly"),
+    ("mcafee", "mcafee"),
+    ("imailserver", "imail"),
+    ("mimecast", "mimecast"),
+    ("barracuda", "barracuda"),
+    ("sendgrid", "sendgrid"),
+];
+
+static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:\bhost|\bserver|\bmx)\s+([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
+    )
+    .expect("host pattern is valid")
+});
+
+static TALKING_TO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)while talking to\s+\[?([a-z0-9][a-z0-9.-]*[a-z0-9])\.?\]?:")
+        .expect("talking-to pattern is valid")
+});
+
+static RCPT_TO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)rcpt\s+to:?\s*<?([^<>\s]+@[^<>\s]+)>?").expect("rcpt pattern is valid")
+});
+
+static MAIL_FROM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)mail\s+from:?\s*<([^>\s]+@[^>\s]+)>").expect("mail pattern is valid")
+});
+
+/// Phrases after which an address on the same line is the failed recipient.
+const INTRO_PHRASES: &[&str] = &[
+    "recipient",
+    "delivered to",
+    "deliver to",
+    "delivery to",
+    "message to",
+    "addressed to",
+    "mail to",
+    "unknown user",
+    "user unknown",
+    "no such user",
+    "invalid",
+    "failed",
+    "undeliverable",
+    "address",
+    "mailbox",
+    "destinatario",
+    "destinataire",
+    "empfänger",
+    "宛先",
+    "rcpt",
+];
+
+/// Detects the MTA family from the whole bounce.
+fn detect_family(view: &MessageView, lower_prose: &str) -> String {
+    let headers: String = view
+        .headers
+        .iter()
+        .filter(|(n, _)| {
+            let n = n.to_ascii_lowercase();
+            n.starts_with("x-") || n == "received" || n == "from"
+        })
+        .map(|(n, v)| format!("{n}: {v}\n").to_ascii_lowercase())
+        .collect();
+    for (family, marker) in FAMILIES {
+        if lower_prose.contains(marker) {
+            return (*family).to_string();
+        }
+    }
+    for (family, marker) in FAMILIES {
+        if marker.len() > 4 && headers.contains(marker) {
+            return (*family).to_string();
+        }
+    }
+    String::new()
+}
+
+/// Finds the recipients the prose of a bounce names, with their diagnostics.
+pub(crate) fn find(view: &MessageView) -> Finding {
+    let text = notice(&view.prose);
+    let lower_prose = view.prose.to_ascii_lowercase();
+    let mut finding = Finding { format: detect_family(view, &lower_prose), ..Finding::default() };
+    let excluded = excluded_addresses(view, text);
+    let candidates = recipient_mentions(text, &excluded);
+    let delayed_notice = is_delay_notice(&lower_prose, &view.subject);
+    // Each recipient's block runs from its first mention to the next recipient's mention.
+    let mut order: Vec<(usize, String)> = Vec::new();
+    for (pos, addr) in candidates {
+        if !order.iter().any(|(_, a)| a.eq_ignore_ascii_case(&addr)) {
+            order.push((pos, addr));
+        }
+    }
+    let global = global_diagnostic(text);
+    for (i, (pos, addr)) in order.iter().enumerate() {
+        let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
+        let block = &text[*pos..end];
+        let block_diag = block_diagnostic(block, addr);
+        let diagnostic = block_diag.or_else(|| global.clone());
+        let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
+        let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
+        let context = text[context_start..end].to_string();
+        let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
+        finding.recipients.push(Found {
+            recipient: addr.trim_matches(['<', '>', '"', '\'']).to_string(),
+            remote_mta: remote_host(&text[context_start..end]).or_else(|| remote_host(text)),
+            reply: codes.reply,
+            status: codes.status,
+            diagnostic,
+            context: Some(context),
+            delayed: delayed_notice,
+        });
+    }
+    finding
+}
+
+fn is_delay_notice(lower: &str, subject: &str) -> bool {
+    let s = subject.to_ascii_lowercase();
+    (s.contains("delayed")
+        || s.contains("delivery status notification (delay)")
+        || s.starts_with("warning"))
+        || lower.contains("will continue trying")
+        || lower.contains("will be retried")
+        || lower.contains("still trying")
+        || lower.contains("has not yet been delivered")
+        || lower.contains("this is a warning message only")
+        || lower.contains("delivery is delayed")
+        || lower.contains("message delayed")
+}
+
+/// Addresses that cannot be the failed recipient: the bounce's own From and To, daemons, and
+/// the envelope sender named by `MAIL FROM`.
+fn excluded_addresses(view: &MessageView, text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if !view.from.is_empty() {
+        out.push(view.from.to_ascii_lowercase());
+    }
+    if let Some(to) = view.header("To") {
+        out.extend(addresses(to).into_iter().map(|(_, a)| a.to_ascii_lowercase()));
+    }
+    for cap in MAIL_FROM.captures_iter(text) {
+        out.push(cap[1].to_ascii_lowercase());
+    }
+    out
+}
+
+/// Addresses the notice introduces as recipients, in order of mention.
+fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut prev_line_intro = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lower = line.to_ascii_lowercase();
+        let rcpt_caps: Vec<(usize, String)> = RCPT_TO
+            .captures_iter(line)
+            .filter_map(|c| c.get(1).map(|m| (m.start(), m.as_str().to_string())))
+            .collect();
+        for (start, addr) in addresses(line) {
+            let lower_addr = addr.to_ascii_lowercase();
+            let before = &line[..start];
+            let before_trim =
+                before.trim_start_matches([' ', '\t', '<', '"', '\'', '>', '*', '-', ':']);
+            let in_rcpt =
+                rcpt_caps.iter().any(|(s, a)| a.eq_ignore_ascii_case(&addr) && *s == start);
+            // `554 <addr>... reason` (Sendmail) counts as the start of the line too.
+            let code_prefix = before_trim.trim_end_matches([' ', '<']);
+            let at_line_start = before_trim.is_empty()
+                || (code_prefix.len() == 3 && code_prefix.bytes().all(|b| b.is_ascii_digit()));
+            let lower_before = before.to_ascii_lowercase();
+            let intro = INTRO_PHRASES.iter().any(|p| lower_before.contains(p));
+            let mail_from = lower_before.contains("mail from")
+                || lower_before.ends_with("from <")
+                || lower_before.ends_with("from:<")
+                || lower_before.contains("contact")
+                || lower_before.contains("send mail to")
+                || lower_before.contains("envelope-from");
+            if mail_from {
+                continue;
+            }
+            let after = line[start + addr.len()..].trim_start_matches(['>', '"', '\'']);
+            let strong =
+                in_rcpt || (at_line_start && (after.starts_with(':') || after.trim().is_empty()));
+            if !strong && (is_daemon_address(&addr) || excluded.contains(&lower_addr)) {
+                continue;
+            }
+            if at_line_start || in_rcpt || intro || prev_line_intro {
+                out.push((offset + start, addr));
+            }
+        }
+        let trimmed = lower.trim_end();
+        prev_line_intro = (trimmed.ends_with(':')
+            && INTRO_PHRASES.iter().any(|p| trimmed.contains(p)))
+            || (prev_line_intro && trimmed.is_empty());
+        offset += line.len();
+    }
+    out
+}
+
+/// The diagnostic a recipient's block gives: the text after the address, joined into one line,
+/// or the reply lines of a transcript.
+fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
+    // Transcript replies (`<<< 550 ...`, Postfix `Out: 550 ...`) are the receiver's words.
+    let replies: Vec<&str> = block
+        .lines()
+        .filter_map(|l| {
+            l.trim_start().strip_prefix("<<<").or_else(|| l.trim_start().strip_prefix("Out:"))
+        })
+        .map(str::trim)
+        .filter(|l| l.starts_with(['4', '5']))
+        .collect();
+    if let Some(last) = replies.last() {
+        return Some((*last).to_string());
+    }
+    let after = block.get(addr.len()..).unwrap_or("");
+    let after = after.trim_start_matches(['>', '"', '\'']);
+    let after = after.trim_start_matches(':').trim_start_matches("...");
+    // Paragraphs up to the first one that states a code (Gmail and DragonFly put the
+    // receiver's reply one or two paragraphs below the address).
+    let mut chosen: Vec<String> = Vec::new();
+    for paragraph in paragraphs(after).into_iter().take(4) {
+        let has_code = {
+            let c = read_codes(&paragraph);
+            c.reply.is_some() || c.status.is_some()
+        };
+        let trivial = paragraph.chars().filter(|c| c.is_alphanumeric()).count() < 3;
+        if !trivial {
+            chosen.push(paragraph);
+        }
+        if has_code {
+            break;
+        }
+    }
+    let codes_anywhere = chosen.iter().any(|p| {
+        let c = read_codes(p);
+        c.reply.is_some() || c.status.is_some()
+    });
+    if !codes_anywhere {
+        chosen.truncate(1);
+    }
+    let joined = chosen.join(" ");
+    let joined = joined.trim().trim_start_matches(['(', ':', '.']).trim().to_string();
+    if joined.is_empty() {
+        None
+    } else {
+        Some(joined)
+    }
+}
+
+/// Splits text into paragraphs (separated by blank lines or `-----` rules), each joined into
+/// one line; transcript command lines (`>>>`) are dropped.
+fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with("-----") || t.starts_with("=====") {
+            if !current.is_empty() {
+                out.push(current.join(" "));
+                current.clear();
+            }
+            continue;
+        }
+        if t.starts_with(">>>") {
+            continue;
+        }
+        current.push(t);
+        if current.len() >= 12 {
+            out.push(current.join(" "));
+            current.clear();
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
+}
+
+/// A diagnostic stated once for all recipients: the first line with a reply code or an
+/// enhanced status, with its continuation.
+fn global_diagnostic(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let codes = read_codes(line);
+        if codes.reply.is_some() || codes.status.is_some() {
+            let mut out = vec![line.trim()];
+            for next in lines.iter().skip(i + 1).take(4) {
+                if next.trim().is_empty() {
+                    break;
+                }
+                out.push(next.trim());
+            }
+            return Some(out.join(" "));
+        }
+    }
+    None
+}
+
+/// The remote host a piece of prose names (`host mx.example.net said:`).
+fn remote_host(text: &str) -> Option<String> {
+    if let Some(c) = TALKING_TO.captures(text) {
+        return Some(c[1].to_ascii_lowercase());
+    }
+    HOST_SAID.captures(text).map(|c| c[1].trim_matches(['[', ']']).to_ascii_lowercase())
+}

@@ -1,0 +1,15 @@
+//! The data model of bounce-triage: one [`Record`] per recipient named in a delivery report,
+//! the [`Verdict`] the rules give it, and the [`Summary`] of a run.
+//!
+//! This crate does no I/O and depends only on serde; every other crate speaks its types.
+#![deny(missing_docs)]
+
+mod record;
+mod summary;
+mod taxonomy;
+
+pub use record::{
+    AuthResult, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage, Verdict,
+};
+pub use summary::{Bucket, Problem, Summary};
+pub use taxonomy::{Action, Category, Owner, Reason};

@@ -1,0 +1,315 @@
+//! The per-recipient evidence record and its parts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::taxonomy::{Action, Category, Owner, Reason};
+
+/// Where a message came from: the input file, its position and byte offset there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The file the message was read from (`-` for standard input).
+    pub path: String,
+    /// 1-based position of the message within that file.
+    pub message: u64,
+    /// Byte offset of the message in the file (in the decompressed stream for gzip input).
+    pub offset: u64,
+}
+
+/// What a record reports about its recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Delivery failed permanently (or the report gives up).
+    Bounce,
+    /// Delivery is delayed; the sending side will retry.
+    Delay,
+    /// A success report: delivered, relayed or expanded.
+    Delivered,
+    /// An automatic reply such as an out-of-office notice.
+    AutoReply,
+    /// A complaint (feedback) report.
+    Complaint,
+}
+
+impl Kind {
+    /// Whether this kind is a failure (bounce or delay) rather than a report.
+    #[must_use]
+    pub fn is_failure(self) -> bool {
+        matches!(self, Kind::Bounce | Kind::Delay)
+    }
+}
+
+/// The SMTP stage the failure answered.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// TCP connection (before any SMTP banner).
+    Connect,
+    /// The server greeting (banner).
+    Greeting,
+    /// EHLO or HELO.
+    Ehlo,
+    /// STARTTLS negotiation.
+    Starttls,
+    /// SMTP AUTH.
+    Auth,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO.
+    Rcpt,
+    /// The DATA command itself.
+    Data,
+    /// The final dot after the message content.
+    EndOfData,
+    /// A later, asynchronous bounce after the receiver accepted the message.
+    AfterAcceptance,
+    /// The bounce does not say.
+    #[default]
+    Unknown,
+}
+
+impl Stage {
+    /// All stages, in protocol order.
+    pub const ALL: [Stage; 11] = [
+        Stage::Connect,
+        Stage::Greeting,
+        Stage::Ehlo,
+        Stage::Starttls,
+        Stage::Auth,
+        Stage::Mail,
+        Stage::Rcpt,
+        Stage::Data,
+        Stage::EndOfData,
+        Stage::AfterAcceptance,
+        Stage::Unknown,
+    ];
+
+    /// The kebab-case name used in output and in rules.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Greeting => "greeting",
+            Stage::Ehlo => "ehlo",
+            Stage::Starttls => "starttls",
+            Stage::Auth => "auth",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+            Stage::EndOfData => "end-of-data",
+            Stage::AfterAcceptance => "after-acceptance",
+            Stage::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a kebab-case stage name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// A derived value together with where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenanced {
+    /// The value.
+    pub value: String,
+    /// Where it came from, e.g. `Received[2] of the returned message` or `DSN Remote-MTA`.
+    pub source: String,
+    /// True when the source may be the sender's own copy or otherwise unverified.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
+}
+
+/// A `DKIM-Signature` of the returned message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DkimSignature {
+    /// The signing domain (`d=`).
+    pub domain: String,
+    /// The selector (`s=`).
+    pub selector: String,
+}
+
+/// One `Authentication-Results` header of the returned message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthResult {
+    /// The authserv-id that wrote the header.
+    pub authserv_id: String,
+    /// The SPF verdict, if present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spf: Option<String>,
+    /// The DKIM verdict, if present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dkim: Option<String>,
+    /// The DMARC verdict, if present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dmarc: Option<String>,
+}
+
+/// What the bounce tells about the original (returned) message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Original {
+    /// How the original was returned: `message/rfc822`, `text/rfc822-headers` or `inline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned_as: Option<String>,
+    /// The `Message-ID` of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Whether the Message-ID is a syntactically valid `<id-left@id-right>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id_valid: Option<bool>,
+    /// The visible `From` of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Whether the From header holds a syntactically valid address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_valid: Option<bool>,
+    /// The `To` of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The `Subject` of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The `Date` of the original.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The envelope sender (Return-Path of the original, or the DSN's sender field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope_sender: Option<Provenanced>,
+    /// The DSN's `Original-Envelope-Id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope_id: Option<String>,
+    /// Every `DKIM-Signature` (d= and s=).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dkim: Vec<DkimSignature>,
+    /// Every `Authentication-Results` header.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auth_results: Vec<AuthResult>,
+    /// The `List-Unsubscribe` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
+    /// Whether `List-Unsubscribe-Post: List-Unsubscribe=One-Click` is present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_click_unsubscribe: Option<bool>,
+    /// Domains of links found in a returned body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link_domains: Vec<String>,
+    /// The sending IP, from the Received chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending_ip: Option<Provenanced>,
+    /// The HELO/EHLO name the sender used, from the Received chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helo: Option<Provenanced>,
+    /// TLS use as stated by the DSN or the Received lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Provenanced>,
+    /// Headers the user asked for with `--capture-header`, by lowercase name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub captured: BTreeMap<String, String>,
+}
+
+/// The rules' judgement of one record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Id of the rule that decided.
+    pub rule_id: String,
+    /// Where the rule is written (`file:line`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub rule_location: String,
+    /// Triage category.
+    pub category: Category,
+    /// What to do with the address.
+    pub action: Action,
+    /// Who must act.
+    pub owner: Owner,
+    /// Whether the failure is permanent (hard) for this delivery attempt.
+    pub hard: bool,
+    /// A grouping token captured from the text (S3150, CS01, an RBL name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Steps to fix, for reports.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub fix: String,
+    /// The provider the rules recognised, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+}
+
+/// One recipient named in a delivery report, with the evidence about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Where the message came from.
+    pub source: Source,
+    /// The recipient address (Final-Recipient, or the address the prose names).
+    pub recipient: String,
+    /// What the record reports.
+    pub kind: Option<Kind>,
+    /// The enhanced status code the bounce states (RFC 3463), never invented.
+    pub status: Option<String>,
+    /// A standard code the rules infer when the bounce states none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_inferred: Option<String>,
+    /// The SMTP reply code the bounce states.
+    pub reply_code: Option<String>,
+    /// The diagnostic text, unfolded, as the receiving side wrote it.
+    pub diagnostic: Option<String>,
+    /// The Diagnostic-Code type (`smtp`, `x-unix`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnostic_type: Option<String>,
+    /// The SMTP stage the failure answered.
+    pub smtp_stage: Stage,
+    /// How the stage was learnt (`dsn`, `prose`, `inferred`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_source: Option<String>,
+    /// The DSN's Reporting-MTA (or the host that wrote the bounce).
+    pub reporting_mta: Option<String>,
+    /// The DSN's Remote-MTA (or the host named in the prose).
+    pub remote_mta: Option<String>,
+    /// The DSN's Received-From-MTA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_from_mta: Option<String>,
+    /// The DSN Action (failed, delayed, delivered, relayed, expanded).
+    pub action: Option<String>,
+    /// The DSN's Original-Recipient.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_recipient: Option<String>,
+    /// The DSN's Arrival-Date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_date: Option<String>,
+    /// The DSN's Last-Attempt-Date, or the bounce's own Date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_attempt_date: Option<String>,
+    /// The same date normalised to UTC (RFC 3339), when it could be parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// The DSN's Will-Retry-Until.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub will_retry_until: Option<String>,
+    /// The MTA format family that produced the bounce (`rfc3464`, `postfix`, `exim`, …).
+    pub format: String,
+    /// The complaint feedback type (ARF), for complaint records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback_type: Option<String>,
+    /// The bounce message's own Message-ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_message_id: Option<String>,
+    /// What the bounce tells about the returned original.
+    pub original: Original,
+    /// The reason (taxonomy layer 1), set by the rules.
+    pub reason: Option<Reason>,
+    /// The rest of the verdict, set by the rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}
+
+impl Record {
+    /// The domain part of the recipient, lowercased.
+    #[must_use]
+    pub fn recipient_domain(&self) -> &str {
+        self.recipient.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}

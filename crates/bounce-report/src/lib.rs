@@ -1,0 +1,1 @@
+//! bounce-report: see ARCHITECTURE.md.

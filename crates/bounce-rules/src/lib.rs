@@ -1,0 +1,1 @@
+//! The rules DSL (in progress; see issue 3).

@@ -1,0 +1,1 @@
+//! Fixture corpus of bounce-triage; the tests live in `tests/`.

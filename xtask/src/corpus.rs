@@ -1,0 +1,218 @@
+//! `cargo xtask corpus [DIR] [--show N]`: classify `DIR/corpus.mbox` with the release binary
+//! and score the records against `DIR/oracle.tsv`, with the rules of `score.py`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let mut show = 0usize;
+    let mut dir: Option<PathBuf> = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--show" => show = iter.next().context("--show needs a number")?.parse()?,
+            other if other.starts_with('-') => bail!("unknown flag `{other}`"),
+            other => dir = Some(PathBuf::from(other)),
+        }
+    }
+    let root = crate::project_root();
+    let dir = dir.unwrap_or_else(|| root.join("../shared/corpus/sisimai"));
+    let mbox = dir.join("corpus.mbox");
+    if !mbox.exists() {
+        bail!("{} not found", mbox.display());
+    }
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "bounce-cli"])
+        .current_dir(&root)
+        .status()
+        .context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    let out = root.join("target/corpus-records.jsonl");
+    let started = std::time::Instant::now();
+    let status = Command::new(root.join("target/release/bounce-triage"))
+        .arg("classify")
+        .arg(&mbox)
+        .arg("-o")
+        .arg(&out)
+        .arg("--quiet")
+        .status()
+        .context("cannot run bounce-triage")?;
+    let elapsed = started.elapsed();
+    if !status.success() && status.code() != Some(3) {
+        bail!("bounce-triage classify failed with {status}");
+    }
+    println!(
+        "classified {} in {:.2}s; records in {}",
+        mbox.display(),
+        elapsed.as_secs_f64(),
+        out.display()
+    );
+    score(&dir, &out, show)
+}
+
+struct Row {
+    eml: String,
+    rcpt_index: usize,
+    status: String,
+    reason: String,
+    module: String,
+    alt_reason: Option<String>,
+}
+
+fn read_rows(dir: &Path) -> Result<Vec<Row>> {
+    let text = fs::read_to_string(dir.join("oracle.tsv")).context("cannot read oracle.tsv")?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(c_eml), Some(c_idx), Some(c_status), Some(c_reason), Some(c_module), Some(c_p5)) = (
+        col("eml_path"),
+        col("rcpt_index"),
+        col("status"),
+        col("reason"),
+        col("module"),
+        col("p5_check"),
+    ) else {
+        bail!("oracle.tsv lacks an expected column");
+    };
+    let mut rows = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        let get = |i: usize| f.get(i).copied().unwrap_or("");
+        if !get(c_eml).starts_with("maildir/bsd/") {
+            continue;
+        }
+        let alt = get(c_p5).strip_prefix("differs:").and_then(|rest| {
+            let parts: Vec<&str> = rest.split('|').collect();
+            parts.get(2).filter(|p| !p.is_empty()).map(|p| (*p).to_string())
+        });
+        rows.push(Row {
+            eml: get(c_eml).to_string(),
+            rcpt_index: get(c_idx).parse().unwrap_or(0),
+            status: get(c_status).to_string(),
+            reason: get(c_reason).to_string(),
+            module: get(c_module).to_string(),
+            alt_reason: alt,
+        });
+    }
+    Ok(rows)
+}
+
+fn is_scored_status(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && parts[1..]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+        && !(parts[1] == "0" && parts[2].len() == 3 && parts[2].starts_with('9'))
+}
+
+fn pct(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
+}
+
+fn score(dir: &Path, results: &Path, show: usize) -> Result<()> {
+    let index_text =
+        fs::read_to_string(dir.join("corpus.index.tsv")).context("cannot read corpus.index.tsv")?;
+    let index: HashMap<u64, String> = index_text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .filter_map(|(n, p)| Some((n.parse().ok()?, p.to_string())))
+        .collect();
+    let mut records: HashMap<String, Vec<Value>> = HashMap::new();
+    for line in fs::read_to_string(results)?.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Some(n) = v.pointer("/source/message").and_then(Value::as_u64) else { continue };
+        if let Some(path) = index.get(&n) {
+            records.entry(path.clone()).or_default().push(v);
+        }
+    }
+    let rows = read_rows(dir)?;
+    let mut per_email: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &rows {
+        *per_email.entry(r.eml.as_str()).or_default() += 1;
+    }
+    let extra: usize =
+        per_email.iter().map(|(e, n)| records.get(*e).map_or(0, Vec::len).saturating_sub(*n)).sum();
+    let (mut found, mut reason_ok, mut status_ok, mut status_total) = (0, 0, 0, 0);
+    let mut bad_mod: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut all_mod: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut misses = Vec::new();
+    for row in &rows {
+        *all_mod.entry(&row.module).or_default() += 1;
+        let scored = is_scored_status(&row.status);
+        status_total += usize::from(scored);
+        let got = records.get(&row.eml).and_then(|v| v.get(row.rcpt_index.saturating_sub(1)));
+        let Some(got) = got else {
+            *bad_mod.entry(&row.module).or_default() += 1;
+            misses
+                .push(format!("MISS\t{}\t{}\tmissing\t{}\t", row.eml, row.rcpt_index, row.reason));
+            continue;
+        };
+        found += 1;
+        let text = |k: &str| got.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let status = Some(text("status"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| text("status_inferred"));
+        if scored && status == row.status {
+            status_ok += 1;
+        }
+        let reason = text("reason");
+        if reason == row.reason || row.alt_reason.as_deref() == Some(reason.as_str()) {
+            reason_ok += 1;
+        } else {
+            *bad_mod.entry(&row.module).or_default() += 1;
+            misses.push(format!(
+                "MISS\t{}\t{}\treason\t{}\t{}\t{}\t{}",
+                row.eml,
+                row.rcpt_index,
+                row.reason,
+                reason,
+                status,
+                text("diagnostic").chars().take(160).collect::<String>()
+            ));
+        }
+    }
+    let total = rows.len();
+    println!(
+        "oracle rows: {total}; with a record: {found} ({:.1}%); extra records: {extra}",
+        pct(found, total)
+    );
+    println!("reason agrees: {reason_ok}/{total} ({:.1}%)", pct(reason_ok, total));
+    println!(
+        "status agrees: {status_ok}/{status_total} ({:.1}%, standard codes only)",
+        pct(status_ok, status_total)
+    );
+    let mut worst: Vec<(&str, usize)> = bad_mod.into_iter().collect();
+    worst.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    if !worst.is_empty() {
+        let list: Vec<String> = worst
+            .iter()
+            .take(10)
+            .map(|(m, b)| format!("{m} {b}/{}", all_mod.get(m).copied().unwrap_or(0)))
+            .collect();
+        println!("worst modules: {}", list.join(", "));
+    }
+    for m in misses.iter().take(show) {
+        println!("{m}");
+    }
+    println!(
+        "corpus: reason {:.1}% status {:.1}% records {:.1}% extra {extra}",
+        pct(reason_ok, total),
+        pct(status_ok, status_total),
+        pct(found, total)
+    );
+    Ok(())
+}
