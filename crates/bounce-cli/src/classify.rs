@@ -30,6 +30,9 @@ pub(crate) struct ClassifyArgs {
     /// Capture this header of the returned original (repeatable).
     #[arg(long = "capture-header", value_name = "NAME")]
     pub(crate) capture_header: Vec<String>,
+    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub(crate) rules: Vec<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
@@ -56,7 +59,8 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
 
     let mut out = Sink::open(args.output.as_deref())?;
     let mut write_error: Option<io::Error> = None;
-    let classify = |_record: &mut Record| {};
+    let rules = crate::load_rules(&args.rules)?;
+    let classify = |record: &mut Record| rules.apply(record);
     let mut summary = bounce_engine::run(&files, &options, &classify, |item| {
         if let bounce_engine::Output::Record(record) = item {
             if let Err(e) = out.write_record(&record) {

@@ -45,3 +45,11 @@ fn main() -> ExitCode {
 pub(crate) fn input_paths(inputs: &[PathBuf]) -> Vec<PathBuf> {
     inputs.to_vec()
 }
+
+/// Loads the built-in rules plus the user's, printing every error like a compiler does.
+pub(crate) fn load_rules(paths: &[PathBuf]) -> anyhow::Result<bounce_rules::RuleSet> {
+    bounce_rules::RuleSet::load(paths).map_err(|errors| {
+        eprintln!("{errors}");
+        anyhow::anyhow!("the rules do not compile")
+    })
+}

@@ -201,3 +201,21 @@ fn missing_paths_are_errors_that_name_them() {
         open(&InputFile::file(missing.clone(), false), &ReadOptions::default()).unwrap_err();
     assert!(error.to_string().starts_with(&format!("cannot open {}", missing.display())));
 }
+
+#[test]
+fn from_line_without_blank_line_does_not_split_a_single_message() {
+    let input = format!("{BOUNCE}From MAILER-DAEMON Mon Jan  1 10:00:00 2024\nmore text\n");
+    let found = only_messages(read_all("report.eml", input.clone().into_bytes()));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].bytes, input.as_bytes());
+}
+
+#[test]
+fn maildir_new_named_directly_is_still_maildir() {
+    let root = tempfile::tempdir().unwrap();
+    write(&root.path().join("cur/1.M1.host"), BOUNCE.as_bytes());
+    write(&root.path().join("new/2.M2.host"), BOUNCE.as_bytes());
+    let found = discover(&[root.path().join("new")]);
+    assert_eq!(paths(&found, root.path()), ["new/2.M2.host"]);
+    assert!(found[0].as_ref().unwrap().in_maildir);
+}

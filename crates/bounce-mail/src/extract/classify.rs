@@ -307,12 +307,36 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
                 if found.format.is_empty() { "rfc3464".to_string() } else { found.format.clone() };
         }
     }
+    if records.is_empty() {
+        // The notice names nobody (old Sendmail, some gateways): the returned original's
+        // single To address is the recipient the bounce is about.
+        if let Some(to) = returned_single_to(view) {
+            let f = Found { recipient: to, diagnostic: found.global.clone(), ..Found::default() };
+            records.push(prose_record(&f, &found.format));
+        }
+    }
     for r in &mut records {
         if r.reporting_mta.is_none() {
             r.reporting_mta.clone_from(&found.reporting_mta);
         }
     }
     records
+}
+
+/// The one address of the returned original's To header, when there is exactly one.
+fn returned_single_to(view: &MessageView) -> Option<String> {
+    let head = match &view.original_headers {
+        Some((head, _)) => head.clone(),
+        None => prose::inline_original(&view.prose)?.0,
+    };
+    let headers = original::parse_header_block(&head);
+    let to = headers.iter().find(|h| h.name.eq_ignore_ascii_case("To"))?;
+    let addrs = prose::addresses(&to.value);
+    if addrs.len() == 1 {
+        addrs.into_iter().next().map(|(_, a)| a)
+    } else {
+        None
+    }
 }
 
 /// The addresses of `X-Failed-Recipients` headers, in order.

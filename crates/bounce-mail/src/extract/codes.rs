@@ -220,6 +220,24 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
         ("dial tcp", Stage::Connect),
         ("no route to host", Stage::Connect),
     ];
+    // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
+    for marker in ["smtp command", "command:"] {
+        if let Some(p) = lower.find(marker) {
+            let rest = lower[p + marker.len()..]
+                .trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '-');
+            for (word, stage) in [
+                ("data", Stage::Data),
+                ("rcpt", Stage::Rcpt),
+                ("mail", Stage::Mail),
+                ("ehlo", Stage::Ehlo),
+                ("helo", Stage::Ehlo),
+            ] {
+                if rest.starts_with(word) {
+                    return Some(stage);
+                }
+            }
+        }
+    }
     // The earliest stage marker in the text wins: bounces name the command first.
     let mut best: Option<(usize, Stage)> = None;
     for (needle, stage) in probes {

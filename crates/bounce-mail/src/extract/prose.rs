@@ -27,6 +27,8 @@ pub(crate) struct Finding {
     pub(crate) recipients: Vec<Found>,
     pub(crate) format: String,
     pub(crate) reporting_mta: Option<String>,
+    /// A diagnostic the notice states once for all recipients.
+    pub(crate) global: Option<String>,
 }
 
 /// Lines that mark where the returned original begins in a one-part bounce.
@@ -44,6 +46,8 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "---- returned message",
     "--- the header of the original message is following",
     "----- unsent message below -----",
+    "----- unsent message follows -----",
+    "original message:",
     "----- transcript of session follows -----",
     "-- the header and top 20 lines of the message follows --",
     "------- failed message",
@@ -271,6 +275,12 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     .iter()
     .any(|p| lower.contains(p));
     let has_original = view.original_headers.is_some() || header_block_start(&view.prose).is_some();
+    // A person's reply that quotes a bounce is a conversation, not a bounce.
+    let reply =
+        ["re:", "aw:", "sv:", "antw:", "réf:"].iter().any(|p| subject.trim_start().starts_with(p));
+    if reply && !daemon {
+        return false;
+    }
     daemon
         || (subject_hit && text_hit)
         || (text_hit && has_original)

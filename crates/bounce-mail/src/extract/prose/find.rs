@@ -136,6 +136,7 @@ pub(crate) fn find(view: &MessageView) -> Finding {
         }
     }
     let global = global_diagnostic(text);
+    finding.global.clone_from(&global);
     for (i, (pos, addr)) in order.iter().enumerate() {
         let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
         let block = &text[*pos..end];

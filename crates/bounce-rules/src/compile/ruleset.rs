@@ -1,0 +1,457 @@
+//! The compiled rule set: rules in precedence order, one `RegexSet` over every text pattern, and
+//! an index from each pattern to the rules that cannot match without it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use bounce_model::{Kind, Reason, Record, Verdict};
+
+use super::condition::{Cond, Facts};
+use super::{defaults, CompiledRule, Origin, Provider, Token};
+use crate::error::{ErrorKind, RulesError, RulesErrors};
+
+/// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
+const SET_DFA_LIMIT: usize = 256 << 20;
+
+/// A compiled, ordered set of rules; [`RuleSet::classify`] is pure and thread-safe.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub(crate) providers: Vec<Provider>,
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) sources: HashMap<String, String>,
+    text_set: Option<regex::bytes::RegexSet>,
+    /// The global index of each pattern of `text_set`.
+    regex_index: Vec<usize>,
+    /// Every literal phrase, case-insensitive (ASCII), and the global index of each.
+    literals: Option<aho_corasick::AhoCorasick>,
+    literal_index: Vec<usize>,
+    pattern_count: usize,
+    /// For each text pattern, the rules (indexes into `rules`) that need some text match.
+    by_pattern: Vec<Vec<u32>>,
+    /// Rules that can match without any text pattern: always tried.
+    always: Vec<u32>,
+}
+
+/// The outcome of the first matching rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The reason (taxonomy layer 1).
+    pub reason: Reason,
+    /// A standard code for bounces that state none.
+    pub status_inferred: Option<String>,
+    /// Rule id and location, category, action, owner, hard, token, fix and provider.
+    pub verdict: Verdict,
+}
+
+/// A rule that matched a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMatch {
+    /// The rule id.
+    pub rule_id: String,
+    /// Where the rule is written (`file:line`).
+    pub location: String,
+    /// The rule's reason.
+    pub reason: Reason,
+}
+
+/// Why a record got its decision: the evidence seen, the winner and the rules that lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The evidence the conditions read, as `(field, value)` pairs.
+    pub evidence: Vec<(String, String)>,
+    /// The winning decision, if any rule matched.
+    pub decision: Option<Decision>,
+    /// Every other rule that matched, in precedence order.
+    pub losers: Vec<RuleMatch>,
+}
+
+/// A rule as listed by `rules list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The rule id.
+    pub id: String,
+    /// `file:line`.
+    pub location: String,
+    /// The providers the rule is scoped to (empty for generic rules).
+    pub providers: Vec<String>,
+    /// The reason it gives.
+    pub reason: Reason,
+    /// Its `///` documentation.
+    pub doc: String,
+    /// Built-in or user.
+    pub origin: Origin,
+    /// Its precedence value `priority`.
+    pub priority: i64,
+    /// How many inline examples it has.
+    pub examples: usize,
+}
+
+impl RuleSet {
+    /// Orders the rules and compiles their text patterns into one set.
+    pub(crate) fn build(
+        providers: Vec<Provider>,
+        mut rules: Vec<CompiledRule>,
+        sources: HashMap<String, String>,
+    ) -> Result<RuleSet, RulesErrors> {
+        rules.sort_by_key(CompiledRule::precedence);
+        let mut pattern_count = 0;
+        let (mut patterns, mut regex_index) = (Vec::new(), Vec::new());
+        let (mut phrases, mut literal_index) = (Vec::new(), Vec::new());
+        let mut index_of: HashMap<String, usize> = HashMap::new();
+        for rule in &mut rules {
+            rule.tree.for_each_cond_mut(&mut |cond| {
+                if let Cond::Text { source, literal, index } = cond {
+                    *index = *index_of.entry(source.clone()).or_insert_with(|| {
+                        pattern_count += 1;
+                        match literal {
+                            Some(phrase) => {
+                                phrases.push(phrase.clone());
+                                literal_index.push(pattern_count - 1);
+                            }
+                            None => {
+                                patterns.push(source.clone());
+                                regex_index.push(pattern_count - 1);
+                            }
+                        }
+                        pattern_count - 1
+                    });
+                }
+            });
+        }
+        let literals = if phrases.is_empty() {
+            None
+        } else {
+            let built = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&phrases);
+            match built {
+                Ok(automaton) => Some(automaton),
+                Err(error) => {
+                    let message =
+                        format!("the rules' text phrases do not compile together: {error}");
+                    return Err(RulesErrors { errors: vec![RulesError::io("<rules>", message)] });
+                }
+            }
+        };
+        let text_set = if patterns.is_empty() {
+            None
+        } else {
+            let built = regex::bytes::RegexSetBuilder::new(&patterns)
+                .case_insensitive(true)
+                .unicode(false)
+                .size_limit(SET_DFA_LIMIT)
+                .dfa_size_limit(SET_DFA_LIMIT)
+                .build();
+            match built {
+                Ok(set) => Some(set),
+                Err(error) => {
+                    let message =
+                        format!("the rules' text patterns do not compile together: {error}");
+                    return Err(RulesErrors { errors: vec![RulesError::io("<rules>", message)] });
+                }
+            }
+        };
+        let mut by_pattern = vec![Vec::new(); pattern_count];
+        let mut always = Vec::new();
+        for (position, rule) in rules.iter().enumerate() {
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            if rule.tree.without_text() == Some(false) {
+                rule.tree.for_each_cond(&mut |cond| {
+                    if let Cond::Text { index, .. } = cond {
+                        if by_pattern[*index].last() != Some(&position) {
+                            by_pattern[*index].push(position);
+                        }
+                    }
+                });
+            } else {
+                always.push(position);
+            }
+        }
+        Ok(RuleSet {
+            providers,
+            rules,
+            sources,
+            text_set,
+            regex_index,
+            literals,
+            literal_index,
+            pattern_count,
+            by_pattern,
+            always,
+        })
+    }
+
+    /// The name of the provider a record belongs to: by recipient domain, then by Remote-MTA,
+    /// then by Reporting-MTA, then by the diagnostic text.
+    #[must_use]
+    pub fn provider_of(&self, record: &Record) -> Option<&str> {
+        let domain = record.recipient_domain();
+        let by_domain =
+            |p: &&Provider| !domain.is_empty() && p.domains.iter().any(|d| d.matches(domain));
+        fn host(value: Option<&str>) -> impl Fn(&&Provider) -> bool + '_ {
+            move |p: &&Provider| value.is_some_and(|v| p.mx.iter().any(|m| m.matches(v)))
+        }
+        let diagnostic = record.diagnostic.as_deref();
+        self.providers
+            .iter()
+            .find(by_domain)
+            .or_else(|| self.providers.iter().find(host(record.remote_mta.as_deref())))
+            .or_else(|| self.providers.iter().find(host(record.reporting_mta.as_deref())))
+            .or_else(|| {
+                self.providers
+                    .iter()
+                    .find(|p| diagnostic.is_some_and(|d| p.text.iter().any(|t| t.matches(d))))
+            })
+            .map(|p| p.name.as_str())
+    }
+
+    /// The match bit of every text pattern, and the indexes of those that matched.
+    fn text_matches(&self, record: &Record) -> (Vec<bool>, Vec<usize>) {
+        let mut bits = vec![false; self.pattern_count];
+        let mut matched = Vec::new();
+        let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
+        if let Some(literals) = &self.literals {
+            for found in literals.find_overlapping_iter(diagnostic.as_bytes()) {
+                if let Some(&index) = self.literal_index.get(found.pattern().as_usize()) {
+                    if !bits[index] {
+                        bits[index] = true;
+                        matched.push(index);
+                    }
+                }
+            }
+        }
+        if let Some(set) = &self.text_set {
+            for found in set.matches(diagnostic.as_bytes()).iter() {
+                if let Some(&index) = self.regex_index.get(found) {
+                    bits[index] = true;
+                    matched.push(index);
+                }
+            }
+        }
+        (bits, matched)
+    }
+
+    fn applies(rule: &CompiledRule, facts: &Facts<'_>) -> bool {
+        let scoped = rule.providers.is_empty()
+            || facts.provider.is_some_and(|p| rule.providers.iter().any(|name| name == p));
+        scoped && rule.tree.eval(facts)
+    }
+
+    /// The decision of the first matching rule, or `None`.
+    #[must_use]
+    pub fn classify(&self, record: &Record) -> Option<Decision> {
+        self.classify_as(record, self.provider_of(record))
+    }
+
+    pub(crate) fn classify_as(&self, record: &Record, provider: Option<&str>) -> Option<Decision> {
+        let (bits, matched) = self.text_matches(record);
+        let facts = Facts { record, provider, text_matches: &bits };
+        let mut candidates = self.always.clone();
+        for index in matched {
+            candidates.extend_from_slice(&self.by_pattern[index]);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .filter_map(|position| self.rules.get(position as usize))
+            .find(|rule| Self::applies(rule, &facts))
+            .map(|rule| decide(rule, &facts))
+    }
+
+    /// Sets the record's reason, verdict and (when the bounce states no status) its inferred
+    /// status; a record no rule decides gets reason `undefined`.
+    pub fn apply(&self, record: &mut Record) {
+        match self.classify(record) {
+            Some(decision) => {
+                record.reason = Some(decision.reason);
+                if record.status.is_none() {
+                    record.status_inferred = decision.status_inferred;
+                }
+                record.verdict = Some(decision.verdict);
+            }
+            None => {
+                let provider = self.provider_of(record).map(str::to_owned);
+                record.reason = Some(Reason::Undefined);
+                record.verdict =
+                    Some(Verdict { hard: default_hard(record), provider, ..Verdict::default() });
+            }
+        }
+    }
+
+    /// The winner, every losing match and the evidence seen; tries every rule.
+    #[must_use]
+    pub fn explain(&self, record: &Record) -> Explanation {
+        let provider = self.provider_of(record);
+        let (bits, _) = self.text_matches(record);
+        let facts = Facts { record, provider, text_matches: &bits };
+        let mut matched = self.rules.iter().filter(|rule| Self::applies(rule, &facts));
+        let decision = matched.next().map(|rule| decide(rule, &facts));
+        let losers = matched
+            .map(|rule| RuleMatch {
+                rule_id: rule.id.clone(),
+                location: rule.location(),
+                reason: rule.reason,
+            })
+            .collect();
+        Explanation { evidence: evidence(record, provider), decision, losers }
+    }
+
+    /// Every rule in precedence order.
+    pub fn rules(&self) -> impl Iterator<Item = RuleInfo> + '_ {
+        self.rules.iter().map(|rule| RuleInfo {
+            id: rule.id.clone(),
+            location: rule.location(),
+            providers: rule.providers.clone(),
+            reason: rule.reason,
+            doc: rule.doc.clone(),
+            origin: rule.origin,
+            priority: rule.priority,
+            examples: rule.examples.len(),
+        })
+    }
+
+    /// The number of rules.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the set has no rules.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The names of the defined providers, in detection order.
+    pub fn provider_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.providers.iter().map(|p| p.name.as_str())
+    }
+
+    /// An error at a byte span of one of the set's source files.
+    pub(crate) fn error_at(&self, path: &str, span: (usize, usize), message: String) -> RulesError {
+        let text = self.sources.get(path).map_or("", String::as_str);
+        RulesError::at(ErrorKind::FailingExample, path, text, span, message)
+    }
+}
+
+/// Temporary or permanent from the reply code's first digit, else the status's, else the kind.
+fn default_hard(record: &Record) -> bool {
+    let first = |code: Option<&str>| code.and_then(|c| c.trim().bytes().next());
+    match first(record.reply_code.as_deref()).or_else(|| first(record.status.as_deref())) {
+        Some(b'5') => true,
+        Some(b'4' | b'2') => false,
+        _ => matches!(record.kind, None | Some(Kind::Bounce)),
+    }
+}
+
+fn decide(rule: &CompiledRule, facts: &Facts<'_>) -> Decision {
+    let record = facts.record;
+    let failure = !matches!(record.kind, Some(kind) if !kind.is_failure());
+    let hard = failure && rule.hard.unwrap_or_else(|| default_hard(record));
+    let token = match &rule.token {
+        Some(Token::Literal(text)) => Some(text.clone()),
+        Some(Token::Capture(regex)) => record.diagnostic.as_deref().and_then(|text| {
+            let captures = regex.captures(text)?;
+            captures
+                .iter()
+                .skip(1)
+                .flatten()
+                .next()
+                .or_else(|| captures.get(0))
+                .map(|m| m.as_str().to_owned())
+        }),
+        None => None,
+    };
+    let status_inferred =
+        rule.status_inferred.clone().or_else(|| defaults::inferred_status(rule.reason, hard));
+    Decision {
+        reason: rule.reason,
+        status_inferred,
+        verdict: Verdict {
+            rule_id: rule.id.clone(),
+            rule_location: rule.location(),
+            category: rule.category,
+            action: rule.action,
+            owner: rule.owner,
+            hard,
+            token,
+            fix: rule.fix.clone(),
+            provider: facts.provider.map(str::to_owned),
+        },
+    }
+}
+
+fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
+    let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+    let mut put = |name: &'static str, value: Option<&str>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            fields.insert(name, value.to_owned());
+        }
+    };
+    put("status", record.status.as_deref());
+    put("reply", record.reply_code.as_deref());
+    put("stage", Some(record.smtp_stage.as_str()));
+    put("action", record.action.as_deref());
+    put("provider", provider);
+    put("rcpt_domain", Some(record.recipient_domain()));
+    put("format", Some(record.format.as_str()));
+    put("remote_mta", record.remote_mta.as_deref());
+    put("reporting_mta", record.reporting_mta.as_deref());
+    put("text", record.diagnostic.as_deref());
+    let kind = record.kind.map(|kind| match kind {
+        Kind::Bounce => "bounce",
+        Kind::Delay => "delay",
+        Kind::Delivered => "delivered",
+        Kind::AutoReply => "auto-reply",
+        Kind::Complaint => "complaint",
+    });
+    put("kind", kind);
+    let order = [
+        "kind",
+        "status",
+        "reply",
+        "stage",
+        "action",
+        "provider",
+        "rcpt_domain",
+        "format",
+        "remote_mta",
+        "reporting_mta",
+        "text",
+    ];
+    order.iter().filter_map(|name| fields.remove(name).map(|v| ((*name).to_owned(), v))).collect()
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "evidence:")?;
+        for (name, value) in &self.evidence {
+            writeln!(f, "  {name}: {value}")?;
+        }
+        match &self.decision {
+            Some(decision) => {
+                let verdict = &decision.verdict;
+                writeln!(f, "winner: {} ({})", verdict.rule_id, verdict.rule_location)?;
+                writeln!(
+                    f,
+                    "  reason {} · category {} · action {} · owner {} · {}",
+                    decision.reason,
+                    verdict.category,
+                    verdict.action,
+                    verdict.owner,
+                    if verdict.hard { "hard" } else { "soft" }
+                )?;
+                if let Some(token) = &verdict.token {
+                    writeln!(f, "  token {token}")?;
+                }
+            }
+            None => writeln!(f, "winner: none (reason undefined)")?,
+        }
+        for loser in &self.losers {
+            writeln!(f, "lost: {} ({}) reason {}", loser.rule_id, loser.location, loser.reason)?;
+        }
+        Ok(())
+    }
+}

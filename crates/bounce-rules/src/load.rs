@@ -1,0 +1,238 @@
+//! Loading: the embedded built-in files, user files and directories, overrides and `disable`,
+//! and the three passes (parse, validate, compile) over all of them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::compile::validate::Validator;
+use crate::compile::{CompiledRule, Origin, Provider};
+use crate::error::{did_you_mean, ErrorKind, RulesError, RulesErrors};
+use crate::syntax::{parse_file, Item, SourceFile};
+use crate::RuleSet;
+
+macro_rules! builtin_files {
+    ($($path:literal),* $(,)?) => {
+        /// The built-in rule files, embedded at build time: `(path, text)` in load order.
+        pub const BUILTIN_FILES: &[(&str, &str)] = &[
+            $(($path, include_str!(concat!("../../../", $path))),)*
+        ];
+    };
+}
+
+builtin_files![
+    "rules/providers/gmail.rules",
+    "rules/providers/microsoft.rules",
+    "rules/providers/outlook-com.rules",
+    "rules/providers/yahoo-aol.rules",
+    "rules/providers/apple-icloud.rules",
+    "rules/providers/comcast.rules",
+    "rules/providers/blocklists.rules",
+    "rules/generic/reports.rules",
+    "rules/generic/recipient.rules",
+    "rules/generic/mailbox.rules",
+    "rules/generic/domain.rules",
+    "rules/generic/relay.rules",
+    "rules/generic/auth.rules",
+    "rules/generic/reputation.rules",
+    "rules/generic/rate.rules",
+    "rules/generic/content.rules",
+    "rules/generic/transport.rules",
+    "rules/generic/system.rules",
+    "rules/generic/fallback.rules",
+];
+
+impl RuleSet {
+    /// The built-in rules alone.
+    ///
+    /// # Errors
+    /// Only if a built-in file is broken (a test makes sure it is not).
+    pub fn builtin() -> Result<RuleSet, RulesErrors> {
+        RuleSet::from_sources(&builtin_sources())
+    }
+
+    /// The built-in rules plus the user's files and directories (walked in sorted order,
+    /// `*.rules` only).
+    ///
+    /// # Errors
+    /// Every unreadable path and every error of every file.
+    pub fn load(user_paths: &[PathBuf]) -> Result<RuleSet, RulesErrors> {
+        let mut errors = Vec::new();
+        let mut files = Vec::new();
+        for path in user_paths {
+            collect_files(path, &mut files, &mut errors);
+        }
+        let mut sources = Vec::new();
+        for file in files {
+            let name = file.display().to_string();
+            match std::fs::read_to_string(&file) {
+                Ok(text) => sources.push((name, text, Origin::User)),
+                Err(error) => {
+                    errors.push(RulesError::io(&name, format!("cannot read rule file: {error}")))
+                }
+            }
+        }
+        sources.extend(builtin_sources());
+        match RuleSet::from_sources(&sources) {
+            Ok(set) if errors.is_empty() => Ok(set),
+            Ok(_) => Err(RulesErrors { errors }),
+            Err(more) => {
+                errors.extend(more.errors);
+                Err(RulesErrors { errors })
+            }
+        }
+    }
+
+    /// Compiles rule files given as `(path, text, origin)`, in order.
+    ///
+    /// # Errors
+    /// Every syntax error (the first of each file) and every validation error of every file.
+    pub fn from_sources(sources: &[(String, String, Origin)]) -> Result<RuleSet, RulesErrors> {
+        let mut errors = Vec::new();
+        let mut parsed: Vec<(usize, SourceFile)> = Vec::new();
+        for (index, (path, text, _)) in sources.iter().enumerate() {
+            match parse_file(path, text) {
+                Ok(file) => parsed.push((index, file)),
+                Err(error) => errors.push(error),
+            }
+        }
+        let providers = collect_providers(sources, &parsed, &mut errors);
+        let names: BTreeSet<String> = providers.iter().map(|p| p.name.clone()).collect();
+        let mut rules: Vec<CompiledRule> = Vec::new();
+        let mut disables = Vec::new();
+        for (index, file) in &parsed {
+            let (path, text, origin) = &sources[*index];
+            let mut validator = Validator::new(path, text, *origin, &names);
+            for (position, item) in file.items.iter().enumerate() {
+                match item {
+                    Item::Rule(def) => rules.extend(validator.rule(def, *index, position)),
+                    Item::Disable { id, span } => disables.push((*index, id.clone(), *span)),
+                    Item::Provider(_) => {}
+                }
+            }
+            errors.append(&mut validator.errors);
+        }
+        let rules = resolve_overrides(sources, rules, &disables, &mut errors);
+        if !errors.is_empty() {
+            return Err(RulesErrors { errors });
+        }
+        let texts = sources.iter().map(|(path, text, _)| (path.clone(), text.clone())).collect();
+        RuleSet::build(providers, rules, texts)
+    }
+}
+
+fn builtin_sources() -> Vec<(String, String, Origin)> {
+    BUILTIN_FILES
+        .iter()
+        .map(|(path, text)| ((*path).to_owned(), (*text).to_owned(), Origin::Builtin))
+        .collect()
+}
+
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<RulesError>) {
+    let name = path.display().to_string();
+    if !path.is_dir() {
+        files.push(path.to_owned());
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(error) => {
+            errors.push(RulesError::io(&name, format!("cannot read rule directory: {error}")));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> =
+        entries.filter_map(|entry| entry.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            collect_files(&child, files, errors);
+        } else if child.extension().is_some_and(|ext| ext == "rules") {
+            files.push(child);
+        }
+    }
+}
+
+/// Providers in detection order (user definitions first; a user definition replaces a
+/// built-in one of the same name); duplicates within one origin are errors.
+fn collect_providers(
+    sources: &[(String, String, Origin)],
+    parsed: &[(usize, SourceFile)],
+    errors: &mut Vec<RulesError>,
+) -> Vec<Provider> {
+    let names = BTreeSet::new();
+    let mut seen: HashMap<(Origin, String), String> = HashMap::new();
+    let mut providers: Vec<Provider> = Vec::new();
+    for origin in [Origin::User, Origin::Builtin] {
+        for (index, file) in parsed.iter().filter(|(i, _)| sources[*i].2 == origin) {
+            let (path, text, _) = &sources[*index];
+            let mut validator = Validator::new(path, text, origin, &names);
+            for item in &file.items {
+                let Item::Provider(def) = item else { continue };
+                let here = format!("{path}:{}", crate::compile::line_of(text, def.name_span.0));
+                if let Some(first) = seen.insert((origin, def.name.clone()), here.clone()) {
+                    let message = format!("provider `{}` is defined twice", def.name);
+                    let error =
+                        RulesError::at(ErrorKind::DuplicateId, path, text, def.name_span, message)
+                            .with_help(Some(format!("first defined at {first}")));
+                    errors.push(error);
+                    seen.insert((origin, def.name.clone()), first);
+                    continue;
+                }
+                if let Some(provider) = validator.provider(def) {
+                    if !providers.iter().any(|p| p.name == provider.name) {
+                        providers.push(provider);
+                    }
+                }
+            }
+            errors.append(&mut validator.errors);
+        }
+    }
+    providers
+}
+
+/// Applies duplicate checks, user overrides of built-in ids and `disable` lines.
+fn resolve_overrides(
+    sources: &[(String, String, Origin)],
+    rules: Vec<CompiledRule>,
+    disables: &[(usize, String, (usize, usize))],
+    errors: &mut Vec<RulesError>,
+) -> Vec<CompiledRule> {
+    let mut first_seen: HashMap<(Origin, String), String> = HashMap::new();
+    for rule in &rules {
+        let key = (rule.origin, rule.id.clone());
+        if let Some(first) = first_seen.get(&key) {
+            let (_, text, _) = &sources[rule.file_index];
+            let message = format!("rule `{}` is defined twice", rule.id);
+            let error =
+                RulesError::at(ErrorKind::DuplicateId, &rule.path, text, rule.id_span, message)
+                    .in_rule(Some(&rule.id))
+                    .with_help(Some(format!("first defined at {first}")));
+            errors.push(error);
+        } else {
+            first_seen.insert(key, rule.location());
+        }
+    }
+    let user_ids: BTreeSet<&str> =
+        rules.iter().filter(|r| r.origin == Origin::User).map(|r| r.id.as_str()).collect();
+    let builtin_ids: BTreeSet<&str> =
+        rules.iter().filter(|r| r.origin == Origin::Builtin).map(|r| r.id.as_str()).collect();
+    let mut disabled = BTreeSet::new();
+    for (index, id, span) in disables {
+        let (path, text, _) = &sources[*index];
+        if builtin_ids.contains(id.as_str()) {
+            disabled.insert(id.clone());
+        } else {
+            let help = did_you_mean(id, builtin_ids.iter().copied());
+            let message = format!("no built-in rule `{id}` to disable");
+            errors.push(
+                RulesError::at(ErrorKind::UnknownRule, path, text, *span, message).with_help(help),
+            );
+        }
+    }
+    let keep = |rule: &CompiledRule| {
+        rule.origin == Origin::User
+            || !(user_ids.contains(rule.id.as_str()) || disabled.contains(&rule.id))
+    };
+    let kept: Vec<CompiledRule> = rules.iter().filter(|rule| keep(rule)).cloned().collect();
+    kept
+}

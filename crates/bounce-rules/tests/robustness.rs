@@ -1,0 +1,113 @@
+//! Loading never panics: garbled, truncated and random input only ever yields errors.
+
+use bounce_rules::{Origin, RuleSet, BUILTIN_FILES};
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n as u64)).unwrap_or(0)
+    }
+}
+
+fn load(text: &str) -> bool {
+    let result = RuleSet::from_sources(&[("fuzz.rules".into(), text.into(), Origin::User)]);
+    if let Err(errors) = &result {
+        // Rendering must not panic either.
+        assert!(!errors.to_string().is_empty());
+    }
+    result.is_ok()
+}
+
+#[test]
+fn random_bytes_and_tokens_never_panic() {
+    let pieces = [
+        "rule ",
+        "provider ",
+        "disable ",
+        "when ",
+        "example ",
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "\"",
+        "/",
+        "\\",
+        "~",
+        "=",
+        "=>",
+        "and ",
+        "or ",
+        "not ",
+        "status ",
+        "5.7.1 ",
+        "text ",
+        "reason ",
+        "é",
+        "\n",
+        "///",
+        "//",
+        "x.y",
+        "5xx",
+        "*.1.1",
+        ",",
+        "hard",
+        "blocked",
+        "ü\u{1F600}",
+        "\t",
+        "\r\n",
+    ];
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..rng.below(60) {
+            text.push_str(pieces[rng.below(pieces.len())]);
+        }
+        load(&text);
+    }
+}
+
+#[test]
+fn truncated_and_mutated_builtin_files_never_panic() {
+    let mut rng = Rng(42);
+    for (_, text) in BUILTIN_FILES {
+        let bytes = text.as_bytes();
+        for _ in 0..40 {
+            let cut = rng.below(bytes.len().max(1));
+            load(&String::from_utf8_lossy(&bytes[..cut]));
+            let mut mutated = bytes.to_vec();
+            for _ in 0..5 {
+                let at = rng.below(mutated.len().max(1));
+                if let Some(byte) = mutated.get_mut(at) {
+                    *byte = b"{}()[]\"/~=\n x5.*"[rng.below(16)];
+                }
+            }
+            load(&String::from_utf8_lossy(&mutated));
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let text = format!(
+        "/// d\nrule a.b {{\n when {}text ~ \"x\"{}\n reason blocked\n}}\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    assert!(!load(&text));
+    let negations = format!(
+        "/// d\nrule a.b {{\n when {}text ~ \"x\"\n reason blocked\n}}\n",
+        "not ".repeat(100_000)
+    );
+    load(&negations);
+}
