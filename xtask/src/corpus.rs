@@ -34,9 +34,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if !status.success() {
         bail!("cargo build failed");
     }
-    let out = root.join("target/corpus-records.jsonl");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let out = target.join("corpus-records.jsonl");
     let started = std::time::Instant::now();
-    let status = Command::new(root.join("target/release/bounce-triage"))
+    let status = Command::new(target.join("release/bounce-triage"))
         .arg("classify")
         .arg(&mbox)
         .arg("-o")

@@ -3,6 +3,11 @@
 #![allow(clippy::print_stdout)]
 
 mod classify;
+mod explain;
+mod report;
+mod rules_cmd;
+mod suppress;
+mod templates_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,12 +30,29 @@ struct Cli {
 enum Command {
     /// Extract and classify every recipient of every bounce in the inputs (JSON Lines).
     Classify(classify::ClassifyArgs),
+    /// Reason-aware suppression, keep and complaint lists from the inputs.
+    Suppress(suppress::SuppressArgs),
+    /// Render a report or escalation document from archives or an earlier classify run.
+    Report(report::ReportArgs),
+    /// List or export the built-in report templates.
+    #[command(subcommand)]
+    Templates(templates_cmd::TemplatesCommand),
+    /// Check, test, list and explain rules; find the diagnostics no specific rule decides.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
+    /// Show the evidence of one message and how the rules decide it.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Classify(args) => classify::run(&args),
+        Command::Suppress(args) => suppress::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Templates(cmd) => templates_cmd::run(&cmd),
+        Command::Rules(cmd) => rules_cmd::run(&cmd),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(code) => code,

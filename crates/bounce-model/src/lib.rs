@@ -4,10 +4,14 @@
 //! This crate does no I/O and depends only on serde; every other crate speaks its types.
 #![deny(missing_docs)]
 
+mod aggregate;
 mod record;
 mod summary;
 mod taxonomy;
 
+pub use aggregate::{
+    Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,
+};
 pub use record::{
     AuthResult, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage, Verdict,
 };
