@@ -233,6 +233,11 @@ fn complaint_records(view: &MessageView) -> Vec<Record> {
         recipients.extend(prose::complaint_recipients(view));
     }
     dedup(&mut recipients);
+    if recipients.is_empty() {
+        // A complaint whose recipient was redacted is still a complaint against the sender:
+        // one record with an empty recipient keeps it counted.
+        recipients.push(String::new());
+    }
     let arrival = field("Arrival-Date").or_else(|| field("Received-Date"));
     let reporting = field("Reporting-MTA").map(|v| dsn::split_type(&v).1);
     recipients

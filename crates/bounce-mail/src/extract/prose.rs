@@ -275,11 +275,17 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     .iter()
     .any(|p| lower.contains(p));
     let has_original = view.original_headers.is_some() || header_block_start(&view.prose).is_some();
+    // Delivery reports are sent with a null envelope sender (RFC 5321 section 4.5.5).
+    let null_sender =
+        view.header("Return-Path").is_some_and(|r| r.trim() == "<>") || from_header.trim() == "<>";
     // A person's reply that quotes a bounce is a conversation, not a bounce.
     let reply =
         ["re:", "aw:", "sv:", "antw:", "réf:"].iter().any(|p| subject.trim_start().starts_with(p));
-    if reply && !daemon {
+    if reply && !daemon && !null_sender {
         return false;
+    }
+    if null_sender && (subject_hit || text_hit) {
+        return true;
     }
     daemon
         || (subject_hit && text_hit)
