@@ -11,6 +11,7 @@ mod date;
 mod dsn;
 mod original;
 mod parts;
+mod phrases;
 mod prose;
 mod ses;
 
@@ -19,6 +20,17 @@ use std::borrow::Cow;
 use bounce_model::{Bucket, Record, Source};
 
 pub use classify::MessageKind;
+
+/// The MIME parser, configured to decode only what the extraction reads (MIME structure,
+/// Subject, From, To); every other header stays raw text, which is several times cheaper
+/// than mail-parser's default of parsing Received chains and dates of every nested message.
+static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
+    mail_parser::MessageParser::new()
+        .with_mime_headers()
+        .header_text(mail_parser::HeaderName::Subject)
+        .header_address(mail_parser::HeaderName::From)
+        .header_address(mail_parser::HeaderName::To)
+});
 
 /// Options of the extraction.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +101,7 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
             Some("not a mail message: the first line is not a header field".to_string()),
         );
     }
-    let Some(message) = mail_parser::MessageParser::default().parse(bytes) else {
+    let Some(message) = PARSER.parse(bytes) else {
         return Extraction::bucket_only(
             Bucket::Unparsed,
             Some("mail-parser could not read the message".to_string()),

@@ -6,6 +6,8 @@
 
 use bounce_model::Stage;
 
+use super::phrases::Phrases;
+
 /// Returns the byte at `i`, or 0 past the end.
 fn at(bytes: &[u8], i: usize) -> u8 {
     bytes.get(i).copied().unwrap_or(0)
@@ -189,69 +191,69 @@ fn strong_reply_position(text: &str, pos: usize) -> bool {
 /// Reads the SMTP stage that prose such as "in reply to RCPT TO command" names.
 #[must_use]
 pub fn stage_from_text(text: &str) -> Option<Stage> {
-    let lower = text.to_ascii_lowercase();
-    let probes: &[(&str, Stage)] = &[
-        ("end of data", Stage::EndOfData),
-        ("end-of-data", Stage::EndOfData),
-        ("end of message", Stage::EndOfData),
-        ("after data", Stage::EndOfData),
-        ("rcpt to", Stage::Rcpt),
-        ("rcpt_to", Stage::Rcpt),
-        ("rcpt command", Stage::Rcpt),
-        ("recipient address", Stage::Unknown),
-        ("mail from", Stage::Mail),
-        ("mail_from", Stage::Mail),
-        ("data command", Stage::Data),
-        ("reply to data", Stage::Data),
-        (">>> data", Stage::Data),
-        ("starttls", Stage::Starttls),
-        ("tls handshake", Stage::Starttls),
-        ("ehlo", Stage::Ehlo),
-        ("helo", Stage::Ehlo),
-        ("auth command", Stage::Auth),
-        ("smtp auth", Stage::Auth),
-        ("initial connection", Stage::Greeting),
-        ("greeting", Stage::Greeting),
-        ("banner", Stage::Greeting),
-        ("connect to", Stage::Connect),
-        ("connection refused", Stage::Connect),
-        ("connection timed out", Stage::Connect),
-        ("i/o timeout", Stage::Connect),
-        ("dial tcp", Stage::Connect),
-        ("no route to host", Stage::Connect),
-    ];
     // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
-    for marker in ["smtp command", "command:"] {
-        if let Some(p) = lower.find(marker) {
-            let rest = lower[p + marker.len()..]
-                .trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '-');
-            for (word, stage) in [
-                ("data", Stage::Data),
-                ("rcpt", Stage::Rcpt),
-                ("mail", Stage::Mail),
-                ("ehlo", Stage::Ehlo),
-                ("helo", Stage::Ehlo),
-            ] {
-                if rest.starts_with(word) {
-                    return Some(stage);
-                }
-            }
+    for (i, position) in COMMAND_SET.iter(text) {
+        let marker = COMMAND_MARKERS[i];
+        let rest = text[position + marker.len()..]
+            .trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '-');
+        let word: String = rest.chars().take(4).collect::<String>().to_ascii_lowercase();
+        let stage = match word.as_str() {
+            "data" => Some(Stage::Data),
+            "rcpt" => Some(Stage::Rcpt),
+            "mail" => Some(Stage::Mail),
+            "ehlo" | "helo" => Some(Stage::Ehlo),
+            _ => None,
+        };
+        if stage.is_some() {
+            return stage;
         }
     }
     // The earliest stage marker in the text wins: bounces name the command first.
-    let mut best: Option<(usize, Stage)> = None;
-    for (needle, stage) in probes {
-        if let Some(p) = lower.find(needle) {
-            if *stage == Stage::Unknown {
-                continue;
-            }
-            if best.is_none_or(|(bp, _)| p < bp) {
-                best = Some((p, *stage));
-            }
-        }
-    }
-    best.map(|(_, s)| s)
+    STAGE_SET.iter(text).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown)
 }
+
+/// Labels after which a bounce names the SMTP command that failed.
+const COMMAND_MARKERS: &[&str] = &["smtp command", "command:"];
+
+static COMMAND_SET: std::sync::LazyLock<Phrases> =
+    std::sync::LazyLock::new(|| Phrases::new(COMMAND_MARKERS));
+
+/// Phrases that name the SMTP stage, and the stage each names.
+const STAGE_PROBES: &[(&str, Stage)] = &[
+    ("end of data", Stage::EndOfData),
+    ("end-of-data", Stage::EndOfData),
+    ("end of message", Stage::EndOfData),
+    ("after data", Stage::EndOfData),
+    ("rcpt to", Stage::Rcpt),
+    ("rcpt_to", Stage::Rcpt),
+    ("rcpt command", Stage::Rcpt),
+    ("recipient address", Stage::Unknown),
+    ("mail from", Stage::Mail),
+    ("mail_from", Stage::Mail),
+    ("data command", Stage::Data),
+    ("reply to data", Stage::Data),
+    (">>> data", Stage::Data),
+    ("starttls", Stage::Starttls),
+    ("tls handshake", Stage::Starttls),
+    ("ehlo", Stage::Ehlo),
+    ("helo", Stage::Ehlo),
+    ("auth command", Stage::Auth),
+    ("smtp auth", Stage::Auth),
+    ("initial connection", Stage::Greeting),
+    ("greeting", Stage::Greeting),
+    ("banner", Stage::Greeting),
+    ("connect to", Stage::Connect),
+    ("connection refused", Stage::Connect),
+    ("connection timed out", Stage::Connect),
+    ("i/o timeout", Stage::Connect),
+    ("dial tcp", Stage::Connect),
+    ("no route to host", Stage::Connect),
+];
+
+static STAGE_SET: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| {
+    let phrases: Vec<&str> = STAGE_PROBES.iter().map(|(p, _)| *p).collect();
+    Phrases::new(&phrases)
+});
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,8 @@ pub(crate) struct MessageView {
     pub(crate) feedback_texts: Vec<String>,
     /// The human-readable text of the bounce (text parts outside the returned original).
     pub(crate) prose: String,
+    /// Length of the notice: the prose up to where the returned original begins.
+    pub(crate) notice_len: usize,
     /// The returned original's header block and how it was returned.
     pub(crate) original_headers: Option<(String, &'static str)>,
     /// The returned original's body text, when it was returned whole.
@@ -54,7 +56,13 @@ impl MessageView {
         for part in &message.parts {
             view.add_part(part);
         }
+        view.notice_len = super::prose::notice(&view.prose).len();
         view
+    }
+
+    /// The notice: the prose of the bounce up to where the returned original begins.
+    pub(crate) fn notice(&self) -> &str {
+        &self.prose[..self.notice_len]
     }
 
     /// The raw value of the first top-level header with this name.

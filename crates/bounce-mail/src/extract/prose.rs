@@ -7,6 +7,7 @@
 //! as "could not be delivered to addr". The diagnostic is the text the notice gives with it.
 
 use super::parts::MessageView;
+use super::phrases::{BOUNCE_SUBJECT_SET, BOUNCE_TEXT_SET, ORIGINAL_SET};
 
 /// One recipient found in the prose, with what the prose says about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub(crate) struct Finding {
 }
 
 /// Lines that mark where the returned original begins in a one-part bounce.
-const ORIGINAL_MARKERS: &[&str] = &[
+pub(crate) const ORIGINAL_MARKERS: &[&str] = &[
     "------ this is a copy of the message",
     "--- below this line is a copy of the message",
     "------ original message ------",
@@ -73,24 +74,105 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "below is a copy of the message header",
 ];
 
-/// Lower-cased notice text with the returned original cut off.
+/// Subject words of delivery reports.
+pub(crate) const BOUNCE_SUBJECT: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "returned mail",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "failure notice",
+    "mail delivery failed",
+    "non-delivery",
+    "nondelivery",
+    "could not send message",
+    "delivery notification",
+    "returned to sender",
+    "not delivered",
+    "delivery problem",
+    "mail system error",
+    "rejected",
+    "message delivery",
+    "warning: could not",
+    "delivery report",
+    "delayed mail",
+    "delivery has failed",
+    "unzustellbar",
+    "non remis",
+    "failed delivery",
+    "permanent error",
+    "error sending",
+    "mail failure",
+    "delivery error",
+    "returned message",
+    "bounce",
+    "mail failed",
+    "returning to sender",
+    "failure",
+    "nicht zustellbar",
+    "notificación",
+    "no se puede entregar",
+    "配信",
+    "不達",
+    "エラー",
+];
+
+/// Notice wording of delivery reports.
+pub(crate) const BOUNCE_TEXT: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "wasn't able to deliver",
+    "was not able to deliver",
+    "unable to deliver",
+    "delivery has failed",
+    "permanent error",
+    "the following address(es) failed",
+    "the following addresses had permanent fatal errors",
+    "delivery to the following recipient",
+    "this is the mail system at host",
+    "message could not be delivered",
+    "undeliverable",
+    "failed to deliver",
+    "delivery failed",
+    "not be delivered",
+    "returned mail",
+    "user unknown",
+    "mailbox unavailable",
+    "did not reach the following recipient",
+    "could not be delivered to",
+    "following addresses had",
+    "failed addresses follow",
+    "delivery to the following",
+    "error occurred while attempting to deliver",
+    "recipient address rejected",
+];
+
+/// Notice wording of delay warnings.
+pub(crate) const DELAY_TEXT: &[&str] = &[
+    "will continue trying",
+    "will be retried",
+    "still trying",
+    "has not yet been delivered",
+    "this is a warning message only",
+    "delivery is delayed",
+    "message delayed",
+];
+
+/// The notice: the bounce text with the returned original cut off.
 pub(crate) fn notice(text: &str) -> &str {
-    let lower = text.to_ascii_lowercase();
     let mut cut = text.len();
-    for marker in ORIGINAL_MARKERS {
-        if let Some(p) = lower.find(marker) {
-            // The transcript of a Sendmail session is part of the notice; it ends later.
-            if marker.contains("transcript") {
-                continue;
-            }
-            if p < cut && p > 0 {
-                cut = p;
-            }
+    for (index, position) in ORIGINAL_SET.iter(text) {
+        // The transcript of a Sendmail session is part of the notice; it ends later.
+        if ORIGINAL_MARKERS[index].contains("transcript") || position == 0 {
+            continue;
         }
+        cut = position;
+        break;
     }
     // A quoted header block (`Received:` / `Return-Path:` at the start of a line, after a
     // blank line) also starts the original.
-    if let Some(p) = header_block_start(text) {
+    if let Some(p) = header_block_start(&text[..cut]) {
         cut = cut.min(p);
     }
     &text[..floor_char_boundary(text, cut)]
@@ -199,81 +281,8 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     ]
     .iter()
     .any(|d| from.contains(d) || from_header.contains(d));
-    let subject_hit = [
-        "undeliver",
-        "undelivered",
-        "returned mail",
-        "delivery status notification",
-        "delivery failure",
-        "delivery failed",
-        "failure notice",
-        "mail delivery failed",
-        "non-delivery",
-        "nondelivery",
-        "could not send message",
-        "delivery notification",
-        "returned to sender",
-        "not delivered",
-        "delivery problem",
-        "mail system error",
-        "rejected",
-        "message delivery",
-        "warning: could not",
-        "delivery report",
-        "delayed mail",
-        "delivery has failed",
-        "unzustellbar",
-        "non remis",
-        "failed delivery",
-        "permanent error",
-        "error sending",
-        "mail failure",
-        "delivery error",
-        "returned message",
-        "bounce",
-        "mail failed",
-        "returning to sender",
-        "failure",
-        "nicht zustellbar",
-        "notificación",
-        "no se puede entregar",
-        "配信",
-        "不達",
-        "エラー",
-    ]
-    .iter()
-    .any(|p| subject.contains(p));
-    let lower = view.prose.to_ascii_lowercase();
-    let text_hit = [
-        "could not be delivered",
-        "couldn't be delivered",
-        "wasn't able to deliver",
-        "was not able to deliver",
-        "unable to deliver",
-        "delivery has failed",
-        "permanent error",
-        "the following address(es) failed",
-        "the following addresses had permanent fatal errors",
-        "delivery to the following recipient",
-        "this is the mail system at host",
-        "message could not be delivered",
-        "undeliverable",
-        "failed to deliver",
-        "delivery failed",
-        "not be delivered",
-        "returned mail",
-        "user unknown",
-        "mailbox unavailable",
-        "did not reach the following recipient",
-        "could not be delivered to",
-        "following addresses had",
-        "failed addresses follow",
-        "delivery to the following",
-        "error occurred while attempting to deliver",
-        "recipient address rejected",
-    ]
-    .iter()
-    .any(|p| lower.contains(p));
+    let subject_hit = BOUNCE_SUBJECT_SET.any(&subject);
+    let text_hit = BOUNCE_TEXT_SET.any(view.notice());
     let has_original = view.original_headers.is_some() || header_block_start(&view.prose).is_some();
     // Delivery reports are sent with a null envelope sender (RFC 5321 section 4.5.5).
     let null_sender =
@@ -362,6 +371,8 @@ fn is_daemon_address(addr: &str) -> bool {
     )
 }
 
-mod find;
+pub(crate) mod find;
+
+pub(crate) use find::FAMILIES;
 
 pub(crate) use find::find;

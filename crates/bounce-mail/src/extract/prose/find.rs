@@ -6,10 +6,11 @@ use regex::Regex;
 
 use super::super::codes::read_codes;
 use super::super::parts::MessageView;
-use super::{addresses, is_daemon_address, notice, Finding, Found};
+use super::super::phrases::{DELAY_TEXT_SET, FAMILY_SET};
+use super::{addresses, is_daemon_address, Finding, Found};
 
 /// MTA families recognised by their wording, most specific first: (family, lowercase marker).
-const FAMILIES: &[(&str, &str)] = &[
+pub(crate) const FAMILIES: &[(&str, &str)] = &[
     ("qmail", "this is the qmail-send program"),
     ("qmail", "qmail-send"),
     ("postfix", "this is the mail system at host"),
@@ -97,7 +98,10 @@ const INTRO_PHRASES: &[&str] = &[
 ];
 
 /// Detects the MTA family from the whole bounce.
-fn detect_family(view: &MessageView, lower_prose: &str) -> String {
+fn detect_family(view: &MessageView) -> String {
+    if let Some(i) = FAMILY_SET.best(view.notice()) {
+        return FAMILIES[i].0.to_string();
+    }
     let headers: String = view
         .headers
         .iter()
@@ -105,29 +109,24 @@ fn detect_family(view: &MessageView, lower_prose: &str) -> String {
             let n = n.to_ascii_lowercase();
             n.starts_with("x-") || n == "received" || n == "from"
         })
-        .map(|(n, v)| format!("{n}: {v}\n").to_ascii_lowercase())
+        .map(|(n, v)| format!("{n}: {v}\n"))
         .collect();
-    for (family, marker) in FAMILIES {
-        if lower_prose.contains(marker) {
-            return (*family).to_string();
-        }
-    }
-    for (family, marker) in FAMILIES {
-        if marker.len() > 4 && headers.contains(marker) {
-            return (*family).to_string();
-        }
-    }
-    String::new()
+    FAMILY_SET
+        .iter(&headers)
+        .map(|(i, _)| i)
+        .filter(|i| FAMILIES[*i].1.len() > 4)
+        .min()
+        .map(|i| FAMILIES[i].0.to_string())
+        .unwrap_or_default()
 }
 
 /// Finds the recipients the prose of a bounce names, with their diagnostics.
 pub(crate) fn find(view: &MessageView) -> Finding {
-    let text = notice(&view.prose);
-    let lower_prose = view.prose.to_ascii_lowercase();
-    let mut finding = Finding { format: detect_family(view, &lower_prose), ..Finding::default() };
+    let text = view.notice();
+    let mut finding = Finding { format: detect_family(view), ..Finding::default() };
     let excluded = excluded_addresses(view, text);
     let candidates = recipient_mentions(text, &excluded);
-    let delayed_notice = is_delay_notice(&lower_prose, &view.subject);
+    let delayed_notice = is_delay_notice(text, &view.subject);
     // Each recipient's block runs from its first mention to the next recipient's mention.
     let mut order: Vec<(usize, String)> = Vec::new();
     for (pos, addr) in candidates {
@@ -135,20 +134,22 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             order.push((pos, addr));
         }
     }
-    let global = global_diagnostic(text);
-    finding.global.clone_from(&global);
+    let global = std::cell::OnceCell::new();
+    let global_of = || global.get_or_init(|| global_diagnostic(text)).clone();
+    let whole_host = std::cell::OnceCell::new();
     for (i, (pos, addr)) in order.iter().enumerate() {
         let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
         let block = &text[*pos..end];
         let block_diag = block_diagnostic(block, addr);
-        let diagnostic = block_diag.or_else(|| global.clone());
+        let diagnostic = block_diag.or_else(global_of);
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
         let context = text[context_start..end].to_string();
         let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
         finding.recipients.push(Found {
             recipient: addr.trim_matches(['<', '>', '"', '\'']).to_string(),
-            remote_mta: remote_host(&text[context_start..end]).or_else(|| remote_host(text)),
+            remote_mta: remote_host(&text[context_start..end])
+                .or_else(|| whole_host.get_or_init(|| remote_host(text)).clone()),
             reply: codes.reply,
             status: codes.status,
             diagnostic,
@@ -156,21 +157,18 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             delayed: delayed_notice,
         });
     }
+    if finding.recipients.is_empty() {
+        finding.global = global_of();
+    }
     finding
 }
 
-fn is_delay_notice(lower: &str, subject: &str) -> bool {
+fn is_delay_notice(text: &str, subject: &str) -> bool {
     let s = subject.to_ascii_lowercase();
-    (s.contains("delayed")
+    s.contains("delayed")
         || s.contains("delivery status notification (delay)")
-        || s.starts_with("warning"))
-        || lower.contains("will continue trying")
-        || lower.contains("will be retried")
-        || lower.contains("still trying")
-        || lower.contains("has not yet been delivered")
-        || lower.contains("this is a warning message only")
-        || lower.contains("delivery is delayed")
-        || lower.contains("message delayed")
+        || s.starts_with("warning")
+        || DELAY_TEXT_SET.any(text)
 }
 
 /// Addresses that cannot be the failed recipient: the bounce's own From and To, daemons, and
@@ -196,10 +194,22 @@ fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let lower = line.to_ascii_lowercase();
-        let rcpt_caps: Vec<(usize, String)> = RCPT_TO
-            .captures_iter(line)
-            .filter_map(|c| c.get(1).map(|m| (m.start(), m.as_str().to_string())))
-            .collect();
+        if memchr::memchr(b'@', line.as_bytes()).is_none() {
+            let trimmed = lower.trim_end();
+            prev_line_intro = (trimmed.ends_with(':')
+                && INTRO_PHRASES.iter().any(|p| trimmed.contains(p)))
+                || (prev_line_intro && trimmed.is_empty());
+            offset += line.len();
+            continue;
+        }
+        let rcpt_caps: Vec<(usize, String)> = if lower.contains("rcpt") {
+            RCPT_TO
+                .captures_iter(line)
+                .filter_map(|c| c.get(1).map(|m| (m.start(), m.as_str().to_string())))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (start, addr) in addresses(line) {
             let lower_addr = addr.to_ascii_lowercase();
             let before = &line[..start];
