@@ -283,7 +283,7 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
     let mut records: Vec<Record> = groups
         .iter()
         .filter(|g| g.is_recipient())
-        .filter_map(|g| dsn_record(&message_group, g, &found.recipients))
+        .filter_map(|g| dsn_record(&message_group, g, &found.recipients, found.global.as_ref()))
         .collect();
     if records.is_empty() {
         let failed = failed_recipients_header(view);
@@ -301,7 +301,10 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
                         .or_else(|| found.recipients.first().filter(|_| failed.len() == 1))
                         .cloned()
                         .unwrap_or_default();
-                    let f = Found { recipient: addr.clone(), ..matching };
+                    let mut f = Found { recipient: addr.clone(), ..matching };
+                    if f.diagnostic.is_none() {
+                        f.diagnostic.clone_from(&found.global);
+                    }
                     prose_record(&f, &found.format)
                 })
                 .collect()
@@ -358,7 +361,13 @@ fn failed_recipients_header(view: &MessageView) -> Vec<String> {
 }
 
 /// Builds a record from a DSN per-recipient group, enriched by the prose of the bounce.
-fn dsn_record(message: &Group, group: &Group, prose_found: &[Found]) -> Option<Record> {
+fn dsn_record(
+    message: &Group,
+    group: &Group,
+    prose_found: &[Found],
+    global: Option<&String>,
+) -> Option<Record> {
+    let global = global.cloned();
     let final_rcpt = group.typed("Final-Recipient");
     let original_rcpt = group.typed("Original-Recipient");
     let recipient = final_rcpt
@@ -379,6 +388,7 @@ fn dsn_record(message: &Group, group: &Group, prose_found: &[Found]) -> Option<R
         .find(|f| f.recipient.eq_ignore_ascii_case(&recipient))
         .or_else(|| if prose_found.len() == 1 { prose_found.first() } else { None });
     let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
+    let diagnostic = diagnostic.or_else(|| global.clone());
     let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let dsn_status = group
         .get("Status")

@@ -140,7 +140,7 @@ pub(crate) fn find(view: &MessageView) -> Finding {
     for (i, (pos, addr)) in order.iter().enumerate() {
         let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
         let block = &text[*pos..end];
-        let block_diag = block_diagnostic(block, addr);
+        let block_diag = block_diagnostic(block, addr).or_else(|| preceding_diagnostic(text, *pos));
         let diagnostic = block_diag.or_else(global_of);
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
@@ -157,10 +157,32 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             delayed: delayed_notice,
         });
     }
-    if finding.recipients.is_empty() {
-        finding.global = global_of();
-    }
+    finding.global = global_of().or_else(|| notice_summary(text));
     finding
+}
+
+/// The first few substantial paragraphs of a notice, for bounces that state their reason
+/// only in prose (Google Groups, Exchange, Lotus Notes).
+pub(crate) fn notice_summary(text: &str) -> Option<String> {
+    let mut out = String::new();
+    for paragraph in paragraphs(text)
+        .into_iter()
+        .filter(|p| p.chars().filter(|c| c.is_alphabetic()).count() >= 12)
+        .take(3)
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&paragraph);
+        if out.len() > 600 {
+            break;
+        }
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
 }
 
 fn is_delay_notice(text: &str, subject: &str) -> bool {
@@ -290,7 +312,9 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
         c.reply.is_some() || c.status.is_some()
     });
     if !codes_anywhere {
-        chosen.truncate(1);
+        // An introduction such as "because:" announces the next paragraph.
+        let keep = if chosen.first().is_some_and(|p| p.trim_end().ends_with(':')) { 2 } else { 1 };
+        chosen.truncate(keep);
     }
     let joined = chosen.join(" ");
     let joined = joined.trim().trim_start_matches(['(', ':', '.']).trim().to_string();
@@ -299,6 +323,48 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     } else {
         Some(joined)
     }
+}
+
+/// The diagnostic some MTAs write before the address: the rest of the line before it
+/// ("Unknown user: addr") or the lines just above it in the same paragraph ("The user(s)
+/// account is disabled." then the address).
+fn preceding_diagnostic(text: &str, pos: usize) -> Option<String> {
+    let line_start = text[..pos].rfind('\n').map_or(0, |p| p + 1);
+    let same_line = text[line_start..pos].trim().trim_end_matches(['<', '"']).trim();
+    if same_line.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+        return Some(same_line.trim_end_matches(':').trim().to_string());
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text[..line_start].lines().rev() {
+        let t = line.trim();
+        if t.is_empty() && lines.is_empty() {
+            // The address stands in its own paragraph: read the one above.
+            continue;
+        }
+        if t.is_empty() || t.starts_with("-----") && !lines.is_empty() {
+            break;
+        }
+        if t.starts_with("-----") || t.starts_with("=====") {
+            continue;
+        }
+        lines.push(t);
+        if lines.len() >= 3 {
+            break;
+        }
+    }
+    lines.reverse();
+    let joined = lines.join(" ");
+    let intro = joined.to_ascii_lowercase();
+    // A line that only introduces the list ("... to the following recipients:") says nothing.
+    if joined.chars().filter(|c| c.is_alphabetic()).count() < 3
+        || intro.ends_with("following recipients:")
+        || intro.ends_with("following address(es) failed:")
+        || intro.ends_with("following addresses:")
+        || intro.ends_with(':')
+    {
+        return None;
+    }
+    Some(joined)
 }
 
 /// Splits text into paragraphs (separated by blank lines or `-----` rules), each joined into
