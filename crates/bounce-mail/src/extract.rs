@@ -9,6 +9,7 @@ mod classify;
 pub mod codes;
 mod date;
 mod dsn;
+mod limits;
 mod original;
 mod parts;
 mod phrases;
@@ -20,6 +21,7 @@ use std::borrow::Cow;
 use bounce_model::{Bucket, Record, Source};
 
 pub use classify::MessageKind;
+pub use limits::Limits;
 
 /// The MIME parser, configured to decode only what the extraction reads (MIME structure,
 /// Subject, From, To); every other header stays raw text, which is several times cheaper
@@ -37,6 +39,8 @@ static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::Lazy
 pub struct ExtractOptions {
     /// Extra headers of the returned original to capture (`--capture-header`).
     pub capture_headers: Vec<String>,
+    /// Limits on the structure of one message.
+    pub limits: Limits,
 }
 
 /// The result of reading one message.
@@ -101,6 +105,9 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
             Some("not a mail message: the first line is not a header field".to_string()),
         );
     }
+    if let Some(error) = limits::check_header_block(bytes, &options.limits) {
+        return Extraction::bucket_only(Bucket::Unparsed, Some(error));
+    }
     let Some(message) = PARSER.parse(bytes) else {
         return Extraction::bucket_only(
             Bucket::Unparsed,
@@ -110,8 +117,27 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
     if message.headers().is_empty() {
         return Extraction::bucket_only(Bucket::Unparsed, Some("no header fields".to_string()));
     }
-    let view = parts::MessageView::new(&message);
-    classify::classify(&view, source, options)
+    let depth = limits::mime_depth(&message, options.limits.max_mime_depth);
+    if depth > options.limits.max_mime_depth {
+        return Extraction::bucket_only(
+            Bucket::Unparsed,
+            Some(format!(
+                "MIME parts nested deeper than {} levels (limit --max-mime-depth)",
+                options.limits.max_mime_depth
+            )),
+        );
+    }
+    let view = parts::MessageView::new(&message, options.limits.max_decoded_part);
+    let mut extraction = classify::classify(&view, source, options);
+    if extraction.records.len() > options.limits.max_recipients {
+        let total = extraction.records.len();
+        extraction.records.truncate(options.limits.max_recipients);
+        extraction.problem = Some(format!(
+            "{total} recipients in one report; the first {} are kept (limit --max-recipients)",
+            options.limits.max_recipients
+        ));
+    }
+    extraction
 }
 
 /// Whether the first line of the message is a header field (`Name: value` or an mbox

@@ -33,7 +33,7 @@ pub(crate) struct MessageView {
 
 impl MessageView {
     /// Builds the view of a parsed message.
-    pub(crate) fn new(message: &Message<'_>) -> MessageView {
+    pub(crate) fn new(message: &Message<'_>, max_part: usize) -> MessageView {
         let mut view = MessageView {
             headers: message.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
             subject: message.subject().unwrap_or_default().to_string(),
@@ -54,7 +54,7 @@ impl MessageView {
             view.report_type = ct.attribute("report-type").map(str::to_ascii_lowercase);
         }
         for part in &message.parts {
-            view.add_part(part);
+            view.add_part(part, max_part);
         }
         view.notice_len = super::prose::notice(&view.prose).len();
         view
@@ -70,7 +70,7 @@ impl MessageView {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    fn add_part(&mut self, part: &MessagePart<'_>) {
+    fn add_part(&mut self, part: &MessagePart<'_>, max_part: usize) {
         let (ctype, subtype) = part.content_type().map_or_else(
             || ("text".to_string(), "plain".to_string()),
             |ct| (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or("").to_ascii_lowercase()),
@@ -92,13 +92,11 @@ impl MessageView {
             (body, "message", "rfc822" | "global") if self.original_headers.is_none() => {
                 self.original_headers = Some((body_text(body), "message/rfc822"));
             }
-            (PartType::Text(text), "text", "plain") | (PartType::Text(text), _, _)
-                if !is_attachment(part) || self.prose.is_empty() =>
-            {
-                push_prose(&mut self.prose, text);
+            (PartType::Text(text), _, _) if !is_attachment(part) || self.prose.is_empty() => {
+                push_prose(&mut self.prose, cut(text, max_part));
             }
             (PartType::Html(html), _, _) if self.prose.trim().is_empty() => {
-                push_prose(&mut self.prose, &html_to_text(html));
+                push_prose(&mut self.prose, &html_to_text(cut(html, max_part)));
             }
             _ => {}
         }
@@ -139,6 +137,18 @@ pub(crate) fn unfold(raw: &str) -> String {
 
 fn is_attachment(part: &MessagePart<'_>) -> bool {
     part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
+}
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn push_prose(prose: &mut String, text: &str) {
