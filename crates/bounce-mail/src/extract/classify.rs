@@ -127,6 +127,9 @@ pub(super) fn message_kind(view: &MessageView) -> MessageKind {
     if !view.dsn_texts.is_empty() || view.report_type.as_deref() == Some("delivery-status") {
         return MessageKind::Bounce;
     }
+    if is_unsubscribe_request(view) {
+        return MessageKind::Complaint;
+    }
     if is_auto_reply(view) {
         return MessageKind::AutoReply;
     }
@@ -137,6 +140,15 @@ pub(super) fn message_kind(view: &MessageView) -> MessageKind {
         return MessageKind::Complaint;
     }
     MessageKind::Other
+}
+
+/// An unsubscribe request a mail client sent automatically to a `mailto:` List-Unsubscribe
+/// address (Apple Mail marks it `X-Apple-Unsubscribe: true`): an opt-out complaint.
+fn is_unsubscribe_request(view: &MessageView) -> bool {
+    let apple =
+        view.header("X-Apple-Unsubscribe").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let auto = view.header("Auto-Submitted").is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"));
+    apple || (auto && view.subject.trim().eq_ignore_ascii_case("unsubscribe"))
 }
 
 fn is_auto_reply(view: &MessageView) -> bool {
@@ -209,6 +221,17 @@ fn complaint_records(view: &MessageView) -> Vec<Record> {
     let groups: Vec<Group> =
         view.feedback_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     let field = |name: &str| groups.iter().find_map(|g| g.get(name)).map(str::to_string);
+    if groups.is_empty() && is_unsubscribe_request(view) {
+        let from = original::extract_addr_spec(&view.from).unwrap_or_default();
+        return vec![Record {
+            recipient: from,
+            kind: Some(Kind::Complaint),
+            feedback_type: Some("opt-out".to_string()),
+            diagnostic: Some(first_paragraph(&view.prose)),
+            format: "unsubscribe".to_string(),
+            ..Record::default()
+        }];
+    }
     let feedback_type = field("Feedback-Type").map(|t| t.to_ascii_lowercase());
     let mut recipients: Vec<String> = groups
         .iter()
