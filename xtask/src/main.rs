@@ -1,9 +1,13 @@
-//! Development tasks for bounce-triage: `cargo xtask corpus [DIR] [--show N]`.
+//! Development tasks for bounce-triage: `cargo xtask codegen [--check]` and
+//! `cargo xtask corpus [DIR] [--show N]`.
 //!
 //! Kept out of the shipped binary; its dependencies are few.
 #![allow(clippy::print_stdout)]
 
+mod bench;
+mod codegen;
 mod corpus;
+mod fuzz;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -24,12 +28,15 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let mut args: Vec<String> = env::args().skip(1).collect();
     if args.is_empty() {
-        bail!("usage: cargo xtask corpus [DIR] [--show N]");
+        bail!("usage: cargo xtask codegen [--check] | corpus [DIR] [--show N]");
     }
     let task = args.remove(0);
     match task.as_str() {
+        "bench" => bench::run(&args),
+        "codegen" => codegen::run(&args, &project_root()),
         "corpus" => corpus::run(&args),
-        other => bail!("unknown task `{other}`; tasks: corpus"),
+        "fuzz" => fuzz::run(&args),
+        other => bail!("unknown task `{other}`; tasks: codegen, corpus"),
     }
 }
 

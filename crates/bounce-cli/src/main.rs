@@ -4,6 +4,8 @@
 
 mod classify;
 mod explain;
+mod gaps;
+mod output;
 mod report;
 mod rules_cmd;
 mod suppress;

@@ -1,17 +1,364 @@
-//! `bounce-triage rules`: not built yet.
+//! `bounce-triage rules`: check and test rule files, list the rules in precedence order,
+//! explain how one diagnostic text is decided, and find the gaps in the rules (`gaps.rs`).
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
-use clap::Subcommand;
+use anyhow::{bail, Context, Result};
+use bounce_mail::extract::codes;
+use bounce_model::{Kind, Record, Stage};
+use bounce_rules::{RuleInfo, RuleSet, BUILTIN_FILES};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::explain::{check_provider, render_explanation};
 
 /// Subcommands of `rules`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum RulesCommand {
-    /// List the rules.
-    List,
+    /// Compile the built-in rules and the given files or directories; print every error.
+    Check(PathsArgs),
+    /// Run every inline example of the built-in and the given rules; print the failures.
+    Test(PathsArgs),
+    /// List the rules in precedence order (the first matching rule wins).
+    List(ListArgs),
+    /// Show how the rules decide one diagnostic text: evidence, winner and the rules that lost.
+    Explain(RuleExplainArgs),
+    /// Cluster the diagnostics only a generic fallback rule (or no rule) decided: the rules
+    /// worth writing next.
+    Gaps(crate::gaps::GapsArgs),
 }
 
-pub(crate) fn run(_cmd: &RulesCommand) -> Result<ExitCode> {
-    bail!("`rules` is not available yet")
+/// User rule files or directories, in the order given.
+#[derive(Debug, Args)]
+pub(crate) struct PathsArgs {
+    /// Rule files or directories (`*.rules`, walked in sorted order), after which the
+    /// built-in rules are loaded.
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+/// How `rules list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormat {
+    /// An aligned text table.
+    Table,
+    /// A JSON array with each rule's documentation and example lines.
+    Json,
+}
+
+/// Arguments of `rules list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub(crate) rules: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub(crate) format: ListFormat,
+}
+
+/// Arguments of `rules explain`.
+#[derive(Debug, Args)]
+pub(crate) struct RuleExplainArgs {
+    /// The diagnostic text, as the receiving server wrote it.
+    #[arg(value_name = "TEXT")]
+    pub(crate) text: String,
+    /// The enhanced status code (default: the one the text states).
+    #[arg(long, value_name = "CODE")]
+    pub(crate) status: Option<String>,
+    /// The SMTP reply code (default: the one the text states).
+    #[arg(long = "reply-code", value_name = "CODE")]
+    pub(crate) reply_code: Option<String>,
+    /// Treat the record as coming from this provider (e.g. gmail, microsoft-365).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) provider: Option<String>,
+    /// The SMTP stage: connect, greeting, ehlo, starttls, auth, mail, rcpt, data,
+    /// end-of-data, after-acceptance (default: as the text says, else unknown).
+    #[arg(long, value_name = "STAGE")]
+    pub(crate) stage: Option<String>,
+    /// The recipient address (or just its domain).
+    #[arg(long, value_name = "ADDR", default_value = "recipient@example.org")]
+    pub(crate) recipient: String,
+    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub(crate) rules: Vec<PathBuf>,
+}
+
+pub(crate) fn run(cmd: &RulesCommand) -> Result<ExitCode> {
+    match cmd {
+        RulesCommand::Check(args) => check(args),
+        RulesCommand::Test(args) => test(args),
+        RulesCommand::List(args) => list(args),
+        RulesCommand::Explain(args) => explain(args),
+        RulesCommand::Gaps(args) => crate::gaps::run(args),
+    }
+}
+
+fn check(args: &PathsArgs) -> Result<ExitCode> {
+    match RuleSet::load(&args.paths) {
+        Ok(rules) => {
+            println!("ok: {} rules, {} providers", rules.len(), rules.provider_names().count());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn test(args: &PathsArgs) -> Result<ExitCode> {
+    let rules = crate::load_rules(&args.paths)?;
+    let failures = rules.run_examples();
+    let total = rules.example_count();
+    for failure in &failures {
+        println!("{}\n", failure.error);
+    }
+    let passed = total.saturating_sub(failures.len());
+    if failures.is_empty() {
+        println!("{passed} examples passed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{passed} examples passed, {} failed", failures.len());
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn list(args: &ListArgs) -> Result<ExitCode> {
+    let rules = crate::load_rules(&args.rules)?;
+    let infos: Vec<RuleInfo> = rules.rules().collect();
+    let text = match args.format {
+        ListFormat::Table => table(&infos),
+        ListFormat::Json => {
+            let mut sources = Sources::default();
+            let rows: Vec<serde_json::Value> = infos
+                .iter()
+                .map(|info| {
+                    json!({
+                        "id": info.id,
+                        "location": info.location,
+                        "providers": info.providers,
+                        "reason": info.reason.as_str(),
+                        "origin": info.origin.as_str(),
+                        "priority": info.priority,
+                        "doc": info.doc,
+                        "examples": sources.example_lines(&info.location),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows)? + "\n"
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        other => other.map(|()| ExitCode::SUCCESS).context("cannot write to stdout"),
+    }
+}
+
+/// The rules as an aligned table, one row per rule in precedence order.
+fn table(infos: &[RuleInfo]) -> String {
+    let header = ["ID", "LOCATION", "PROVIDERS", "REASON", "ORIGIN", "PRIORITY"];
+    let rows: Vec<[String; 6]> = infos
+        .iter()
+        .map(|info| {
+            let providers =
+                if info.providers.is_empty() { "-".to_owned() } else { info.providers.join(",") };
+            [
+                info.id.clone(),
+                info.location.clone(),
+                providers,
+                info.reason.to_string(),
+                info.origin.as_str().to_owned(),
+                info.priority.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut text = String::new();
+        for (index, cell) in cells.iter().enumerate() {
+            if index + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<width$}  ", width = widths[index]);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    let _ = writeln!(out, "{} rules", rows.len());
+    out
+}
+
+/// The text of rule files, built-in or on disk, read once each.
+#[derive(Default)]
+struct Sources {
+    texts: HashMap<String, Option<String>>,
+}
+
+impl Sources {
+    /// The `example` lines of the rule whose id is at `location` (`file:line`), verbatim.
+    fn example_lines(&mut self, location: &str) -> Vec<String> {
+        let Some((path, line)) = location.rsplit_once(':') else { return Vec::new() };
+        let Ok(line) = line.parse::<usize>() else { return Vec::new() };
+        let text = self.texts.entry(path.to_owned()).or_insert_with(|| {
+            BUILTIN_FILES
+                .iter()
+                .find(|(builtin, _)| *builtin == path)
+                .map(|(_, text)| (*text).to_owned())
+                .or_else(|| std::fs::read_to_string(path).ok())
+        });
+        let Some(text) = text else { return Vec::new() };
+        text.lines()
+            .skip(line.saturating_sub(1))
+            .skip(1)
+            .take_while(|l| !l.starts_with('}') && !l.trim_start().starts_with("rule "))
+            .map(str::trim)
+            .filter(|l| l.starts_with("example ") || l.starts_with("example\t"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
+    let mut rules = crate::load_rules(&args.rules)?;
+    let (record, notes) = explain_record(args)?;
+    let mut forced = None;
+    if let Some(name) = &args.provider {
+        check_provider(&rules, name)?;
+        if rules.provider_of(&record) != Some(name.as_str()) {
+            // Providers given by the user are tried first: a one-line definition that claims
+            // this record's domain makes the rules see the provider asked for.
+            let mut file = tempfile::Builder::new()
+                .suffix(".rules")
+                .tempfile()
+                .context("cannot create a temporary rule file")?;
+            let domain = record.recipient_domain();
+            if domain.is_empty()
+                || !domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            {
+                bail!("bad recipient domain `{domain}` for --provider: write a plain domain");
+            }
+            writeln!(file, "provider {name} {{\n    domains = [\"{domain}\"]\n}}")?;
+            let mut paths = vec![file.path().to_owned()];
+            paths.extend(args.rules.iter().cloned());
+            rules = crate::load_rules(&paths)?;
+            forced = Some(file);
+        }
+    }
+    let mut out = String::new();
+    for note in notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    render_explanation(&mut out, &rules.explain(&record));
+    drop(forced);
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The record `rules explain` describes, and notes on what was read from the text.
+fn explain_record(args: &RuleExplainArgs) -> Result<(Record, Vec<String>)> {
+    let text = args.text.trim();
+    if text.is_empty() {
+        bail!("the diagnostic text is empty");
+    }
+    let mut notes = Vec::new();
+    let stated = codes::read_codes(text);
+    let status = match &args.status {
+        Some(code) => Some(valid_status(code)?),
+        None => {
+            if let Some(code) = &stated.status {
+                notes.push(format!("status {code} read from the text"));
+            }
+            stated.status
+        }
+    };
+    let reply = match &args.reply_code {
+        Some(code) => Some(valid_reply(code)?),
+        None => {
+            if let Some(code) = &stated.reply {
+                notes.push(format!("reply code {code} read from the text"));
+            }
+            stated.reply
+        }
+    };
+    let stage = match &args.stage {
+        Some(name) => Stage::from_name(name).with_context(|| {
+            let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown stage `{name}`; the stages are: {}", names.join(", "))
+        })?,
+        None => match codes::stage_from_text(text) {
+            Some(stage) => {
+                notes.push(format!("stage {} read from the text", stage.as_str()));
+                stage
+            }
+            None => Stage::Unknown,
+        },
+    };
+    let temporary = reply.as_deref().or(status.as_deref()).is_some_and(|c| c.starts_with('4'));
+    let (kind, action) =
+        if temporary { (Kind::Delay, "delayed") } else { (Kind::Bounce, "failed") };
+    let recipient = if args.recipient.contains('@') {
+        args.recipient.trim().to_owned()
+    } else {
+        format!("recipient@{}", args.recipient.trim())
+    };
+    if recipient.ends_with('@') || recipient.contains(char::is_whitespace) {
+        bail!("bad recipient `{}`: write an address or a domain", args.recipient);
+    }
+    let record = Record {
+        recipient: recipient.to_ascii_lowercase(),
+        kind: Some(kind),
+        status,
+        reply_code: reply,
+        diagnostic: Some(text.to_owned()),
+        smtp_stage: stage,
+        action: Some(action.to_owned()),
+        ..Record::default()
+    };
+    Ok((record, notes))
+}
+
+/// An enhanced status code `class.subject.detail` with class 2, 4 or 5.
+fn valid_status(code: &str) -> Result<String> {
+    let code = code.trim();
+    let parts: Vec<&str> = code.split('.').collect();
+    let digits = |p: &&str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    let ok = parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && digits(&parts[1], 3)
+        && digits(&parts[2], 3);
+    if !ok {
+        bail!("bad status `{code}`: write an enhanced status code such as 5.7.1");
+    }
+    Ok(code.to_owned())
+}
+
+/// A three-digit SMTP reply code starting with 2, 4 or 5.
+fn valid_reply(code: &str) -> Result<String> {
+    let code = code.trim();
+    let ok = code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && matches!(code.as_bytes()[0], b'2' | b'4' | b'5');
+    if !ok {
+        bail!("bad reply code `{code}`: write a three-digit code such as 550");
+    }
+    Ok(code.to_owned())
 }

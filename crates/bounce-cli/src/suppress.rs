@@ -1,18 +1,103 @@
-//! `bounce-triage suppress`: not built yet.
+//! `bounce-triage suppress`: reason-aware suppression, keep and complaint lists as CSV.
 
+use std::fs;
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
+use bounce_engine::state::SuppressionState;
+use bounce_engine::suppress::{SuppressOptions, Suppressor};
+use bounce_model::{ListEntry, ListKind};
 use clap::Args;
+
+use crate::classify::{
+    add_failures, exit_code, print_summary, stream, write_atomic, ReadArgs, SpikeArgs,
+};
+use crate::output::write_list_csv;
 
 /// Arguments of `suppress`.
 #[derive(Debug, Args)]
 pub(crate) struct SuppressArgs {
-    /// Inputs, as for `classify`.
-    pub(crate) inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
+    /// Write the suppression list (CSV) to FILE, replaced atomically, instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Write the addresses that bounced but must be kept, with why, to FILE (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keep: Option<PathBuf>,
+    /// Write the complainants (ARF feedback reports) to FILE (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) complaints: Option<PathBuf>,
+    /// Carry counters between runs: read FILE if it exists, write it back atomically.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+    /// CSV `address,time` of successful deliveries; a delivery resets the quota counter.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) deliveries: Option<PathBuf>,
+    /// Distinct attempts that confirm a no-route (NXDOMAIN, null MX) domain.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub(crate) confirm: usize,
+    /// Consecutive quota failures that suppress a full mailbox.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) soft_limit: usize,
+    #[command(flatten)]
+    pub(crate) spikes: SpikeArgs,
 }
 
-pub(crate) fn run(_args: &SuppressArgs) -> Result<ExitCode> {
-    bail!("`suppress` is not available yet")
+pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
+    let state = match &args.state {
+        Some(path) if path.exists() => {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            SuppressionState::from_json(&text)
+                .with_context(|| format!("cannot read {}", path.display()))?
+        }
+        _ => SuppressionState::default(),
+    };
+    let options =
+        SuppressOptions { confirm: args.confirm.max(1), soft_limit: args.soft_limit.max(1) };
+    let mut suppressor = Suppressor::new(options, state);
+    if let Some(path) = &args.deliveries {
+        let file =
+            fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let rows = bounce_engine::read_deliveries(io::BufReader::new(file))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        for (address, time) in rows {
+            suppressor.add_delivery(&address, time);
+        }
+    }
+    let mut aggregator = args.spikes.aggregator()?;
+    let (mut summary, failures) = stream(&args.read, |record| {
+        aggregator.add(record);
+        suppressor.add(record);
+        true
+    })?;
+    add_failures(&mut summary, failures);
+    let aggregates = aggregator.finish();
+    let (lists, state) = suppressor.finish(&aggregates.spikes);
+    let of = |kind: ListKind| -> Vec<&ListEntry> {
+        lists.iter().filter(|e| e.list == Some(kind)).collect()
+    };
+    write_list_csv(args.output.as_deref(), &of(ListKind::Suppress))?;
+    if let Some(path) = &args.keep {
+        write_list_csv(Some(path), &of(ListKind::Keep))?;
+    }
+    if let Some(path) = &args.complaints {
+        write_list_csv(Some(path), &of(ListKind::Complaint))?;
+    }
+    if let Some(path) = &args.state {
+        write_atomic(path, state.to_json()?.as_bytes())?;
+    }
+    if !args.read.quiet {
+        print_summary(&summary);
+        eprintln!(
+            "suppress {}, keep {}, complaint {}",
+            of(ListKind::Suppress).len(),
+            of(ListKind::Keep).len(),
+            of(ListKind::Complaint).len()
+        );
+    }
+    Ok(exit_code(&summary, false))
 }

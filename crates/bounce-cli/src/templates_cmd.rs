@@ -1,17 +1,66 @@
-//! `bounce-triage templates`: not built yet.
+//! `bounce-triage templates`: list the report templates, export the built-ins to edit them.
 
+use std::fs;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use bounce_report::Origin;
 use clap::Subcommand;
 
 /// Subcommands of `templates`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum TemplatesCommand {
-    /// List the built-in templates.
-    List,
+    /// List the templates: the built-ins, plus those of `--templates DIR` if given.
+    List {
+        /// Also list the templates in DIR (overriding built-ins of the same file name).
+        #[arg(long = "templates", value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
+    /// Copy the built-in templates into DIR to edit them; use them with `report --templates DIR`.
+    Export {
+        /// The folder to write to (created if missing).
+        dir: PathBuf,
+        /// Replace files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
-pub(crate) fn run(_cmd: &TemplatesCommand) -> Result<ExitCode> {
-    bail!("`templates` is not available yet")
+pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
+    match cmd {
+        TemplatesCommand::List { templates } => {
+            let set = crate::report::load_templates(templates.as_deref())?;
+            for info in set.list() {
+                let origin = match info.origin {
+                    Origin::Builtin => "built-in",
+                    Origin::Override => "override",
+                    Origin::User => "user",
+                };
+                println!("{:<22} {:<9} {}", info.name, origin, info.description);
+            }
+        }
+        TemplatesCommand::Export { dir, force } => {
+            fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+            let builtins = bounce_report::builtin_templates();
+            if !force {
+                let existing: Vec<String> = builtins
+                    .iter()
+                    .map(|(name, _)| dir.join(name))
+                    .filter(|p| p.exists())
+                    .map(|p| p.display().to_string())
+                    .collect();
+                if !existing.is_empty() {
+                    bail!("would overwrite {} (use --force)", existing.join(", "));
+                }
+            }
+            for (name, source) in builtins {
+                let path = dir.join(name);
+                crate::classify::write_atomic(&path, source.as_bytes())?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use crate::taxonomy::{Action, Category, Owner, Reason};
 
 /// Where a message came from: the input file, its position and byte offset there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Source {
     /// The file the message was read from (`-` for standard input).
     pub path: String,
@@ -136,6 +137,7 @@ pub struct DkimSignature {
 
 /// One `Authentication-Results` header of the returned message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuthResult {
     /// The authserv-id that wrote the header.
     pub authserv_id: String,
@@ -152,6 +154,7 @@ pub struct AuthResult {
 
 /// What the bounce tells about the original (returned) message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Original {
     /// How the original was returned: `message/rfc822`, `text/rfc822-headers` or `inline`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,6 +217,7 @@ pub struct Original {
 
 /// The rules' judgement of one record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Verdict {
     /// Id of the rule that decided.
     pub rule_id: String,
@@ -241,6 +245,7 @@ pub struct Verdict {
 
 /// One recipient named in a delivery report, with the evidence about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Record {
     /// Where the message came from.
     pub source: Source,

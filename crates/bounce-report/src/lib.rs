@@ -1,1 +1,242 @@
-//! bounce-report: see ARCHITECTURE.md.
+//! bounce-report: renders reports and escalation documents with minijinja.
+//!
+//! The built-in templates live in the workspace's `templates/` folder and are embedded with
+//! `include_str!`. A caller may add templates or override built-ins by name
+//! ([`Templates::with_overrides`]); this crate does no I/O itself. The data a template sees is a
+//! [`ReportContext`], built from records, the run summary and the aggregates by
+//! [`build_context`]. HTML templates (`.html`) are autoescaped, so text from bounces is never
+//! interpreted as markup.
+#![deny(missing_docs)]
+
+mod chart;
+mod context;
+mod evidence;
+mod filters;
+mod layer;
+
+use minijinja::{AutoEscape, Environment};
+
+pub use chart::{Bar, Chart, Legend, Tick};
+pub use context::{
+    build_context, Count, EntryView, GroupView, ReportContext, ReportOptions, Response, SpikeView,
+    Totals,
+};
+pub use evidence::{ConfirmRow, EvidenceView, Field};
+pub use layer::layer_of;
+
+/// The built-in templates: file name and source.
+const BUILTIN: &[(&str, &str, &str)] = &[
+    (
+        "esp-escalation.md",
+        "ticket to the ESP: observed responses, the please-confirm list, evidence per group",
+        include_str!("../../../templates/esp-escalation.md"),
+    ),
+    (
+        "esp-escalation.txt",
+        "the ESP ticket as plain text, for web forms",
+        include_str!("../../../templates/esp-escalation.txt"),
+    ),
+    (
+        "it-escalation.md",
+        "note to IT: relay-denied, routing, transport and Microsoft 365 cases",
+        include_str!("../../../templates/it-escalation.md"),
+    ),
+    (
+        "triage-summary.html",
+        "self-contained HTML summary with charts, lists and evidence",
+        include_str!("../../../templates/triage-summary.html"),
+    ),
+    (
+        "suppression.csv",
+        "suppression, keep and complaint lists with the deciding evidence",
+        include_str!("../../../templates/suppression.csv"),
+    ),
+];
+
+/// The built-in templates as (file name, source) pairs, for `templates export`.
+#[must_use]
+pub fn builtin_templates() -> Vec<(&'static str, &'static str)> {
+    BUILTIN.iter().map(|(name, _, source)| (*name, *source)).collect()
+}
+
+/// Errors of loading or rendering a template.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// No template has that name.
+    #[error("unknown template `{name}` (available: {available})")]
+    UnknownTemplate {
+        /// The name asked for.
+        name: String,
+        /// The names that exist, comma-separated.
+        available: String,
+    },
+    /// A template failed to parse or to render.
+    #[error("template `{name}`, line {line}: {cause}")]
+    Template {
+        /// The template's file name.
+        name: String,
+        /// The 1-based line of the error (0 when minijinja does not know it).
+        line: usize,
+        /// What went wrong.
+        cause: String,
+    },
+}
+
+impl ReportError {
+    fn from_minijinja(fallback_name: &str, error: &minijinja::Error) -> ReportError {
+        let mut cause = error.kind().to_string();
+        if let Some(detail) = error.detail() {
+            cause.push_str(": ");
+            cause.push_str(detail);
+        }
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            cause.push_str(": ");
+            cause.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        ReportError::Template {
+            name: error.name().unwrap_or(fallback_name).to_string(),
+            line: error.line().unwrap_or(0),
+            cause,
+        }
+    }
+}
+
+/// Where a template comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Embedded in the binary.
+    Builtin,
+    /// Given by the user, adding a new template.
+    User,
+    /// Given by the user, replacing a built-in of the same name.
+    Override,
+}
+
+/// One available template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateInfo {
+    /// The file name (`esp-escalation.md`).
+    pub name: String,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// What it is for (empty for user templates).
+    pub description: String,
+}
+
+/// The set of templates a report can be rendered with.
+pub struct Templates {
+    env: Environment<'static>,
+    infos: Vec<TemplateInfo>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").field("infos", &self.infos).finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// The built-in templates only.
+    ///
+    /// # Errors
+    /// A built-in template that does not parse (a bug caught by the tests).
+    pub fn builtin() -> Result<Templates, ReportError> {
+        Templates::with_overrides(Vec::new())
+    }
+
+    /// The built-ins plus `(file name, source)` pairs from the user: a pair with a built-in's
+    /// name replaces it, any other name adds a template.
+    ///
+    /// # Errors
+    /// The first template that does not parse, with its name, line and cause.
+    pub fn with_overrides(user: Vec<(String, String)>) -> Result<Templates, ReportError> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") || name.ends_with(".htm") || name.ends_with(".svg") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        filters::register(&mut env);
+        let mut infos = Vec::new();
+        for (name, description, source) in BUILTIN {
+            if user.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            env.add_template(name, source).map_err(|e| ReportError::from_minijinja(name, &e))?;
+            infos.push(TemplateInfo {
+                name: (*name).to_string(),
+                origin: Origin::Builtin,
+                description: (*description).to_string(),
+            });
+        }
+        for (name, source) in user {
+            let builtin = BUILTIN.iter().find(|(n, _, _)| *n == name);
+            env.add_template_owned(name.clone(), source)
+                .map_err(|e| ReportError::from_minijinja(&name, &e))?;
+            infos.push(TemplateInfo {
+                origin: if builtin.is_some() { Origin::Override } else { Origin::User },
+                description: builtin.map(|(_, d, _)| (*d).to_string()).unwrap_or_default(),
+                name,
+            });
+        }
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Templates { env, infos })
+    }
+
+    /// Every available template, sorted by name.
+    #[must_use]
+    pub fn list(&self) -> &[TemplateInfo] {
+        &self.infos
+    }
+
+    /// Finds a template by file name, or by name without extension (`esp-escalation` picks
+    /// `esp-escalation.md` before other extensions).
+    ///
+    /// # Errors
+    /// No template matches.
+    pub fn resolve(&self, name: &str) -> Result<&str, ReportError> {
+        if let Some(info) = self.infos.iter().find(|i| i.name == name) {
+            return Ok(&info.name);
+        }
+        let stem_matches: Vec<&TemplateInfo> = self
+            .infos
+            .iter()
+            .filter(|i| i.name.rsplit_once('.').map(|(s, _)| s) == Some(name))
+            .collect();
+        let preferred = ["md", "html", "csv", "txt"];
+        for ext in preferred {
+            if let Some(info) = stem_matches.iter().find(|i| i.name.ends_with(&format!(".{ext}"))) {
+                return Ok(&info.name);
+            }
+        }
+        if let Some(info) = stem_matches.first() {
+            return Ok(&info.name);
+        }
+        Err(ReportError::UnknownTemplate {
+            name: name.to_string(),
+            available: self.infos.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Renders the template `name` (see [`Templates::resolve`]) with `context`.
+    ///
+    /// # Errors
+    /// An unknown template, or a render error with the template's name, line and cause.
+    pub fn render(&self, name: &str, context: &ReportContext) -> Result<String, ReportError> {
+        let name = self.resolve(name)?;
+        let template =
+            self.env.get_template(name).map_err(|e| ReportError::from_minijinja(name, &e))?;
+        template
+            .render(minijinja::Value::from_serialize(context))
+            .map_err(|e| ReportError::from_minijinja(name, &e))
+    }
+}

@@ -140,7 +140,25 @@ pub(crate) fn find(view: &MessageView) -> Finding {
     for (i, (pos, addr)) in order.iter().enumerate() {
         let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
         let block = &text[*pos..end];
-        let block_diag = block_diagnostic(block, addr).or_else(|| preceding_diagnostic(text, *pos));
+        let line_start_of_addr = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
+        let words_before = text[line_start_of_addr..*pos].split_whitespace().count();
+        let block_diag = block_diagnostic(block, addr).map(|after| {
+            // "Unable to deliver message to <addr> (and ...)": the line reads as a whole.
+            if words_before >= 3 && !has_code(&after) {
+                let before = &text[line_start_of_addr..*pos];
+                let close = if before.ends_with('<') { ">" } else { "" };
+                format!("{}{addr}{close} {after}", before.trim_start())
+            } else {
+                after
+            }
+        });
+        let block_diag = block_diag.or_else(|| preceding_diagnostic(text, *pos));
+        // A heading such as "Additional Information" after the list is not the reason;
+        // the code-bearing line of the notice is.
+        let block_diag = match block_diag {
+            Some(d) if !has_code(&d) && d.split_whitespace().count() < 4 => global_of().or(Some(d)),
+            other => other,
+        };
         let diagnostic = block_diag.or_else(global_of);
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
@@ -323,6 +341,12 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     } else {
         Some(joined)
     }
+}
+
+/// Whether a text states a reply code or an enhanced status.
+fn has_code(text: &str) -> bool {
+    let c = read_codes(text);
+    c.reply.is_some() || c.status.is_some()
 }
 
 /// The diagnostic some MTAs write before the address: the rest of the line before it

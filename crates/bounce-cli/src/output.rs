@@ -1,0 +1,375 @@
+//! Where and how results are written: JSON Lines, CSV or a terminal table, to stdout or to a
+//! file replaced atomically; CSV cells protected against formula injection; the progress bar.
+
+use std::borrow::Cow;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bounce_model::{ListEntry, Record};
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The output formats of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// An aligned table for reading on a terminal.
+    Table,
+}
+
+impl Format {
+    /// The format asked for, else a table when writing to a terminal and JSON Lines otherwise.
+    pub(crate) fn choose(asked: Option<Format>, to_file: bool) -> Format {
+        asked.unwrap_or(if !to_file && io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Jsonl
+        })
+    }
+}
+
+/// A destination: stdout, or a temporary file renamed over the target when finished.
+pub(crate) enum Target {
+    Stdout(BufWriter<io::Stdout>),
+    File { tmp: BufWriter<tempfile::NamedTempFile>, target: PathBuf },
+}
+
+impl Target {
+    /// Opens stdout (`None`) or a temporary file next to `path`.
+    pub(crate) fn open(path: Option<&Path>) -> Result<Target> {
+        Ok(match path {
+            None => Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+            Some(p) => {
+                let dir =
+                    p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
+                    format!("cannot create a temporary file in {}", dir.display())
+                })?;
+                Target::File {
+                    tmp: BufWriter::with_capacity(1 << 16, tmp),
+                    target: p.to_path_buf(),
+                }
+            }
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Target::Stdout(w) => w,
+            Target::File { tmp, .. } => tmp,
+        }
+    }
+
+    /// Flushes stdout (a closed pipe is fine) or renames the file into place.
+    pub(crate) fn finish(self) -> Result<()> {
+        match self {
+            Target::Stdout(mut w) => match w.flush() {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to stdout"),
+            },
+            Target::File { tmp, target } => {
+                let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
+                tmp.persist(&target)
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The columns of a record in CSV.
+const RECORD_COLUMNS: [&str; 21] = [
+    "path",
+    "message",
+    "offset",
+    "recipient",
+    "kind",
+    "status",
+    "reply_code",
+    "reason",
+    "category",
+    "action",
+    "provider",
+    "token",
+    "rule_id",
+    "hard",
+    "timestamp",
+    "remote_mta",
+    "sending_ip",
+    "message_id",
+    "envelope_sender",
+    "subject",
+    "diagnostic",
+];
+
+/// Writes records in one format.
+pub(crate) struct RecordWriter {
+    format: Format,
+    target: Target,
+    wrote_header: bool,
+}
+
+impl RecordWriter {
+    pub(crate) fn new(format: Format, target: Target) -> Self {
+        RecordWriter { format, target, wrote_header: false }
+    }
+
+    pub(crate) fn write(&mut self, record: &Record) -> io::Result<()> {
+        let format = self.format;
+        let header = !self.wrote_header;
+        self.wrote_header = true;
+        let w = self.target.writer();
+        match format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut *w, record).map_err(io::Error::other)?;
+                w.write_all(b"\n")
+            }
+            Format::Csv => {
+                if header {
+                    write_csv_row(w, RECORD_COLUMNS.iter().map(|c| Cell::Text(c)))?;
+                }
+                write_csv_row(w, record_cells(record).iter().map(OwnedCell::as_ref))
+            }
+            Format::Table => {
+                if header {
+                    writeln!(
+                        w,
+                        "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} DIAGNOSTIC",
+                        "RECIPIENT", "KIND", "REASON", "CATEGORY", "CODE", "PROVIDER"
+                    )?;
+                }
+                let verdict = record.verdict.as_ref();
+                let code = [record.reply_code.as_deref(), record.status.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                writeln!(
+                    w,
+                    "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
+                    clip(&record.recipient, 32),
+                    record.kind.map_or("-", kind_name),
+                    record.reason.map_or("-", |r| r.as_str()),
+                    verdict.map_or("-", |v| v.category.as_str()),
+                    clip(&code, 13),
+                    clip(verdict.and_then(|v| v.provider.as_deref()).unwrap_or("-"), 12),
+                    clip(&one_line(record.diagnostic.as_deref().unwrap_or("")), 100),
+                )
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        self.target.finish()
+    }
+}
+
+fn kind_name(kind: bounce_model::Kind) -> &'static str {
+    match kind {
+        bounce_model::Kind::Bounce => "bounce",
+        bounce_model::Kind::Delay => "delay",
+        bounce_model::Kind::Delivered => "delivered",
+        bounce_model::Kind::AutoReply => "auto-reply",
+        bounce_model::Kind::Complaint => "complaint",
+    }
+}
+
+/// A CSV cell: free text is protected against formula injection, addresses are validated.
+pub(crate) enum Cell<'a> {
+    Text(&'a str),
+    Address(&'a str),
+}
+
+/// Owned cells of a record row.
+enum OwnedCell {
+    Text(String),
+    Address(String),
+}
+
+impl OwnedCell {
+    fn as_ref(&self) -> Cell<'_> {
+        match self {
+            OwnedCell::Text(t) => Cell::Text(t),
+            OwnedCell::Address(a) => Cell::Address(a),
+        }
+    }
+}
+
+fn record_cells(record: &Record) -> Vec<OwnedCell> {
+    use OwnedCell::{Address, Text};
+    let verdict = record.verdict.as_ref();
+    let text = |s: Option<&str>| Text(s.unwrap_or("").to_owned());
+    vec![
+        Text(record.source.path.clone()),
+        Text(record.source.message.to_string()),
+        Text(record.source.offset.to_string()),
+        Address(record.recipient.clone()),
+        text(record.kind.map(kind_name)),
+        text(record.status.as_deref()),
+        text(record.reply_code.as_deref()),
+        text(record.reason.map(|r| r.as_str())),
+        text(verdict.map(|v| v.category.as_str())),
+        text(verdict.map(|v| v.action.as_str())),
+        text(verdict.and_then(|v| v.provider.as_deref())),
+        text(verdict.and_then(|v| v.token.as_deref())),
+        text(verdict.map(|v| v.rule_id.as_str())),
+        text(verdict.map(|v| if v.hard { "true" } else { "false" })),
+        text(record.timestamp.as_deref()),
+        text(record.remote_mta.as_deref()),
+        text(record.original.sending_ip.as_ref().map(|p| p.value.as_str())),
+        text(record.original.message_id.as_deref()),
+        Address(
+            record.original.envelope_sender.as_ref().map_or(String::new(), |p| p.value.clone()),
+        ),
+        text(record.original.subject.as_deref()),
+        text(record.diagnostic.as_deref()),
+    ]
+}
+
+/// The columns of a list entry in CSV.
+const LIST_COLUMNS: [&str; 12] = [
+    "address",
+    "list",
+    "reason",
+    "rule_id",
+    "why",
+    "attempts",
+    "path",
+    "message",
+    "offset",
+    "date",
+    "message_id",
+    "diagnostic",
+];
+
+/// Writes list entries as CSV to `path` (atomically) or stdout.
+pub(crate) fn write_list_csv(path: Option<&Path>, entries: &[&ListEntry]) -> Result<()> {
+    let mut target = Target::open(path)?;
+    let result = (|| -> io::Result<()> {
+        let w = target.writer();
+        write_csv_row(w, LIST_COLUMNS.iter().map(|c| Cell::Text(c)))?;
+        for e in entries {
+            let list = match e.list {
+                Some(bounce_model::ListKind::Suppress) => "suppress",
+                Some(bounce_model::ListKind::Keep) => "keep",
+                Some(bounce_model::ListKind::Complaint) => "complaint",
+                None => "",
+            };
+            let (attempts, message, offset) = (
+                e.attempts.to_string(),
+                e.evidence.source.message.to_string(),
+                e.evidence.source.offset.to_string(),
+            );
+            let cells = [
+                Cell::Address(&e.address),
+                Cell::Text(list),
+                Cell::Text(&e.reason),
+                Cell::Text(&e.rule_id),
+                Cell::Text(&e.why),
+                Cell::Text(&attempts),
+                Cell::Text(&e.evidence.source.path),
+                Cell::Text(&message),
+                Cell::Text(&offset),
+                Cell::Text(e.evidence.timestamp.as_deref().unwrap_or("")),
+                Cell::Text(e.evidence.message_id.as_deref().unwrap_or("")),
+                Cell::Text(e.evidence.diagnostic.as_deref().unwrap_or("")),
+            ];
+            write_csv_row(w, cells.into_iter())?;
+        }
+        Ok(())
+    })();
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("cannot write the list"),
+        Ok(()) => target.finish(),
+    }
+}
+
+fn write_csv_row<'a>(w: &mut dyn Write, cells: impl Iterator<Item = Cell<'a>>) -> io::Result<()> {
+    let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+    let row: Vec<Cow<'_, str>> = cells
+        .map(|cell| match cell {
+            Cell::Text(t) => protect_formula(t),
+            Cell::Address(a) if a.is_empty() || is_address(a) => Cow::Borrowed(a),
+            Cell::Address(a) => protect_formula(a),
+        })
+        .collect();
+    csv.write_record(row.iter().map(|c| c.as_bytes())).map_err(io::Error::other)?;
+    csv.flush()
+}
+
+/// Prefixes `'` to text a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return).
+pub(crate) fn protect_formula(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` is a plain `local@domain` address: dot-atom local part, a domain of letters,
+/// digits, hyphens and dots. Such a cell cannot hold a spreadsheet formula call.
+pub(crate) fn is_address(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else { return false };
+    let atext =
+        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii();
+    !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local.chars().all(atext)
+        && !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+        })
+}
+
+fn clip(text: &str, width: usize) -> Cow<'_, str> {
+    if text.chars().count() <= width {
+        Cow::Borrowed(text)
+    } else {
+        let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+        out.push('…');
+        Cow::Owned(out)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A progress bar on stderr when it is a terminal and the user did not ask for quiet.
+pub(crate) fn progress_bar(total_bytes: u64, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{bar:30} {bytes}/{total_bytes} {msg} ({bytes_per_sec}, ETA {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_address, protect_formula};
+
+    #[test]
+    fn formulas_are_neutralised_and_addresses_validated() {
+        assert_eq!(protect_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(protect_formula("-2+3"), "'-2+3");
+        assert_eq!(protect_formula("550 5.1.1 user unknown"), "550 5.1.1 user unknown");
+        assert!(is_address("-ann+tag@example.net"));
+        assert!(!is_address("=HYPERLINK(\"http://x\")@example.net"));
+        assert!(!is_address("not an address"));
+    }
+}

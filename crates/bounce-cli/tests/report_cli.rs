@@ -1,0 +1,87 @@
+//! `report` and `templates` from the command line: JSON Lines input, filters, overrides,
+//! export, and error messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
+        .current_dir(workspace())
+        .args(args)
+        .output()
+        .expect("bounce-triage runs")
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn jsonl_input_gives_the_same_lists_as_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("records.jsonl");
+    let jsonl_arg = jsonl.to_str().unwrap();
+    stdout(&["classify", "--quiet", "examples/bounces.mbox", "-o", jsonl_arg]);
+    let from_archive = stdout(&["report", "examples/bounces.mbox", "-t", "suppression"]);
+    let from_jsonl = stdout(&["report", jsonl_arg, "-t", "suppression"]);
+    assert_eq!(from_archive, from_jsonl);
+    assert!(from_archive.lines().any(|l| l.starts_with("suppress,kim.nguyen@gmail.example.net")));
+}
+
+#[test]
+fn filters_narrow_the_report() {
+    let out = stdout(&[
+        "report",
+        "examples/bounces.mbox",
+        "-t",
+        "esp-escalation.txt",
+        "--provider",
+        "outlook-com",
+        "--since",
+        "2026-06-10",
+        "--until",
+        "2026-06-10T15:00:00+00:00",
+    ]);
+    assert!(out.contains("S3150"));
+    assert!(!out.contains("gsmtp"), "gmail records were filtered out");
+    assert!(out.contains("provider = outlook-com"));
+    let bad = run(&["report", "examples/bounces.mbox", "--since", "yesterday"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an RFC 3339 time"));
+}
+
+#[test]
+fn export_then_override_a_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    run(&["templates", "export", d]);
+    for name in ["esp-escalation.md", "triage-summary.html", "suppression.csv"] {
+        assert!(dir.path().join(name).is_file(), "{name} exported");
+    }
+    std::fs::write(dir.path().join("suppression.csv"), "count={{ suppress | length }}\n").unwrap();
+    std::fs::write(dir.path().join("mine.txt"), "{{ totals.records }} records\n").unwrap();
+    let list = stdout(&["templates", "list", "--templates", d]);
+    assert!(list.contains("suppression.csv") && list.contains("override"));
+    assert!(list.contains("mine.txt") && list.contains("user"));
+    let out = stdout(&["report", "examples/bounces.mbox", "--templates", d, "-t", "suppression"]);
+    assert!(out.starts_with("count="));
+    let out = stdout(&["report", "examples/bounces.mbox", "--templates", d, "-t", "mine"]);
+    assert!(out.ends_with(" records\n"));
+}
+
+#[test]
+fn a_broken_user_template_names_file_line_and_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.md"), "# title\n\n{{ totals.records \n").unwrap();
+    let out =
+        run(&["report", "examples/bounces.mbox", "--templates", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("template `bad.md`, line 3: syntax error"), "{err}");
+}

@@ -1,0 +1,343 @@
+//! Reason-aware suppression, following the taxonomy's action table (section 3):
+//!
+//! | reasons | decision |
+//! |---|---|
+//! | userunknown, hasmoved, suspend | suppress on a permanent failure (5xx, or hard when no code) |
+//! | hostunknown, notaccept | suppress once the domain failed on `confirm` distinct attempts |
+//! | mailboxfull | suppress after `soft_limit` consecutive quota failures; a delivery resets |
+//! | spike window (decided over many messages) | keep: quarantine the pattern, retest |
+//! | everything else that failed | keep, with the table's why |
+//! | suppressed | already suppressed by the sending service: listed as suppress |
+//! | delivered | resets the quota counter |
+//! | vacation | ignored |
+//! | feedback (complaint records) | complaint list |
+//!
+//! The delayed and failed DSNs of one original (same Message-ID or Original-Envelope-Id) are
+//! one attempt. Only `mailboxfull` counts as a quota failure: other 451/452 replies
+//! (greylisting, too many recipients) have other reasons and never count.
+
+use std::collections::HashMap;
+
+use bounce_model::{Kind, ListEntry, ListKind, Reason, Record, Spike};
+
+use crate::aggregate::{receiver_of, sample_of};
+use crate::state::{Attempt, SuppressionState, MAX_DOMAIN_ADDRESSES};
+use crate::time::parse_rfc3339;
+
+/// Settings of the suppression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuppressOptions {
+    /// Distinct attempts that confirm a no-route domain (`--confirm`, default 2).
+    pub confirm: usize,
+    /// Consecutive quota failures that suppress a full mailbox (`--soft-limit`, default 3).
+    pub soft_limit: usize,
+}
+
+impl Default for SuppressOptions {
+    fn default() -> Self {
+        SuppressOptions { confirm: 2, soft_limit: 3 }
+    }
+}
+
+/// A list entry with what the spike check needs.
+#[derive(Debug, Clone)]
+struct Decision {
+    entry: ListEntry,
+    receiver: String,
+    time: Option<i64>,
+}
+
+/// Folds records into suppression, keep and complaint decisions.
+#[derive(Debug, Default)]
+pub struct Suppressor {
+    options: SuppressOptions,
+    state: SuppressionState,
+    suppress: HashMap<String, Decision>,
+    keep: HashMap<String, Decision>,
+    complaints: HashMap<String, ListEntry>,
+    receivers: HashMap<String, String>,
+}
+
+impl Suppressor {
+    /// A suppressor continuing from `state` (use `SuppressionState::default()` for none).
+    #[must_use]
+    pub fn new(options: SuppressOptions, state: SuppressionState) -> Self {
+        Suppressor { options, state, ..Suppressor::default() }
+    }
+
+    /// Folds one record in.
+    pub fn add(&mut self, record: &Record) {
+        let address = record.recipient.trim().to_ascii_lowercase();
+        if address.is_empty() {
+            return;
+        }
+        let time = record.timestamp.as_deref().and_then(parse_rfc3339);
+        let reason = record.reason.unwrap_or(Reason::Undefined);
+        match record.kind {
+            Some(Kind::Complaint) => return self.complaint(address, record),
+            Some(Kind::Delivered) => return self.add_delivery_at(&address, time),
+            Some(Kind::AutoReply) => return,
+            _ => {}
+        }
+        match reason {
+            Reason::Feedback => self.complaint(address, record),
+            Reason::Delivered => self.add_delivery_at(&address, time),
+            Reason::Vacation => {}
+            Reason::UserUnknown | Reason::HasMoved | Reason::Suspend if is_permanent(record) => {
+                let why = format!(
+                    "{reason} on a permanent failure ({}): the address is invalid",
+                    code_of(record)
+                );
+                self.decide_suppress(address, record, time, why, 1);
+            }
+            Reason::Suppressed => {
+                let why = "already on the sending service's suppression list".to_owned();
+                self.decide_suppress(address, record, time, why, 1);
+            }
+            Reason::HostUnknown | Reason::NotAccept => {
+                let domain = record.recipient_domain().to_ascii_lowercase();
+                let counter = self.state.unroutable.entry(domain).or_default();
+                counter.attempts.add(Attempt::of(record, time));
+                if counter.addresses.len() < MAX_DOMAIN_ADDRESSES {
+                    counter.addresses.insert(address.clone());
+                }
+                self.receivers.insert(address, receiver_of(record));
+            }
+            Reason::MailboxFull => {
+                self.state
+                    .quota
+                    .entry(address.clone())
+                    .or_default()
+                    .attempts
+                    .add(Attempt::of(record, time));
+                self.receivers.insert(address, receiver_of(record));
+            }
+            other => {
+                let why = keep_why(other, record);
+                self.decide_keep(address, record, time, why, 1);
+            }
+        }
+    }
+
+    /// Records a successful delivery to `address` at `time` (from `--deliveries`).
+    pub fn add_delivery(&mut self, address: &str, time: i64) {
+        self.add_delivery_at(&address.trim().to_ascii_lowercase(), Some(time));
+    }
+
+    fn add_delivery_at(&mut self, address: &str, time: Option<i64>) {
+        if let Some(counter) = self.state.quota.get_mut(address) {
+            let time =
+                time.or_else(|| counter.attempts.latest().and_then(|a| a.time)).unwrap_or(i64::MIN);
+            counter.last_delivery = Some(counter.last_delivery.map_or(time, |t| t.max(time)));
+            if time == i64::MIN {
+                counter.attempts.attempts.clear();
+            }
+        } else if let Some(time) = time {
+            self.state.quota.entry(address.to_owned()).or_default().last_delivery = Some(time);
+        }
+    }
+
+    fn complaint(&mut self, address: String, record: &Record) {
+        let entry = entry_of(
+            &address,
+            ListKind::Complaint,
+            record,
+            "the recipient complained (feedback report): stop marketing mail".to_owned(),
+            1,
+        );
+        self.complaints.insert(address, entry);
+    }
+
+    fn decide_suppress(
+        &mut self,
+        address: String,
+        record: &Record,
+        time: Option<i64>,
+        why: String,
+        attempts: u64,
+    ) {
+        let entry = entry_of(&address, ListKind::Suppress, record, why, attempts);
+        let decision = Decision { entry, receiver: receiver_of(record), time };
+        self.suppress.entry(address).or_insert(decision);
+    }
+
+    fn decide_keep(
+        &mut self,
+        address: String,
+        record: &Record,
+        time: Option<i64>,
+        why: String,
+        attempts: u64,
+    ) {
+        let entry = entry_of(&address, ListKind::Keep, record, why, attempts);
+        let decision = Decision { entry, receiver: receiver_of(record), time };
+        match self.keep.get(&address) {
+            Some(known) if known.time > time => {}
+            _ => {
+                self.keep.insert(address, decision);
+            }
+        }
+    }
+
+    /// Decides the counted cases, moves decisions inside a flagged spike window to the keep
+    /// list, and returns the lists (suppress, keep, complaint; each sorted by address) and the
+    /// state to save for the next run.
+    #[must_use]
+    pub fn finish(mut self, spikes: &[Spike]) -> (Vec<ListEntry>, SuppressionState) {
+        let options = self.options;
+        let mut counted: Vec<(String, Attempt, String, u64, bool)> = Vec::new();
+        for (address, counter) in &mut self.state.quota {
+            counter.prune();
+            let Some(latest) = counter.attempts.latest() else { continue };
+            let n = counter.attempts.len();
+            counted.push((
+                address.clone(),
+                latest.clone(),
+                format!(
+                    "mailbox full on {n} consecutive attempts since the last delivery (limit {})",
+                    options.soft_limit
+                ),
+                n as u64,
+                n >= options.soft_limit,
+            ));
+        }
+        for (domain, counter) in &self.state.unroutable {
+            let Some(latest) = counter.attempts.latest() else { continue };
+            let n = counter.attempts.len();
+            let confirmed = n >= options.confirm;
+            for address in &counter.addresses {
+                counted.push((address.clone(), latest.clone(), format!(
+                    "recipient domain {domain} has no route ({}) on {n} distinct attempts (confirmation needs {})",
+                    latest.reason, options.confirm
+                ), n as u64, confirmed));
+            }
+        }
+        for (address, attempt, why, n, decided) in counted {
+            let receiver = self.receivers.get(&address).cloned().unwrap_or_else(|| {
+                address.rsplit_once('@').map_or(String::new(), |(_, d)| d.to_owned())
+            });
+            let list = if decided { ListKind::Suppress } else { ListKind::Keep };
+            let why = if decided { why } else { format!("{why}: not yet, keep and retry") };
+            let entry = ListEntry {
+                address: address.clone(),
+                list: Some(list),
+                reason: attempt.reason.clone(),
+                rule_id: attempt.rule_id.clone(),
+                why,
+                attempts: n,
+                evidence: attempt.evidence.clone(),
+            };
+            let decision = Decision { entry, receiver, time: attempt.time };
+            if decided {
+                self.suppress.entry(address).or_insert(decision);
+            } else {
+                self.keep.entry(address).or_insert(decision);
+            }
+        }
+        let mut suppress: Vec<Decision> = self.suppress.into_values().collect();
+        let mut keep: HashMap<String, Decision> = self.keep;
+        suppress.retain(|decision| {
+            let Some(spike) = spike_covering(spikes, decision) else { return true };
+            let mut moved = decision.clone();
+            moved.entry.list = Some(ListKind::Keep);
+            moved.entry.why = format!(
+                "inside a {} spike at {} ({} to {}): quarantine the pattern and retest; was: {}",
+                spike.category,
+                spike.provider,
+                spike.window_start,
+                spike.window_end,
+                decision.entry.why
+            );
+            keep.insert(moved.entry.address.clone(), moved);
+            false
+        });
+        let mut lists: Vec<ListEntry> = suppress.into_iter().map(|d| d.entry).collect();
+        let suppressed: std::collections::HashSet<String> =
+            lists.iter().map(|e| e.address.clone()).collect();
+        lists.extend(
+            keep.into_values().filter(|d| !suppressed.contains(&d.entry.address)).map(|d| d.entry),
+        );
+        lists.extend(self.complaints.into_values());
+        lists.sort_by(|a, b| a.list.cmp(&b.list).then_with(|| a.address.cmp(&b.address)));
+        self.state.quota.retain(|_, c| !c.attempts.is_empty() || c.last_delivery.is_some());
+        (lists, self.state)
+    }
+}
+
+/// The spike whose window and receiver hold the decision's evidence, if any.
+fn spike_covering<'s>(spikes: &'s [Spike], decision: &Decision) -> Option<&'s Spike> {
+    let time = decision.time?;
+    spikes.iter().find(|spike| {
+        spike.provider == decision.receiver
+            && parse_rfc3339(&spike.window_start).is_some_and(|start| time >= start)
+            && parse_rfc3339(&spike.window_end).is_some_and(|end| time < end)
+    })
+}
+
+/// Whether the failure is permanent: the basic reply code's first digit decides, then the
+/// enhanced status, then the rules' `hard` flag. Delayed DSNs are never permanent.
+#[must_use]
+pub fn is_permanent(record: &Record) -> bool {
+    if record.kind == Some(Kind::Delay) {
+        return false;
+    }
+    let first = |code: &Option<String>| code.as_deref().and_then(|c| c.trim().chars().next());
+    match first(&record.reply_code).or_else(|| first(&record.status)) {
+        Some(digit) => digit == '5',
+        None => record.verdict.as_ref().is_some_and(|v| v.hard),
+    }
+}
+
+fn code_of(record: &Record) -> String {
+    let parts: Vec<&str> =
+        [record.reply_code.as_deref(), record.status.as_deref()].into_iter().flatten().collect();
+    if parts.is_empty() {
+        "hard".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Why an address that failed for `reason` must be kept (the taxonomy's action column).
+#[must_use]
+pub fn keep_why(reason: Reason, record: &Record) -> String {
+    let text = match reason {
+        Reason::UserUnknown | Reason::HasMoved | Reason::Suspend => {
+            return format!("{reason} on a temporary failure ({}): retry, suppress only on a permanent one", code_of(record));
+        }
+        Reason::Speeding | Reason::TooManyConn => "rate limit, greylisting or 421: throttle, retry with backoff",
+        Reason::NoRelaying => "relay denied or wrong route: fix MX, transport map, smart host, connector or relay permission first",
+        Reason::Blocked | Reason::BadReputation | Reason::Rejected => "blocklist, reputation or sender refused: pause affected traffic and fix the sender",
+        Reason::AuthFailure | Reason::RequirePtr | Reason::FailedStartTls | Reason::SecurityError => {
+            "sender authentication (SPF, DKIM, DMARC, PTR, TLS, credentials): repair the sending path before retrying"
+        }
+        Reason::SpamDetected | Reason::VirusDetected | Reason::ContentError | Reason::NotCompliantRfc
+        | Reason::PolicyViolation | Reason::MesgTooBig | Reason::ExceedLimit => "content or policy: test a plain version and fix the message",
+        Reason::Filtered => "the recipient's own filter or setting: report, keep",
+        Reason::NetworkError | Reason::Expired | Reason::SystemError | Reason::SystemFull | Reason::MailerError
+        | Reason::SyntaxError => "transient or receiver-side failure (including SERVFAIL and resolver timeouts): retry; escalate when it persists",
+        _ => "undecided: collect the full DSN and write a rule",
+    };
+    text.to_owned()
+}
+
+fn entry_of(
+    address: &str,
+    list: ListKind,
+    record: &Record,
+    why: String,
+    attempts: u64,
+) -> ListEntry {
+    ListEntry {
+        address: address.to_owned(),
+        list: Some(list),
+        reason: record
+            .reason
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| "undefined".to_owned()),
+        rule_id: record.verdict.as_ref().map(|v| v.rule_id.clone()).unwrap_or_default(),
+        why,
+        attempts,
+        evidence: sample_of(record),
+    }
+}

@@ -1,0 +1,438 @@
+//! The data a template sees: totals, counts, groups with their evidence, charts, spikes and
+//! lists, all built from records, the run summary and the aggregates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use bounce_model::{Aggregates, Category, Group, ListKind, Record, Summary};
+
+use crate::chart::{build_chart, Chart};
+use crate::evidence::{confirm_row, evidence_of, provider_of, ConfirmRow, EvidenceView, FROM_ESP};
+use crate::layer::{is_esp_category, is_it_category, is_microsoft, layer_of, stage_words};
+
+/// What the caller knows about the run that the records do not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The report title.
+    pub title: String,
+    /// When the report was generated; `None` keeps the output deterministic.
+    pub generated_at: Option<String>,
+    /// The inputs, as given.
+    pub inputs: Vec<String>,
+    /// The filters applied, as human text (`provider = gmail`).
+    pub filters: Vec<String>,
+    /// Notes to show near the totals (e.g. that the input was JSON Lines).
+    pub notes: Vec<String>,
+}
+
+/// A name with a count and the anchor of its first evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Count {
+    /// The name.
+    pub name: String,
+    /// How many records.
+    pub count: u64,
+    /// Anchor of an evidence record or group (`rec-3`, `group-1`).
+    pub anchor: String,
+}
+
+/// The totals, which add up: the summary's buckets to its messages, the kinds to the records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// The run summary.
+    pub summary: Summary,
+    /// Whether the summary's buckets add up to its messages.
+    pub adds_up: bool,
+    /// Records in the report (after filters).
+    pub records: u64,
+    /// Records per kind; sums to `records`.
+    pub kinds: Vec<Count>,
+    /// Failure records (bounces and delays).
+    pub failures: u64,
+}
+
+/// One distinct response text of a group with how often it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Response {
+    /// The exact SMTP text.
+    pub text: String,
+    /// How many records carry it.
+    pub count: u64,
+    /// Status and reply code of the first record with it.
+    pub status: String,
+}
+
+/// A group with everything the escalation documents print about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupView {
+    /// HTML anchor (`group-1`).
+    pub anchor: String,
+    /// The key as `name = value` pairs joined with ` · `.
+    pub title: String,
+    /// The key.
+    pub key: BTreeMap<String, String>,
+    /// The aggregate numbers.
+    pub group: Group,
+    /// Category name of the group's records.
+    pub category: String,
+    /// Action name of the group's records.
+    pub action: String,
+    /// Provider of the group's records.
+    pub provider: String,
+    /// Which layer the response points to.
+    pub layer: String,
+    /// The SMTP stages seen, in the guide's words.
+    pub stages: Vec<String>,
+    /// The fix the rules suggest.
+    pub fix: String,
+    /// The distinct responses, most frequent first.
+    pub responses: Vec<Response>,
+    /// Normal vs incident rate, or where to collect it.
+    pub rate: String,
+    /// Evidence of the group's records (the samples first).
+    pub evidence: Vec<EvidenceView>,
+    /// Whether the group concerns Microsoft 365 / Outlook.com.
+    pub microsoft: bool,
+}
+
+/// A flagged spike with a link to its group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpikeView {
+    /// The aggregate.
+    pub spike: bounce_model::Spike,
+    /// Normal vs incident rate as text.
+    pub rate: String,
+    /// Anchor of the matching group, else of the first record in the window.
+    pub anchor: String,
+}
+
+/// One list entry with a link to its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryView {
+    /// The entry.
+    pub entry: bounce_model::ListEntry,
+    /// `suppress`, `keep` or `complaint`.
+    pub list: String,
+    /// Anchor of the deciding record's evidence.
+    pub anchor: String,
+}
+
+/// Everything a template sees.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportContext {
+    /// The title.
+    pub title: String,
+    /// When generated, if the caller passed it.
+    pub generated_at: Option<String>,
+    /// The inputs.
+    pub inputs: Vec<String>,
+    /// Filters applied.
+    pub filters: Vec<String>,
+    /// Notes.
+    pub notes: Vec<String>,
+    /// First and last attempt time of the records (UTC).
+    pub window: String,
+    /// Totals.
+    pub totals: Totals,
+    /// Failure records per category (sums to `totals.failures`).
+    pub by_category: Vec<Count>,
+    /// Failure records per action.
+    pub by_action: Vec<Count>,
+    /// Failure records per provider.
+    pub by_provider: Vec<Count>,
+    /// Failure records per SMTP stage.
+    pub by_stage: Vec<Count>,
+    /// Top rejection tokens.
+    pub tokens: Vec<Count>,
+    /// Every group.
+    pub groups: Vec<GroupView>,
+    /// Groups for the ESP (reputation, authentication, acceptance, policy, content).
+    pub esp_groups: Vec<GroupView>,
+    /// Groups for IT (relay, routing, transport, DNS, SMTP login).
+    pub it_groups: Vec<GroupView>,
+    /// The "please confirm" rows, one per failure record of the ESP groups.
+    pub confirm: Vec<ConfirmRow>,
+    /// Distinct sending IPs of the ESP groups' records, as the bounces show them.
+    pub sending_ips: Vec<String>,
+    /// Charts over time: per category, then per provider.
+    pub charts: Vec<Chart>,
+    /// Flagged spikes.
+    pub spikes: Vec<SpikeView>,
+    /// Suppression candidates.
+    pub suppress: Vec<EntryView>,
+    /// Kept addresses.
+    pub keep: Vec<EntryView>,
+    /// Complaints.
+    pub complaints: Vec<EntryView>,
+    /// Evidence of every record in the report.
+    pub evidence: Vec<EvidenceView>,
+}
+
+fn counts<'a>(items: impl Iterator<Item = (String, usize)> + 'a) -> Vec<Count> {
+    let mut map: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+    for (name, index) in items {
+        let entry = map.entry(name).or_insert((0, index));
+        entry.0 += 1;
+    }
+    let mut out: Vec<Count> = map
+        .into_iter()
+        .map(|(name, (count, index))| Count { name, count, anchor: format!("rec-{index}") })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    out
+}
+
+/// Whether `record` belongs to `group`: every key the record can answer matches.
+fn in_group(record: &Record, group: &Group) -> bool {
+    let verdict = record.verdict.as_ref();
+    group.key.iter().all(|(name, value)| {
+        let actual = match name.as_str() {
+            "category" => verdict.map_or("unknown", |v| v.category.as_str()).to_string(),
+            "action" => verdict.map_or("review", |v| v.action.as_str()).to_string(),
+            "reason" => record.reason.map_or("undefined", |r| r.as_str()).to_string(),
+            "provider" => provider_of(record),
+            "token" => verdict.and_then(|v| v.token.clone()).unwrap_or_else(|| "-".into()),
+            "remote_mta" => record.remote_mta.clone().unwrap_or_else(|| "-".into()),
+            "sending_ip" => {
+                record.original.sending_ip.as_ref().map_or("-".into(), |p| p.value.clone())
+            }
+            "recipient_domain" => record.recipient_domain().to_ascii_lowercase(),
+            "stage" => record.smtp_stage.as_str().to_string(),
+            other => match other.strip_prefix("header:") {
+                Some(h) => record
+                    .original
+                    .captured
+                    .get(&h.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or_else(|| "-".into()),
+                None => return true,
+            },
+        };
+        actual == *value
+    })
+}
+
+fn rate_text(count: u64, baseline: f64, rate: Option<f64>, baseline_rate: Option<f64>) -> String {
+    match (rate, baseline_rate) {
+        (Some(r), Some(b)) => format!(
+            "incident rate {:.1}% vs normal {:.1}% for the same receiver and UTC window",
+            r * 100.0,
+            b * 100.0
+        ),
+        _ => format!(
+            "{count} bounces in the window vs a baseline of {baseline:.1}; rates need sent volume: {FROM_ESP}"
+        ),
+    }
+}
+
+fn group_view(
+    index: usize,
+    group: &Group,
+    records: &[Record],
+    aggregates: &Aggregates,
+) -> GroupView {
+    let members: Vec<usize> =
+        (0..records.len()).filter(|&i| in_group(&records[i], group)).collect();
+    let first = members.first().map(|&i| &records[i]);
+    let verdict = first.and_then(|r| r.verdict.as_ref());
+    let category = verdict.map_or(Category::Unknown, |v| v.category);
+    let provider = first.map_or_else(|| "other".to_string(), provider_of);
+    let mut responses: Vec<Response> = Vec::new();
+    let mut stages = BTreeSet::new();
+    for &i in &members {
+        let r = &records[i];
+        stages.insert(stage_words(r.smtp_stage).to_string());
+        let text = r.diagnostic.clone().unwrap_or_else(|| "(no diagnostic text)".into());
+        if let Some(existing) = responses.iter_mut().find(|x| x.text == text) {
+            existing.count += 1;
+        } else {
+            let status = [r.reply_code.as_deref(), r.status.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            responses.push(Response { text, count: 1, status });
+        }
+    }
+    responses.sort_by_key(|r| std::cmp::Reverse(r.count));
+    let spike = aggregates
+        .spikes
+        .iter()
+        .find(|s| s.provider == provider && s.category == category.as_str());
+    let rate = spike.map_or_else(
+        || format!("normal and incident rates need sent volume per receiver and UTC window: {FROM_ESP}"),
+        |s| rate_text(s.count, s.baseline, s.rate, s.baseline_rate),
+    );
+    let title = group.key.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(" · ");
+    let remote = first.and_then(|r| r.remote_mta.as_deref());
+    GroupView {
+        anchor: format!("group-{}", index + 1),
+        title,
+        key: group.key.clone(),
+        group: group.clone(),
+        category: category.as_str().to_string(),
+        action: verdict.map_or("review", |v| v.action.as_str()).to_string(),
+        microsoft: is_microsoft(&provider, remote),
+        provider,
+        layer: layer_of(category, first.and_then(|r| r.reason)).to_string(),
+        stages: stages.into_iter().collect(),
+        fix: verdict.map(|v| v.fix.clone()).filter(|f| !f.is_empty()).unwrap_or_default(),
+        responses,
+        rate,
+        evidence: members.iter().map(|&i| evidence_of(&records[i], i)).collect(),
+    }
+}
+
+fn entry_view(entry: &bounce_model::ListEntry, records: &[Record]) -> EntryView {
+    let index = records.iter().position(|r| {
+        r.source == entry.evidence.source
+            && r.recipient.eq_ignore_ascii_case(&entry.evidence.recipient)
+    });
+    let list = entry.list.map_or("keep", |l| match l {
+        ListKind::Suppress => "suppress",
+        ListKind::Keep => "keep",
+        ListKind::Complaint => "complaint",
+    });
+    EntryView {
+        entry: entry.clone(),
+        list: list.to_string(),
+        anchor: index.map_or_else(String::new, |i| format!("rec-{i}")),
+    }
+}
+
+/// Builds the context of a report from the records (already filtered), the run summary and the
+/// aggregates over those records.
+#[must_use]
+pub fn build_context(
+    records: &[Record],
+    summary: &Summary,
+    aggregates: &Aggregates,
+    options: &ReportOptions,
+) -> ReportContext {
+    let failures: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].kind.is_some_and(bounce_model::Kind::is_failure))
+        .collect();
+    let failure_names = |f: &dyn Fn(&Record) -> String| -> Vec<Count> {
+        counts(failures.iter().map(|&i| (f(&records[i]), i)))
+    };
+    let by_category =
+        failure_names(&|r| r.verdict.as_ref().map_or("unknown", |v| v.category.as_str()).into());
+    let by_action =
+        failure_names(&|r| r.verdict.as_ref().map_or("review", |v| v.action.as_str()).into());
+    let by_provider = failure_names(&provider_of);
+    let by_stage = failure_names(&|r| r.smtp_stage.as_str().to_string());
+    let tokens = counts(
+        failures.iter().filter_map(|&i| Some((records[i].verdict.as_ref()?.token.clone()?, i))),
+    );
+    let kinds = counts((0..records.len()).map(|i| {
+        let name = match records[i].kind {
+            Some(kind) => serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_else(|| "unknown".into()),
+            None => "unknown".into(),
+        };
+        (name, i)
+    }));
+    let groups: Vec<GroupView> = aggregates
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| group_view(i, g, records, aggregates))
+        .collect();
+    let category_of = |g: &GroupView| Category::from_name(&g.category).unwrap_or_default();
+    let esp_groups: Vec<GroupView> =
+        groups.iter().filter(|g| is_esp_category(category_of(g))).cloned().collect();
+    let it_groups: Vec<GroupView> = groups
+        .iter()
+        .filter(|g| {
+            is_it_category(category_of(g)) || g.microsoft && !is_esp_category(category_of(g))
+        })
+        .cloned()
+        .collect();
+    let mut confirm = Vec::new();
+    let mut sending_ips = BTreeSet::new();
+    for g in &esp_groups {
+        for e in &g.evidence {
+            if let Some(i) = e.anchor.strip_prefix("rec-").and_then(|n| n.parse::<usize>().ok()) {
+                if let Some(ip) = &records[i].original.sending_ip {
+                    sending_ips.insert(ip.value.clone());
+                }
+                confirm.push(confirm_row(&records[i], i));
+            }
+        }
+    }
+    let charts = [
+        ("category", "Bounces over time per category"),
+        ("provider", "Bounces over time per provider"),
+    ]
+    .into_iter()
+    .filter_map(|(dim, title)| build_chart(&aggregates.series, dim, title))
+    .collect();
+    let spikes = aggregates
+        .spikes
+        .iter()
+        .map(|s| {
+            let anchor = groups
+                .iter()
+                .find(|g| g.provider == s.provider && g.category == s.category)
+                .map(|g| g.anchor.clone())
+                .or_else(|| {
+                    records
+                        .iter()
+                        .position(|r| {
+                            provider_of(r) == s.provider
+                                && r.timestamp.as_deref().is_some_and(|t| {
+                                    t >= s.window_start.as_str() && t < s.window_end.as_str()
+                                })
+                        })
+                        .map(|i| format!("rec-{i}"))
+                })
+                .unwrap_or_default();
+            SpikeView {
+                spike: s.clone(),
+                rate: rate_text(s.count, s.baseline, s.rate, s.baseline_rate),
+                anchor,
+            }
+        })
+        .collect();
+    let lists: Vec<EntryView> = aggregates.lists.iter().map(|e| entry_view(e, records)).collect();
+    let pick = |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
+    let times: BTreeSet<&str> = records.iter().filter_map(|r| r.timestamp.as_deref()).collect();
+    let window = match (times.first(), times.last()) {
+        (Some(a), Some(b)) => format!("{a} to {b} (UTC)"),
+        _ => "not in the bounces: collect from the MTA log".to_string(),
+    };
+    ReportContext {
+        title: options.title.clone(),
+        generated_at: options.generated_at.clone(),
+        inputs: options.inputs.clone(),
+        filters: options.filters.clone(),
+        notes: options.notes.clone(),
+        window,
+        totals: Totals {
+            adds_up: summary.adds_up(),
+            summary: summary.clone(),
+            records: records.len() as u64,
+            kinds,
+            failures: failures.len() as u64,
+        },
+        by_category,
+        by_action,
+        by_provider,
+        by_stage,
+        tokens,
+        groups,
+        esp_groups,
+        it_groups,
+        confirm,
+        sending_ips: sending_ips.into_iter().collect(),
+        charts,
+        spikes,
+        suppress: pick("suppress"),
+        keep: pick("keep"),
+        complaints: pick("complaint"),
+        evidence: records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect(),
+    }
+}

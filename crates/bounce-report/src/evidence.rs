@@ -1,0 +1,289 @@
+//! The evidence of one record as labelled fields: every field is either filled from the bounce
+//! or says where to collect it ("not in the bounces: collect from …"), never blank.
+
+use serde::Serialize;
+
+use bounce_model::{Provenanced, Record, Stage};
+
+use crate::layer::{record_layer, stage_words};
+
+/// Where to collect what the bounces do not hold.
+pub(crate) const FROM_ESP: &str = "not in the bounces: collect from the ESP log";
+pub(crate) const FROM_MTA: &str = "not in the bounces: collect from the MTA log";
+const FROM_DNS_PTR: &str = "not in the bounces: collect from DNS (PTR of the sending IP)";
+const FROM_DNS_MX: &str = "not in the bounces: collect from DNS (current MX answers)";
+
+/// One labelled evidence value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    /// What the value is (`Sending IP`).
+    pub label: String,
+    /// The value, or "not in the bounces: collect from …"; never empty.
+    pub value: String,
+    /// Whether the value comes from the bounces.
+    pub filled: bool,
+    /// Whether the value's source may be the sender's own copy or is otherwise unverified.
+    pub uncertain: bool,
+    /// Where the value was found, when known.
+    pub source: String,
+}
+
+impl Field {
+    fn new(label: &str, value: Option<String>, missing: &str) -> Field {
+        match value.filter(|v| !v.trim().is_empty()) {
+            Some(value) => Field {
+                label: label.to_string(),
+                value,
+                filled: true,
+                uncertain: false,
+                source: String::new(),
+            },
+            None => Field::missing(label, missing),
+        }
+    }
+
+    fn missing(label: &str, missing: &str) -> Field {
+        Field {
+            label: label.to_string(),
+            value: missing.to_string(),
+            filled: false,
+            uncertain: false,
+            source: String::new(),
+        }
+    }
+
+    fn provenanced(label: &str, value: Option<&Provenanced>, missing: &str) -> Field {
+        match value.filter(|p| !p.value.trim().is_empty()) {
+            Some(p) => {
+                let mut text = p.value.clone();
+                if p.uncertain {
+                    text.push_str(" (uncertain: ");
+                    text.push_str(&p.source);
+                    text.push_str(", may be the sender's own hop)");
+                }
+                Field {
+                    label: label.to_string(),
+                    value: text,
+                    filled: true,
+                    uncertain: p.uncertain,
+                    source: p.source.clone(),
+                }
+            }
+            None => Field::missing(label, missing),
+        }
+    }
+}
+
+/// The evidence of one record, addressable by its anchor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceView {
+    /// The HTML anchor (`rec-12`).
+    pub anchor: String,
+    /// The failed recipient.
+    pub recipient: String,
+    /// The provider (or `other`).
+    pub provider: String,
+    /// The category name.
+    pub category: String,
+    /// The action name.
+    pub action: String,
+    /// The exact diagnostic text, or a "not in the bounces" note.
+    pub diagnostic: String,
+    /// The DSN fields of this recipient as extracted, one `Name: value` per line, verbatim.
+    pub raw: String,
+    /// Where the full bounce is: `path`, message number and byte offset.
+    pub location: String,
+    /// The labelled evidence fields, in the order of the triage guide.
+    pub fields: Vec<Field>,
+}
+
+/// One row of the "please confirm" list: sending IP, HELO and pool per message ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfirmRow {
+    /// The original's Message-ID, or a "not in the bounces" note.
+    pub message_id: String,
+    /// The failed recipient.
+    pub recipient: String,
+    /// The attempt time with its timezone.
+    pub timestamp: String,
+    /// Sending IP.
+    pub sending_ip: Field,
+    /// HELO/EHLO name.
+    pub helo: Field,
+    /// IP pool.
+    pub pool: Field,
+    /// PTR of the sending IP.
+    pub ptr: Field,
+    /// The anchor of the record's evidence.
+    pub anchor: String,
+}
+
+fn domain_of(address: &str) -> Option<String> {
+    let address = address.trim();
+    let inner = match (address.rfind('<'), address.rfind('>')) {
+        (Some(l), Some(r)) if l < r => &address[l + 1..r],
+        _ => address,
+    };
+    inner.rsplit_once('@').map(|(_, d)| d.trim().trim_end_matches('>').to_ascii_lowercase())
+}
+
+/// The attempt time: the UTC timestamp, plus the date as the bounce wrote it with its zone.
+pub(crate) fn timestamp_text(record: &Record) -> Option<String> {
+    match (&record.timestamp, &record.last_attempt_date) {
+        (Some(utc), Some(local)) => Some(format!("{utc} (UTC; bounce says {local})")),
+        (Some(utc), None) => Some(format!("{utc} (UTC)")),
+        (None, Some(local)) => Some(local.clone()),
+        (None, None) => None,
+    }
+}
+
+fn raw_dsn(record: &Record) -> String {
+    let mut lines = vec![format!("Final-Recipient: rfc822; {}", record.recipient)];
+    let mut push = |name: &str, value: Option<&String>| {
+        if let Some(v) = value {
+            lines.push(format!("{name}: {v}"));
+        }
+    };
+    push("Original-Recipient", record.original_recipient.as_ref());
+    push("Action", record.action.as_ref());
+    push("Status", record.status.as_ref());
+    push("Reporting-MTA", record.reporting_mta.as_ref());
+    push("Remote-MTA", record.remote_mta.as_ref());
+    push("Received-From-MTA", record.received_from_mta.as_ref());
+    push("Arrival-Date", record.arrival_date.as_ref());
+    push("Last-Attempt-Date", record.last_attempt_date.as_ref());
+    push("Will-Retry-Until", record.will_retry_until.as_ref());
+    if let Some(diagnostic) = &record.diagnostic {
+        let kind = record.diagnostic_type.as_deref().unwrap_or("smtp");
+        lines.push(format!("Diagnostic-Code: {kind}; {diagnostic}"));
+    }
+    lines.join("\n")
+}
+
+fn auth_text(record: &Record) -> Option<String> {
+    let parts: Vec<String> = record
+        .original
+        .auth_results
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: spf={} dkim={} dmarc={}",
+                a.authserv_id,
+                a.spf.as_deref().unwrap_or("none"),
+                a.dkim.as_deref().unwrap_or("none"),
+                a.dmarc.as_deref().unwrap_or("none")
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        let mut text = parts.join("; ");
+        text.push_str(" (as recorded by the sender's own hop: uncertain)");
+        text
+    })
+}
+
+/// The evidence view of `record`, at position `index` of the report's records.
+pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
+    let verdict = record.verdict.as_ref();
+    let original = &record.original;
+    let envelope_domain = original.envelope_sender.as_ref().and_then(|p| domain_of(&p.value));
+    let return_path_domain = original
+        .envelope_sender
+        .as_ref()
+        .filter(|p| p.source.to_ascii_lowercase().contains("return-path"))
+        .and_then(|p| domain_of(&p.value));
+    let dkim = original
+        .dkim
+        .iter()
+        .map(|d| format!("d={} s={}", d.domain, d.selector))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = match (&record.reply_code, &record.status, &record.status_inferred) {
+        (Some(r), Some(s), _) => Some(format!("{r} {s}")),
+        (None, Some(s), _) => Some(s.clone()),
+        (Some(r), None, Some(i)) => Some(format!("{r} (inferred {i})")),
+        (None, None, Some(i)) => Some(format!("{i} (inferred)")),
+        (Some(r), None, None) => Some(r.clone()),
+        (None, None, None) => None,
+    };
+    let stage = (record.smtp_stage != Stage::Unknown).then(|| {
+        let mut text =
+            format!("{} ({})", record.smtp_stage.as_str(), stage_words(record.smtp_stage));
+        if let Some(how) = &record.stage_source {
+            text.push_str(&format!(", learnt from {how}"));
+        }
+        text
+    });
+    let fields = vec![
+        Field::new("Message-ID", original.message_id.clone(), FROM_ESP),
+        Field::new("Timestamp", timestamp_text(record), FROM_MTA),
+        Field::new("Recipient", Some(record.recipient.clone()), FROM_ESP),
+        Field::new("Status", status, FROM_MTA),
+        Field::new("SMTP stage", stage, FROM_MTA),
+        Field::new("Layer", Some(record_layer(record).to_string()), FROM_ESP),
+        Field::new("Remote-MTA", record.remote_mta.clone(), FROM_MTA),
+        Field::new("Reporting-MTA", record.reporting_mta.clone(), FROM_MTA),
+        Field::new("Current MX of the recipient domain", None, FROM_DNS_MX),
+        Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
+        Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
+        Field::new("IP pool (shared or dedicated)", None, FROM_ESP),
+        Field::new("PTR / reverse DNS", None, FROM_DNS_PTR),
+        Field::provenanced("TLS", original.tls.as_ref(), FROM_MTA),
+        Field::new("From domain", original.from.as_deref().and_then(domain_of), FROM_ESP),
+        Field::new("Envelope sender domain", envelope_domain, FROM_ESP),
+        Field::new("Return-Path domain", return_path_domain, FROM_ESP),
+        Field::new("DKIM domain", Some(dkim), FROM_ESP),
+        Field::new("SPF/DKIM/DMARC at hand-off", auth_text(record), FROM_ESP),
+        Field::new("Link tracking domain", Some(original.link_domains.join(", ")), FROM_ESP),
+        Field::new(
+            "Campaign ID",
+            original
+                .captured
+                .get("x-campaign-id")
+                .cloned()
+                .or_else(|| original.envelope_id.clone()),
+            FROM_ESP,
+        ),
+        Field::new("Bounce Message-ID", record.bounce_message_id.clone(), FROM_MTA),
+        Field::new("Rule", verdict.map(|v| v.rule_id.clone()), "not classified: run the rules"),
+    ];
+    EvidenceView {
+        anchor: format!("rec-{index}"),
+        recipient: record.recipient.clone(),
+        provider: provider_of(record),
+        category: verdict.map_or("unknown", |v| v.category.as_str()).to_string(),
+        action: verdict.map_or("review", |v| v.action.as_str()).to_string(),
+        diagnostic: record.diagnostic.clone().unwrap_or_else(|| FROM_MTA.to_string()),
+        raw: raw_dsn(record),
+        location: format!(
+            "{} message {} at byte {}",
+            record.source.path, record.source.message, record.source.offset
+        ),
+        fields,
+    }
+}
+
+/// The row of the "please confirm" list for `record`.
+pub(crate) fn confirm_row(record: &Record, index: usize) -> ConfirmRow {
+    let original = &record.original;
+    ConfirmRow {
+        message_id: original.message_id.clone().unwrap_or_else(|| FROM_ESP.to_string()),
+        recipient: record.recipient.clone(),
+        timestamp: timestamp_text(record).unwrap_or_else(|| FROM_MTA.to_string()),
+        sending_ip: Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
+        helo: Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
+        pool: Field::new("IP pool", None, FROM_ESP),
+        ptr: Field::new("PTR", None, FROM_DNS_PTR),
+        anchor: format!("rec-{index}"),
+    }
+}
+
+/// The provider the rules named, or `other`.
+pub(crate) fn provider_of(record: &Record) -> String {
+    record
+        .verdict
+        .as_ref()
+        .and_then(|v| v.provider.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "other".to_string())
+}
