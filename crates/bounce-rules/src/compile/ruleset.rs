@@ -211,6 +211,7 @@ impl RuleSet {
         let mut bits = vec![false; self.pattern_count];
         let mut matched = Vec::new();
         let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
+        let diagnostic = &*without_continuations(diagnostic);
         if let Some(literals) = &self.literals {
             for found in literals.find_overlapping_iter(diagnostic.as_bytes()) {
                 if let Some(&index) = self.literal_index.get(found.pattern().as_usize()) {
@@ -453,5 +454,62 @@ impl fmt::Display for Explanation {
             writeln!(f, "lost: {} ({}) reason {}", loser.rule_id, loser.location, loser.reason)?;
         }
         Ok(())
+    }
+}
+
+/// The diagnostic with the codes of a multi-line SMTP reply's continuation lines removed, so
+/// phrases that run across lines match: `550-5.7.1 The user ... 550-5.7.1 does not exist`
+/// reads `550-5.7.1 The user ... does not exist`. The first code stays.
+pub(crate) fn without_continuations(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_code = bytes.len() > 4
+        && bytes[..3].iter().all(u8::is_ascii_digit)
+        && matches!(bytes[0], b'2' | b'4' | b'5')
+        && (bytes[3] == b'-' || bytes[3] == b' ');
+    if !is_code {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let code = &text[..3];
+    // The enhanced status after the code, if any (`5.7.1`).
+    let rest = &text[4..];
+    let status_len = rest
+        .find(' ')
+        .filter(|&n| {
+            n > 0
+                && rest[..n].bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && rest[..n].contains('.')
+        })
+        .unwrap_or(0);
+    let status = &rest[..status_len];
+    let mut markers = vec![format!(" {code}-{status} "), format!(" {code} {status} ")];
+    if status.is_empty() {
+        markers = vec![format!(" {code}-"), format!(" {code} ")];
+    }
+    if !markers.iter().any(|m| text[4..].contains(m.as_str())) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_string();
+    for marker in &markers {
+        let head_len = 4 + status_len;
+        let (head, tail) = out.split_at(head_len.min(out.len()));
+        let tail = tail.replace(marker.as_str(), " ");
+        out = format!("{head}{tail}");
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod continuation_tests {
+    use super::without_continuations;
+
+    #[test]
+    fn continuation_codes_are_removed_after_the_first() {
+        let text = "550-5.7.1 [192.0.2.1] Our system has detected that this 550-5.7.1 message is likely unsolicited mail. 550 5.7.1 See the guidelines - gsmtp";
+        assert_eq!(
+            without_continuations(text),
+            "550-5.7.1 [192.0.2.1] Our system has detected that this message is likely unsolicited mail. See the guidelines - gsmtp"
+        );
+        assert_eq!(without_continuations("550 5.1.1 user unknown"), "550 5.1.1 user unknown");
+        assert_eq!(without_continuations("no code here 550-"), "no code here 550-");
     }
 }
