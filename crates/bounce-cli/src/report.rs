@@ -309,7 +309,7 @@ fn utc_bound(text: &str, end_of_day: bool) -> Result<String> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return Err(bad());
     }
-    let mut seconds = days_from_civil(y, m, d) * 86_400;
+    let mut seconds = bounce_model::time::days_from_civil(y, m, d) * 86_400;
     if text.len() == 10 {
         if end_of_day {
             seconds += 86_400;
@@ -333,34 +333,7 @@ fn utc_bound(text: &str, end_of_day: bool) -> Result<String> {
             _ => return Err(bad()),
         }
     }
-    Ok(civil_from_seconds(seconds))
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-fn civil_from_seconds(seconds: i64) -> String {
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    Ok(bounce_model::time::format_rfc3339(seconds))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ mod aggregate;
 mod record;
 mod summary;
 mod taxonomy;
+pub mod time;
 
 pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,

@@ -22,7 +22,7 @@ pub(crate) fn to_utc_rfc3339(date: &str) -> Option<String> {
             parse_rfc5322(text)?
         };
     let seconds = fields.utc_seconds()?;
-    Some(format_utc(seconds))
+    Some(bounce_model::time::format_rfc3339(seconds))
 }
 
 /// The parts of a date before conversion to UTC.
@@ -57,7 +57,7 @@ impl Fields {
         }
         // A leap second is folded into the second before it.
         let second = self.second.min(59);
-        let local = days_from_civil(year, month, day) * DAY_SECONDS
+        let local = bounce_model::time::days_from_civil(year, month, day) * DAY_SECONDS
             + self.hour * 3600
             + self.minute * 60
             + second;
@@ -255,39 +255,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
-fn format_utc(seconds: i64) -> String {
-    let days = seconds.div_euclid(DAY_SECONDS);
-    let in_day = seconds.rem_euclid(DAY_SECONDS);
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        in_day / 3600,
-        in_day % 3600 / 60,
-        in_day % 60
-    )
 }
 
 #[cfg(test)]
