@@ -6,7 +6,6 @@ pub(crate) mod defaults;
 pub(crate) mod example_check;
 pub(crate) mod examples;
 pub(crate) mod patterns;
-pub(crate) mod prefilter;
 pub(crate) mod ruleset;
 pub(crate) mod validate;
 

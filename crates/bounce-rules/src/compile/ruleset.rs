@@ -1,6 +1,5 @@
-//! The compiled rule set: rules in precedence order, one Aho-Corasick pass over every literal
-//! phrase and every regex's literal prefix (see `prefilter`), and an index from each pattern to
-//! the rules that cannot match without it.
+//! The compiled rule set: rules in precedence order, one `RegexSet` over every text pattern, and
+//! an index from each pattern to the rules that cannot match without it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -11,13 +10,16 @@ use super::condition::{Cond, Facts};
 use super::{defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
 
+/// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
+const SET_DFA_LIMIT: usize = 256 << 20;
+
 /// A compiled, ordered set of rules; [`RuleSet::classify`] is pure and thread-safe.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     pub(crate) providers: Vec<Provider>,
     pub(crate) rules: Vec<CompiledRule>,
     pub(crate) sources: HashMap<String, String>,
-    text_set: Option<super::prefilter::RegexMatcher>,
+    text_set: Option<regex::bytes::RegexSet>,
     /// The global index of each pattern of `text_set`.
     regex_index: Vec<usize>,
     /// Every literal phrase, case-insensitive (ASCII), and the global index of each.
@@ -135,8 +137,14 @@ impl RuleSet {
         let text_set = if patterns.is_empty() {
             None
         } else {
-            match super::prefilter::RegexMatcher::new(&patterns) {
-                Ok(matcher) => Some(matcher),
+            let built = regex::bytes::RegexSetBuilder::new(&patterns)
+                .case_insensitive(true)
+                .unicode(false)
+                .size_limit(SET_DFA_LIMIT)
+                .dfa_size_limit(SET_DFA_LIMIT)
+                .build();
+            match built {
+                Ok(set) => Some(set),
                 Err(error) => {
                     let message =
                         format!("the rules' text patterns do not compile together: {error}");
@@ -215,7 +223,7 @@ impl RuleSet {
             }
         }
         if let Some(set) = &self.text_set {
-            for found in set.matches(diagnostic.as_bytes()) {
+            for found in set.matches(diagnostic.as_bytes()).iter() {
                 if let Some(&index) = self.regex_index.get(found) {
                     bits[index] = true;
                     matched.push(index);
