@@ -56,7 +56,69 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         elapsed.as_secs_f64(),
         out.display()
     );
-    score(&dir, &out, show)
+    score(&dir, &out, show)?;
+    twins(&dir, &target.join("release/bounce-triage"))
+}
+
+/// What one Maildir-style folder of the corpus gives: per file name, the (recipient, status,
+/// reason, kind) of each record, and how many records are bounces.
+fn folder_records(binary: &Path, folder: &Path) -> Result<BTreeMap<String, Vec<String>>> {
+    let output = Command::new(binary)
+        .arg("classify")
+        .arg(folder)
+        .args(["--quiet", "--format", "jsonl"])
+        .output()
+        .with_context(|| format!("cannot classify {}", folder.display()))?;
+    if !output.status.success() && output.status.code() != Some(3) {
+        bail!("classify {} failed with {}", folder.display(), output.status);
+    }
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let path = v.pointer("/source/path").and_then(Value::as_str).unwrap_or("");
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        let key =
+            format!("{}|{}|{}|{}", text("recipient"), text("status"), text("reason"), text("kind"));
+        out.entry(name).or_default().push(key);
+    }
+    Ok(out)
+}
+
+/// The `maildir/dos` and `maildir/mac` twins against `maildir/bsd`, `maildir/not` (no bounce
+/// record expected) and `maildir/err` (no crash).
+fn twins(dir: &Path, binary: &Path) -> Result<()> {
+    let maildir = dir.join("maildir");
+    if !maildir.exists() {
+        return Ok(());
+    }
+    let bsd = folder_records(binary, &maildir.join("bsd"))?;
+    for twin in ["dos", "mac"] {
+        let folder = maildir.join(twin);
+        let records = folder_records(binary, &folder)?;
+        let mut names: Vec<String> = fs::read_dir(&folder)?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .filter(|n| maildir.join("bsd").join(n).exists())
+            .collect();
+        names.sort();
+        let differing: Vec<&String> =
+            names.iter().filter(|n| records.get(*n) != bsd.get(*n)).collect();
+        println!(
+            "twins {twin}: {} files with a bsd twin, {} differ {differing:?}",
+            names.len(),
+            differing.len()
+        );
+    }
+    let not = folder_records(binary, &maildir.join("not"))?;
+    let bounces: Vec<String> = not
+        .iter()
+        .filter(|(_, v)| v.iter().any(|k| k.ends_with("|bounce") || k.ends_with("|delay")))
+        .map(|(n, _)| n.clone())
+        .collect();
+    println!("maildir/not: {} files with a bounce record {bounces:?}", bounces.len());
+    let err = folder_records(binary, &maildir.join("err"));
+    println!("maildir/err: {}", if err.is_ok() { "ran without a crash" } else { "FAILED" });
+    Ok(())
 }
 
 struct Row {

@@ -3,7 +3,7 @@
 //!
 //! For each target the task seeds a scratch corpus (`fuzz/work/<target>/`, not committed) from
 //! the project's own fixtures and the committed corpus, runs `cargo fuzz run` for N seconds
-//! (default 60), then merges the scratch corpus into `fuzz/corpus/<target>/`, minimises it with
+//! (default 60; 0 only minimises), then merges the scratch corpus into `fuzz/corpus/<target>/`, minimises it with
 //! `cargo fuzz cmin` and drops the largest inputs until the corpus is under 2 MB. The replay
 //! test (`tests/tests/fuzz_replay.rs`) runs every committed input on stable.
 //!
@@ -50,7 +50,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         seed(&root, target)?;
     }
     let started = Instant::now();
-    for batch in settings.targets.chunks(settings.parallel) {
+    // `--seconds 0` only minimises what earlier runs found.
+    let fuzzed: &[String] = if settings.seconds == 0 { &[] } else { &settings.targets };
+    for batch in fuzzed.chunks(settings.parallel) {
         let mut children: Vec<(String, Child)> = Vec::new();
         for target in batch {
             children
