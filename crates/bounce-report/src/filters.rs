@@ -5,6 +5,7 @@ use minijinja::Environment;
 /// Registers the report filters on `env`.
 pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("csv", csv_field);
+    env.add_filter("csv_address", csv_address);
     env.add_filter("fence", fence);
     env.add_filter("cell", cell);
     env.add_filter("percent", percent);
@@ -13,11 +14,34 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 /// Quotes a CSV field (RFC 4180) when it holds a comma, quote or line break, and defuses
 /// spreadsheet formulas (a leading `=`, `+`, `-`, `@`).
 fn csv_field(value: String) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value };
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
+    }
+}
+
+/// A CSV cell holding an address: a syntactically valid address is written unchanged (`+`, `=`
+/// and `-` may begin a real local part, and a suppression list must import as it is); anything
+/// else is protected like free text.
+fn csv_address(value: String) -> String {
+    let valid = value.rsplit_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b))
+            && domain.contains('.')
+            && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    });
+    if valid {
+        value
+    } else {
+        csv_field(value)
     }
 }
 
@@ -58,6 +82,14 @@ mod tests {
         assert_eq!(csv_field("say \"hi\"".into()), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()".into()), "'=cmd()");
         assert_eq!(csv_field("plain".into()), "plain");
+        assert_eq!(csv_field("\tcmd".into()), "'\tcmd");
+    }
+
+    #[test]
+    fn csv_addresses_import_unchanged() {
+        assert_eq!(csv_address("-list+tag@example.com".into()), "-list+tag@example.com");
+        assert_eq!(csv_address("=a@example.com".into()), "=a@example.com");
+        assert_eq!(csv_address("=HYPERLINK(\"x\")".into()), "\"'=HYPERLINK(\"\"x\"\")\"");
     }
 
     #[test]
