@@ -26,19 +26,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if !mbox.exists() {
         bail!("{} not found", mbox.display());
     }
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "bounce-cli"])
-        .current_dir(&root)
-        .status()
-        .context("cannot run cargo build")?;
-    if !status.success() {
-        bail!("cargo build failed");
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = crate::build_binary(true)?;
+    let target = crate::target_dir();
     let out = target.join("corpus-records.jsonl");
     let started = std::time::Instant::now();
-    let status = Command::new(target.join("release/bounce-triage"))
+    let status = Command::new(&binary)
         .arg("classify")
         .arg(&mbox)
         .arg("-o")
@@ -57,7 +49,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         out.display()
     );
     score(&dir, &out, show)?;
-    twins(&dir, &target.join("release/bounce-triage"))
+    twins(&dir, &binary)
 }
 
 /// What one Maildir-style folder of the corpus gives: per file name, the (recipient, status,

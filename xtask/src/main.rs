@@ -46,3 +46,30 @@ pub(crate) fn project_root() -> PathBuf {
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
+
+/// Builds the `bounce-triage` binary (release or debug) and returns its path, honouring
+/// `CARGO_TARGET_DIR`.
+pub(crate) fn build_binary(release: bool) -> Result<PathBuf> {
+    let root = project_root();
+    let mut args = vec!["build", "--quiet", "-p", "bounce-cli"];
+    if release {
+        args.push("--release");
+    }
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(&args)
+        .current_dir(&root)
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    Ok(target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join(format!("bounce-triage{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// The cargo target folder (`CARGO_TARGET_DIR`, else `target/` of the workspace).
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
+}
