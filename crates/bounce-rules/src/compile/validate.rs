@@ -367,21 +367,31 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// Compiles a case-insensitive regex of a rule file, reporting a bad one at its span.
+    fn compile_regex(
+        &mut self,
+        pattern: &str,
+        flags: &str,
+        span: (usize, usize),
+    ) -> Option<regex::Regex> {
+        let source = self.regex_source(pattern, flags, span)?;
+        match regex::RegexBuilder::new(&source)
+            .case_insensitive(true)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(regex) => Some(regex),
+            Err(error) => {
+                self.error(ErrorKind::BadRegex, span, regex_message(&error), None);
+                None
+            }
+        }
+    }
+
     fn token(&mut self, value: &Value) -> Option<Token> {
         match value {
             Value::Regex(pattern, flags, span) => {
-                let source = self.regex_source(pattern, flags, *span)?;
-                match regex::RegexBuilder::new(&source)
-                    .case_insensitive(true)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                {
-                    Ok(regex) => Some(Token::Capture(regex)),
-                    Err(error) => {
-                        self.error(ErrorKind::BadRegex, *span, regex_message(&error), None);
-                        None
-                    }
-                }
+                self.compile_regex(pattern, flags, *span).map(Token::Capture)
             }
             Value::Str(text, _) | Value::Word(text, _) => Some(Token::Literal(text.clone())),
             Value::List(_, span) => {
@@ -438,18 +448,7 @@ impl<'a> Validator<'a> {
                 Some(StrMatch::Contains(text.to_ascii_lowercase()))
             }
             Value::Regex(pattern, flags, span) => {
-                let source = self.regex_source(pattern, flags, *span)?;
-                match regex::RegexBuilder::new(&source)
-                    .case_insensitive(true)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                {
-                    Ok(regex) => Some(StrMatch::Regex(regex)),
-                    Err(error) => {
-                        self.error(ErrorKind::BadRegex, *span, regex_message(&error), None);
-                        None
-                    }
-                }
+                self.compile_regex(pattern, flags, *span).map(StrMatch::Regex)
             }
             Value::List(_, span) => {
                 self.error(
