@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use bounce_engine::EngineOptions;
 use bounce_mail::input;
 use bounce_mail::split::MboxFormat;
-use bounce_model::{Aggregates, Category, Kind, ListEntry, Record, Summary};
+use bounce_model::{Aggregates, Category, Kind, Record, Summary};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
@@ -340,29 +340,10 @@ fn utc_bound(text: &str, end_of_day: bool) -> Result<String> {
 // lists come from the engine, so reports and `suppress` decide alike.
 // ---------------------------------------------------------------------------------------------
 
-/// Spikes (engine's default thresholds) and the engine's reason-aware lists.
-fn incidents_and_lists(records: &[Record]) -> (Vec<bounce_model::Spike>, Vec<ListEntry>) {
-    let mut aggregator = bounce_engine::aggregate::Aggregator::new(
-        bounce_engine::aggregate::AggregateOptions::default(),
-        None,
-    );
-    let mut suppressor = bounce_engine::suppress::Suppressor::new(
-        bounce_engine::suppress::SuppressOptions::default(),
-        bounce_engine::state::SuppressionState::default(),
-    );
-    for record in records {
-        aggregator.add(record);
-        suppressor.add(record);
-    }
-    let spikes = aggregator.finish().spikes;
-    let (lists, _) = suppressor.finish(&spikes);
-    (spikes, lists)
-}
-
 /// Groups by `keys` and hour/day series (the report crate), spikes and lists (the engine).
 pub(crate) fn simple_aggregates(records: &[Record], keys: &[String]) -> Aggregates {
     let mut aggregates = bounce_report::group_records(records, keys);
-    let (spikes, lists) = incidents_and_lists(records);
+    let (spikes, lists) = bounce_engine::spikes_and_lists(records);
     aggregates.spikes = spikes;
     aggregates.lists = lists;
     aggregates

@@ -32,20 +32,7 @@ pub(crate) fn simple_aggregates(records: &[Record]) -> Aggregates {
     let keys: Vec<String> =
         ["provider", "category", "token"].iter().map(|k| (*k).to_string()).collect();
     let mut aggregates = bounce_report::group_records(records, &keys);
-    let mut aggregator = bounce_engine::aggregate::Aggregator::new(
-        bounce_engine::aggregate::AggregateOptions::default(),
-        None,
-    );
-    let mut suppressor = bounce_engine::suppress::Suppressor::new(
-        bounce_engine::suppress::SuppressOptions::default(),
-        bounce_engine::state::SuppressionState::default(),
-    );
-    for record in records {
-        aggregator.add(record);
-        suppressor.add(record);
-    }
-    aggregates.spikes = aggregator.finish().spikes;
-    aggregates.lists = suppressor.finish(&aggregates.spikes).0;
+    (aggregates.spikes, aggregates.lists) = bounce_engine::spikes_and_lists(records);
     aggregates
 }
 
