@@ -69,6 +69,13 @@ static RCPT_TO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)rcpt\s+to:?\s*<?([^<>\s]+@[^<>\s]+)>?").expect("rcpt pattern is valid")
 });
 
+/// A Sendmail summary line: `554 <addr>... text` (one recipient) or `550 host (smtp)... text`
+/// (one destination host). Each starts a new entry; none continues the line above.
+static SENDMAIL_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[245]\d\d (?:<[^<>\s]+>|[^<>\s]+ \([a-z0-9-]+\))\.\.\.(?:\s|$)")
+        .expect("sendmail entry pattern is valid")
+});
+
 static MAIL_FROM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)mail\s+from:?\s*<([^>\s]+@[^>\s]+)>").expect("mail pattern is valid")
 });
@@ -142,7 +149,20 @@ pub(crate) fn find(view: &MessageView) -> Finding {
         let block = &text[*pos..end];
         let line_start_of_addr = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let words_before = text[line_start_of_addr..*pos].split_whitespace().count();
-        let block_diag = block_diagnostic(block, addr).map(|after| {
+        let line_end = text[*pos..].find('\n').map_or(text.len(), |e| *pos + e);
+        let sendmail_entry = SENDMAIL_ENTRY.is_match(&text[line_start_of_addr..line_end]);
+        let block_diag = if sendmail_entry {
+            // The remote server's reply just above an entry is the reason behind it.
+            // Otherwise the entry's own text is, whatever the transcript says below it.
+            transcript_reply_before(text, line_start_of_addr).or_else(|| {
+                let line = &text[*pos..line_end];
+                let own = line.split_once("...").map_or("", |(_, rest)| rest).trim();
+                (!own.is_empty()).then(|| own.to_string())
+            })
+        } else {
+            block_diagnostic(block, addr)
+        };
+        let block_diag = block_diag.map(|after| {
             // "Unable to deliver message to <addr> (and ...)": the line reads as a whole.
             if words_before >= 3 && !has_code(&after) {
                 let before = &text[line_start_of_addr..*pos];
@@ -294,6 +314,17 @@ fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
 /// The diagnostic a recipient's block gives: the text after the address, joined into one line,
 /// or the reply lines of a transcript.
 fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
+    // A following Sendmail entry line belongs to another recipient or host.
+    let mut own_end = block.len();
+    let mut offset = 0;
+    for (i, line) in block.split_inclusive('\n').enumerate() {
+        if i > 0 && SENDMAIL_ENTRY.is_match(line) {
+            own_end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    let block = &block[..own_end];
     // Transcript replies (`<<< 550 ...`, Postfix `Out: 550 ...`) are the receiver's words.
     let replies: Vec<&str> = block
         .lines()
@@ -341,6 +372,24 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     } else {
         Some(joined)
     }
+}
+
+/// The `<<< 5xx` reply a Sendmail transcript gives just above the entry starting at
+/// `line_start`, looking back over host entries (`550 host (smtp)... text`) but not past another
+/// recipient's entry or the command that was answered.
+fn transcript_reply_before(text: &str, line_start: usize) -> Option<String> {
+    for line in text[..line_start].lines().rev() {
+        let t = line.trim();
+        if let Some(reply) = t.strip_prefix("<<<") {
+            let reply = reply.trim();
+            return reply.starts_with(['4', '5']).then(|| reply.to_string());
+        }
+        let host_entry = SENDMAIL_ENTRY.is_match(t) && !t[4..].starts_with('<');
+        if !host_entry {
+            return None;
+        }
+    }
+    None
 }
 
 /// Whether a text states a reply code or an enhanced status.
