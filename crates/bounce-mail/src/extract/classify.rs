@@ -346,9 +346,15 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
             records.push(prose_record(&f, &found.format));
         }
     }
+    let greeting_refusal = prose::reply_without_command(view.notice());
     for r in &mut records {
         if r.reporting_mta.is_none() {
             r.reporting_mta.clone_from(&found.reporting_mta);
+        }
+        if greeting_refusal && r.smtp_stage == Stage::Unknown {
+            // The server refused before the client sent any command: at the greeting.
+            r.smtp_stage = Stage::Greeting;
+            r.stage_source = Some("transcript: a reply before any command".to_string());
         }
     }
     records
@@ -411,6 +417,7 @@ fn dsn_record(
         .find(|f| f.recipient.eq_ignore_ascii_case(&recipient))
         .or_else(|| if prose_found.len() == 1 { prose_found.first() } else { None });
     let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
+    let diagnostic = diagnostic.or_else(|| group.get("Status").and_then(status_comment));
     let diagnostic = diagnostic.or_else(|| global.clone());
     let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let dsn_status = group
@@ -450,6 +457,30 @@ fn dsn_record(
         will_retry_until: group.typed("Will-Retry-Until"),
         ..Record::default()
     })
+}
+
+/// The comment of a DSN Status field when it says more than the class of the code:
+/// `Status: 4.0.0 (mx.example.net: host name lookup failure)`. Sendmail and PowerMTA put the
+/// reason there when they have no Diagnostic-Code.
+fn status_comment(status: &str) -> Option<String> {
+    let open = status.find('(')?;
+    let close = status.rfind(')').filter(|c| *c > open)?;
+    let comment = status[open + 1..close].trim();
+    let generic = [
+        "permanent failure",
+        "persistent transient failure",
+        "transient failure",
+        "temporary failure",
+        "undefined status",
+        "unrecoverable error",
+        "other or undefined status",
+        "success",
+        "delivered",
+    ];
+    let lower = comment.to_ascii_lowercase();
+    (comment.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && !generic.iter().any(|g| lower.trim_end_matches('.') == *g))
+    .then(|| comment.to_string())
 }
 
 /// Chooses between the DSN's Status and the codes its diagnostic states.

@@ -302,6 +302,22 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
         || view.header("X-Failed-Recipients").is_some()
 }
 
+/// Whether a session transcript shows the server's error replies (`<<< 5xx`) but no command
+/// of the client (`>>>`): the connection was refused at the greeting.
+pub(crate) fn reply_without_command(text: &str) -> bool {
+    let mut replied = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with(">>>") {
+            return false;
+        }
+        if let Some(reply) = t.strip_prefix("<<<") {
+            replied |= reply.trim_start().starts_with(['4', '5']);
+        }
+    }
+    replied
+}
+
 /// Whether the message reads like a complaint report without an ARF part.
 pub(crate) fn looks_like_complaint(view: &MessageView) -> bool {
     let subject = view.subject.to_ascii_lowercase();
