@@ -43,6 +43,9 @@ fn render(path: &std::path::Path, rules: &RuleSet) -> String {
             )
             .unwrap();
         }
+        for (name, value) in &record.vendor_fields {
+            writeln!(out, "  vendor field: {name}: {value}").unwrap();
+        }
         if let Some(id) = &record.original.message_id {
             writeln!(out, "  original message-id: {id}").unwrap();
         }

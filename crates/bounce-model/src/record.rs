@@ -296,6 +296,11 @@ pub struct Record {
     pub will_retry_until: Option<String>,
     /// The MTA format family that produced the bounce (`rfc3464`, `postfix`, `exim`, …).
     pub format: String,
+    /// Verdicts the sending or reporting MTA wrote into the bounce itself, by lowercase name:
+    /// the `X-` fields of the recipient's DSN group (PowerMTA's `X-PowerMTA-BounceCategory`)
+    /// and the filter-verdict headers of the bounce (`X-SPASIGN` of au/KDDI).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub vendor_fields: BTreeMap<String, String>,
     /// The complaint feedback type (ARF), for complaint records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feedback_type: Option<String>,

@@ -66,6 +66,8 @@ pub(crate) struct CheckedExample {
     pub(crate) sender: Option<String>,
     pub(crate) remote_mta: Option<String>,
     pub(crate) format: Option<String>,
+    /// `vendor "name: value"`: a verdict field the example bounce carries.
+    pub(crate) vendor: Option<(String, String)>,
     pub(crate) expect: Reason,
     pub(crate) checks: Vec<(String, String)>,
 }

@@ -41,6 +41,7 @@ builtin_files![
     "rules/generic/content.rules",
     "rules/generic/transport.rules",
     "rules/generic/system.rules",
+    "rules/generic/vendor.rules",
     "rules/generic/fallback.rules",
 ];
 

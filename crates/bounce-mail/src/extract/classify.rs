@@ -1,5 +1,7 @@
 //! Deciding what a message is and building its records.
 
+use std::collections::BTreeMap;
+
 use bounce_model::{Bucket, Kind, Record, Source, Stage};
 
 use super::codes::{read_codes, stage_from_text};
@@ -347,9 +349,19 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
         }
     }
     let greeting_refusal = prose::reply_without_command(view.notice());
+    let verdicts: Vec<(String, String)> = VERDICT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            view.header(name).map(|v| (name.to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .filter(|(_, v)| !v.is_empty() && v.len() <= MAX_VENDOR_VALUE)
+        .collect();
     for r in &mut records {
         if r.reporting_mta.is_none() {
             r.reporting_mta.clone_from(&found.reporting_mta);
+        }
+        for (name, value) in &verdicts {
+            r.vendor_fields.entry(name.clone()).or_insert_with(|| value.clone());
         }
         if greeting_refusal && r.smtp_stage == Stage::Unknown {
             // The server refused before the client sent any command: at the greeting.
@@ -455,8 +467,33 @@ fn dsn_record(
         arrival_date: message.typed("Arrival-Date"),
         last_attempt_date: group.typed("Last-Attempt-Date"),
         will_retry_until: group.typed("Will-Retry-Until"),
+        vendor_fields: vendor_fields(group),
         ..Record::default()
     })
+}
+
+/// Most vendor fields kept per recipient, and the longest value kept.
+const MAX_VENDOR_FIELDS: usize = 16;
+const MAX_VENDOR_VALUE: usize = 256;
+
+/// Headers of the bounce itself in which a receiving system states its filter verdict.
+const VERDICT_HEADERS: &[&str] = &["X-SPASIGN"];
+
+/// The `X-` extension fields of a DSN recipient group (RFC 3464 section 2.4), by lowercase
+/// name: PowerMTA's `X-PowerMTA-BounceCategory`, Exchange's `X-Supplementary-Info`, ...
+fn vendor_fields(group: &Group) -> BTreeMap<String, String> {
+    group
+        .fields
+        .iter()
+        .filter(|f| f.name.len() > 2 && f.name[..2].eq_ignore_ascii_case("x-"))
+        .filter(|f| !f.value.trim().is_empty())
+        .take(MAX_VENDOR_FIELDS)
+        .map(|f| {
+            let value = f.value.trim();
+            let end = super::prose::floor_char_boundary(value, MAX_VENDOR_VALUE.min(value.len()));
+            (f.name.to_ascii_lowercase(), value[..end].to_string())
+        })
+        .collect()
 }
 
 /// The comment of a DSN Status field when it says more than the class of the code:

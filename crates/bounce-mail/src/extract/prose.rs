@@ -178,7 +178,7 @@ pub(crate) fn notice(text: &str) -> &str {
     &text[..floor_char_boundary(text, cut)]
 }
 
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
     }

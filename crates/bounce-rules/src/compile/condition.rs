@@ -112,6 +112,8 @@ pub(crate) enum Cond {
     Format(StrMatch),
     /// A captured header of the original (lowercase name).
     Header(String, StrMatch),
+    /// A verdict field the bounce itself carries (lowercase name), e.g. a DSN `X-` field.
+    VendorField(String, StrMatch),
     /// The Remote-MTA.
     RemoteMta(StrMatch),
     /// The Reporting-MTA.
@@ -175,6 +177,9 @@ impl Cond {
             Cond::Format(test) => test.matches(&record.format),
             Cond::Header(name, test) => {
                 record.original.captured.get(name).is_some_and(|value| test.matches(value))
+            }
+            Cond::VendorField(name, test) => {
+                record.vendor_fields.get(name).is_some_and(|value| test.matches(value))
             }
             Cond::RemoteMta(test) => record.remote_mta.as_deref().is_some_and(|v| test.matches(v)),
             Cond::ReportingMta(test) => {

@@ -26,6 +26,7 @@ impl Validator<'_> {
             sender: None,
             remote_mta: None,
             format: None,
+            vendor: None,
             expect: Reason::Undefined,
             checks: Vec::new(),
         };
@@ -50,6 +51,18 @@ impl Validator<'_> {
                 "sender" => checked.sender = text,
                 "remote_mta" => checked.remote_mta = text,
                 "format" => checked.format = text,
+                "vendor" => match text.as_deref().and_then(|t| t.split_once(':')) {
+                    Some((name, v)) => {
+                        checked.vendor =
+                            Some((name.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                    }
+                    None => self.error(
+                        ErrorKind::BadValue,
+                        value.span(),
+                        "expected `vendor \"NAME: VALUE\"`".to_owned(),
+                        None,
+                    ),
+                },
                 other => {
                     let help = did_you_mean(other, EXAMPLE_FIELDS);
                     self.error(

@@ -111,6 +111,7 @@ fn example_record(example: &CheckedExample) -> Record {
         remote_mta: example.remote_mta.clone(),
         action,
         format: example.format.clone().unwrap_or_default(),
+        vendor_fields: example.vendor.iter().cloned().collect(),
         ..Record::default()
     };
     if let Some(sender) = &example.sender {

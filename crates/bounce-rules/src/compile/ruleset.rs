@@ -422,7 +422,12 @@ fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
         "reporting_mta",
         "text",
     ];
-    order.iter().filter_map(|name| fields.remove(name).map(|v| ((*name).to_owned(), v))).collect()
+    let mut out: Vec<(String, String)> = order
+        .iter()
+        .filter_map(|name| fields.remove(name).map(|v| ((*name).to_owned(), v)))
+        .collect();
+    out.extend(record.vendor_fields.iter().map(|(k, v)| (format!("vendor_field {k}"), v.clone())));
+    out
 }
 
 impl fmt::Display for Explanation {

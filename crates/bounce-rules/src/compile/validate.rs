@@ -19,7 +19,7 @@ pub(crate) const PROVIDER_DEPENDENT: [&str; 12] = [
 ];
 
 /// The condition fields a `when` may test.
-pub(crate) const CONDITION_FIELDS: [&str; 14] = [
+pub(crate) const CONDITION_FIELDS: [&str; 15] = [
     "status",
     "reply",
     "text",
@@ -31,6 +31,7 @@ pub(crate) const CONDITION_FIELDS: [&str; 14] = [
     "sender_domain",
     "format",
     "header",
+    "vendor_field",
     "remote_mta",
     "reporting_mta",
     "diagnostic_type",
@@ -47,7 +48,7 @@ const SETTINGS: [&str; 9] = [
     "fix",
     "status_inferred",
 ];
-pub(crate) const EXAMPLE_FIELDS: [&str; 10] = [
+pub(crate) const EXAMPLE_FIELDS: [&str; 11] = [
     "status",
     "reply",
     "provider",
@@ -58,6 +59,7 @@ pub(crate) const EXAMPLE_FIELDS: [&str; 10] = [
     "sender",
     "remote_mta",
     "format",
+    "vendor",
 ];
 pub(crate) const EXAMPLE_CHECKS: [&str; 7] =
     ["token", "category", "action", "owner", "status_inferred", "rule", "hard"];
@@ -500,14 +502,19 @@ impl<'a> Validator<'a> {
 
     fn condition(&mut self, condition: &Condition) -> Option<Cond> {
         let field = condition.field.as_str();
-        if field == "header" {
+        if field == "header" || field == "vendor_field" {
             let Some(name) = condition.argument.as_ref().and_then(Value::text) else {
-                let message = "expected `header \"NAME\" ~ VALUE`".into();
+                let message = format!("expected `{field} \"NAME\" ~ VALUE`");
                 self.error(ErrorKind::BadValue, condition.field_span, message, None);
                 return None;
             };
             let name = name.to_ascii_lowercase();
-            return Some(Cond::Header(name, self.str_match(&condition.value, false)?));
+            let test = self.str_match(&condition.value, false)?;
+            return Some(if field == "header" {
+                Cond::Header(name, test)
+            } else {
+                Cond::VendorField(name, test)
+            });
         }
         if let Some(argument) = &condition.argument {
             if CONDITION_FIELDS.contains(&field) {
