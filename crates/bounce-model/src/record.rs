@@ -301,6 +301,11 @@ pub struct Record {
     /// and the filter-verdict headers of the bounce (`X-SPASIGN` of au/KDDI).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub vendor_fields: BTreeMap<String, String>,
+    /// The human-readable notice of a bounce about one recipient (its first 2 KB), where the
+    /// reporting MTA may name a cause the diagnostic does not ("automatically rejected: Not
+    /// enough disk space"). Rules read it with `notice`; it is not written to the output.
+    #[serde(skip)]
+    pub notice: Option<String>,
     /// The complaint feedback type (ARF), for complaint records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feedback_type: Option<String>,

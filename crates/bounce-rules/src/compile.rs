@@ -68,6 +68,10 @@ pub(crate) struct CheckedExample {
     pub(crate) format: Option<String>,
     /// `vendor "name: value"`: a verdict field the example bounce carries.
     pub(crate) vendor: Option<(String, String)>,
+    /// `notice "TEXT"`: the human-readable notice of the example bounce.
+    pub(crate) notice: Option<String>,
+    /// `diagnostic_type "smtp"`: the Diagnostic-Code type of the example bounce.
+    pub(crate) diagnostic_type: Option<String>,
     pub(crate) expect: Reason,
     pub(crate) checks: Vec<(String, String)>,
 }

@@ -349,6 +349,11 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
         }
     }
     let greeting_refusal = prose::reply_without_command(view.notice());
+    if let [only] = records.as_mut_slice() {
+        let text = view.notice().trim();
+        let end = prose::floor_char_boundary(text, MAX_NOTICE.min(text.len()));
+        only.notice = Some(text[..end].to_string()).filter(|t| !t.is_empty());
+    }
     let verdicts: Vec<(String, String)> = VERDICT_HEADERS
         .iter()
         .filter_map(|name| {
@@ -437,6 +442,22 @@ fn dsn_record(
         .and_then(|s| super::codes::find_statuses(s).into_iter().next().map(|(_, code)| code));
     let diag_statuses = diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
     let status = prefer_status(dsn_status, &diag_statuses);
+    // "Delivery time expired" (X.4.7) or an undefined X.0.0 wraps the real error, which the
+    // prose may give for this recipient (Exchange lists each attempt's reply).
+    let status = match (status, matching.and_then(|f| f.diagnostic.as_deref())) {
+        (Some(s), Some(prose)) if s.ends_with(".4.7") || s.ends_with(".0.0") => {
+            let prose_statuses = diagnostic_statuses(prose);
+            prose_statuses
+                .into_iter()
+                .find(|p| {
+                    p.as_bytes()[0] == s.as_bytes()[0]
+                        && !p.ends_with(".4.7")
+                        && !p.ends_with(".0.0")
+                })
+                .or(Some(s))
+        }
+        (status, _) => status,
+    };
     let kind = match action.as_deref() {
         Some(a) if a.starts_with("fail") => Kind::Bounce,
         Some(a) if a.starts_with("delay") => Kind::Delay,
@@ -475,6 +496,9 @@ fn dsn_record(
 /// Most vendor fields kept per recipient, and the longest value kept.
 const MAX_VENDOR_FIELDS: usize = 16;
 const MAX_VENDOR_VALUE: usize = 256;
+
+/// The most of a notice kept for the rules.
+const MAX_NOTICE: usize = 2048;
 
 /// Headers of the bounce itself in which a receiving system states its filter verdict.
 const VERDICT_HEADERS: &[&str] = &["X-SPASIGN"];

@@ -114,6 +114,8 @@ pub(crate) enum Cond {
     Header(String, StrMatch),
     /// A verdict field the bounce itself carries (lowercase name), e.g. a DSN `X-` field.
     VendorField(String, StrMatch),
+    /// The human-readable notice of a single-recipient bounce.
+    Notice(StrMatch),
     /// The Remote-MTA.
     RemoteMta(StrMatch),
     /// The Reporting-MTA.
@@ -178,6 +180,7 @@ impl Cond {
             Cond::Header(name, test) => {
                 record.original.captured.get(name).is_some_and(|value| test.matches(value))
             }
+            Cond::Notice(test) => record.notice.as_deref().is_some_and(|v| test.matches(v)),
             Cond::VendorField(name, test) => {
                 record.vendor_fields.get(name).is_some_and(|value| test.matches(value))
             }

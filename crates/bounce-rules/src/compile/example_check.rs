@@ -27,6 +27,8 @@ impl Validator<'_> {
             remote_mta: None,
             format: None,
             vendor: None,
+            notice: None,
+            diagnostic_type: None,
             expect: Reason::Undefined,
             checks: Vec::new(),
         };
@@ -51,6 +53,8 @@ impl Validator<'_> {
                 "sender" => checked.sender = text,
                 "remote_mta" => checked.remote_mta = text,
                 "format" => checked.format = text,
+                "notice" => checked.notice = text,
+                "diagnostic_type" => checked.diagnostic_type = text,
                 "vendor" => match text.as_deref().and_then(|t| t.split_once(':')) {
                     Some((name, v)) => {
                         checked.vendor =

@@ -112,6 +112,8 @@ fn example_record(example: &CheckedExample) -> Record {
         action,
         format: example.format.clone().unwrap_or_default(),
         vendor_fields: example.vendor.iter().cloned().collect(),
+        notice: example.notice.clone(),
+        diagnostic_type: example.diagnostic_type.clone(),
         ..Record::default()
     };
     if let Some(sender) = &example.sender {

@@ -19,7 +19,7 @@ pub(crate) const PROVIDER_DEPENDENT: [&str; 12] = [
 ];
 
 /// The condition fields a `when` may test.
-pub(crate) const CONDITION_FIELDS: [&str; 15] = [
+pub(crate) const CONDITION_FIELDS: [&str; 16] = [
     "status",
     "reply",
     "text",
@@ -32,6 +32,7 @@ pub(crate) const CONDITION_FIELDS: [&str; 15] = [
     "format",
     "header",
     "vendor_field",
+    "notice",
     "remote_mta",
     "reporting_mta",
     "diagnostic_type",
@@ -48,7 +49,7 @@ const SETTINGS: [&str; 9] = [
     "fix",
     "status_inferred",
 ];
-pub(crate) const EXAMPLE_FIELDS: [&str; 11] = [
+pub(crate) const EXAMPLE_FIELDS: [&str; 13] = [
     "status",
     "reply",
     "provider",
@@ -60,6 +61,8 @@ pub(crate) const EXAMPLE_FIELDS: [&str; 11] = [
     "remote_mta",
     "format",
     "vendor",
+    "notice",
+    "diagnostic_type",
 ];
 pub(crate) const EXAMPLE_CHECKS: [&str; 7] =
     ["token", "category", "action", "owner", "status_inferred", "rule", "hard"];
@@ -550,6 +553,7 @@ impl<'a> Validator<'a> {
             "format" => Cond::Format(self.str_match(value, true)?),
             "remote_mta" => Cond::RemoteMta(self.str_match(value, false)?),
             "reporting_mta" => Cond::ReportingMta(self.str_match(value, false)?),
+            "notice" => Cond::Notice(self.str_match(value, false)?),
             "diagnostic_type" => Cond::DiagnosticType(self.str_match(value, true)?),
             other => {
                 let help = field_hint(other).or_else(|| did_you_mean(other, CONDITION_FIELDS));
