@@ -433,8 +433,8 @@ fn dsn_record(
         .iter()
         .find(|f| f.recipient.eq_ignore_ascii_case(&recipient))
         .or_else(|| if prose_found.len() == 1 { prose_found.first() } else { None });
-    let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
     let diagnostic = diagnostic.or_else(|| group.get("Status").and_then(status_comment));
+    let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
     let diagnostic = diagnostic.or_else(|| global.clone());
     let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let dsn_status = group

@@ -369,7 +369,13 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
         chosen.truncate(keep);
     }
     let joined = chosen.join(" ");
-    let joined = joined.trim().trim_start_matches(['(', ':', '.']).trim().to_string();
+    let joined = joined.trim();
+    // "<addr> (unrecoverable error)": the parenthesised remark without its parentheses.
+    let joined = match joined.strip_prefix('(').and_then(|j| j.strip_suffix(')')) {
+        Some(inner) if !inner.contains(['(', ')']) => inner,
+        _ => joined,
+    };
+    let joined = joined.trim_start_matches(['(', ':', '.']).trim().to_string();
     if joined.is_empty() {
         None
     } else {
