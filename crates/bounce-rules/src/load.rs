@@ -42,6 +42,7 @@ builtin_files![
     "rules/generic/transport.rules",
     "rules/generic/system.rules",
     "rules/generic/vendor.rules",
+    "rules/generic/wordings.rules",
     "rules/generic/fallback.rules",
 ];
 

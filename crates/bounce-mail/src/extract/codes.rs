@@ -228,6 +228,9 @@ const STAGE_PROBES: &[(&str, Stage)] = &[
     ("rcpt_to", Stage::Rcpt),
     ("rcpt command", Stage::Rcpt),
     ("recipient address", Stage::Unknown),
+    // "not accepting mail from your IP" names no command.
+    ("accepting mail from", Stage::Unknown),
+    ("mail from your", Stage::Unknown),
     ("mail from", Stage::Mail),
     ("mail_from", Stage::Mail),
     ("data command", Stage::Data),
@@ -301,5 +304,6 @@ mod tests {
             Some(Stage::Mail)
         );
         assert_eq!(stage_from_text("nothing here"), None);
+        assert_eq!(stage_from_text("550 5.7.1 Not currently accepting mail from your IP"), None);
     }
 }
