@@ -236,37 +236,20 @@ impl Sources {
 }
 
 fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
-    let mut rules = crate::load_rules(&args.rules)?;
+    let rules = crate::load_rules(&args.rules)?;
     let (record, notes) = explain_record(args)?;
-    let mut forced = None;
-    if let Some(name) = &args.provider {
-        check_provider(&rules, name)?;
-        if rules.provider_of(&record) != Some(name.as_str()) {
-            // Providers given by the user are tried first: a one-line definition that claims
-            // this record's domain makes the rules see the provider asked for.
-            let mut file = tempfile::Builder::new()
-                .suffix(".rules")
-                .tempfile()
-                .context("cannot create a temporary rule file")?;
-            let domain = record.recipient_domain();
-            if domain.is_empty()
-                || !domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-            {
-                bail!("bad recipient domain `{domain}` for --provider: write a plain domain");
-            }
-            writeln!(file, "provider {name} {{\n    domains = [\"{domain}\"]\n}}")?;
-            let mut paths = vec![file.path().to_owned()];
-            paths.extend(args.rules.iter().cloned());
-            rules = crate::load_rules(&paths)?;
-            forced = Some(file);
+    let provider = match &args.provider {
+        Some(name) => {
+            check_provider(&rules, name)?;
+            Some(name.as_str())
         }
-    }
+        None => rules.provider_of(&record),
+    };
     let mut out = String::new();
     for note in notes {
         let _ = writeln!(out, "note: {note}");
     }
-    render_explanation(&mut out, &rules.explain(&record));
-    drop(forced);
+    render_explanation(&mut out, &rules.explain_as(&record, provider));
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }

@@ -161,6 +161,40 @@ fn explain_with_options_forces_provider_stage_and_codes() {
 }
 
 #[test]
+fn explain_forces_a_provider_defined_in_a_user_file() {
+    let dir = rule_dir(
+        "acme.rules",
+        r#"/// ACME hosted mail.
+provider acme {
+    domains = ["acme.example"]
+}
+
+/// ACME: its quota code.
+rule acme.quota {
+    provider acme
+    when text ~ /\bAQ\d+\b/
+    reason mailboxfull
+    example "552 mailbox over limit AQ12" reply 552 provider acme => mailboxfull
+}
+"#,
+    );
+    let rules = dir.path().to_string_lossy().into_owned();
+    let args = [
+        "rules",
+        "explain",
+        "552 mailbox over limit AQ12",
+        "--provider",
+        "acme",
+        "--rules",
+        &rules,
+    ];
+    let run = run_in(&root(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("winner: acme.quota ("), "{}", run.stdout);
+    assert!(run.stdout.contains("  provider         acme\n"), "{}", run.stdout);
+}
+
+#[test]
 fn explain_rejects_bad_arguments_without_panicking() {
     let cases: [(&[&str], &str); 4] = [
         (&["--stage", "rcpt-to"], "unknown stage `rcpt-to`"),

@@ -284,7 +284,12 @@ impl RuleSet {
     /// The winner, every losing match and the evidence seen; tries every rule.
     #[must_use]
     pub fn explain(&self, record: &Record) -> Explanation {
-        let provider = self.provider_of(record);
+        self.explain_as(record, self.provider_of(record))
+    }
+
+    /// [`RuleSet::explain`] with the provider given instead of recognised (`--provider`).
+    #[must_use]
+    pub fn explain_as(&self, record: &Record, provider: Option<&str>) -> Explanation {
         let (bits, _) = self.text_matches(record);
         let facts = Facts { record, provider, text_matches: &bits };
         let mut matched = self.rules.iter().filter(|rule| Self::applies(rule, &facts));
