@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-#[allow(dead_code)]
 #[path = "../fixtures/hostile/builders.rs"]
 mod builders;
 
