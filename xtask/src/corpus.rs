@@ -1,5 +1,6 @@
-//! `cargo xtask corpus [DIR] [--show N]`: classify `DIR/corpus.mbox` with the release binary
-//! and score the records against `DIR/oracle.tsv`, with the rules of `score.py`.
+//! `cargo xtask corpus [DIR] [--show N]`: classify `DIR/corpus.mbox` and the `DIR/maildir/bsd`
+//! files with the release binary and score both against `DIR/oracle.tsv`, with the rules of
+//! `score.py` (the other reference version's reason or status counts too).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
