@@ -432,6 +432,13 @@ fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
         .filter_map(|name| fields.remove(name).map(|v| ((*name).to_owned(), v)))
         .collect();
     out.extend(record.vendor_fields.iter().map(|(k, v)| (format!("vendor_field {k}"), v.clone())));
+    if let Some(notice) = record.notice.as_deref() {
+        // The notice on one line, shortened: enough to see what a `notice` rule read.
+        let flat: String = notice.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = flat.chars().take(160).collect();
+        let more = if short.len() < flat.len() { " …" } else { "" };
+        out.push(("notice".to_owned(), format!("{short}{more}")));
+    }
     out
 }
 
