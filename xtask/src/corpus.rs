@@ -50,22 +50,32 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         out.display()
     );
     let archive = score(&dir, &archive_records(&dir, &out)?, "corpus.mbox", 0)?;
-    let bsd = dir.join("maildir/bsd");
-    let files = if bsd.is_dir() {
-        Some(score(&dir, &file_records(&binary, &bsd)?, "maildir/bsd files", show)?)
-    } else {
-        None
+    let bsd_dir = dir.join("maildir/bsd");
+    // The bsd files are classified once: scored against the oracle, then the twins' reference.
+    let bsd = if bsd_dir.is_dir() { Some(classify_folder(&binary, &bsd_dir)?) } else { None };
+    let files = match &bsd {
+        Some(bsd) => {
+            // A file that starts with a `From ` line is an mbox and may hold more than one
+            // message, as the reference decoder reads it; in `corpus.mbox` such a file is one
+            // message with an escaped `>From` line.
+            let keyed: HashMap<String, Vec<Value>> =
+                bsd.iter().map(|(name, v)| (format!("maildir/bsd/{name}"), v.clone())).collect();
+            Some(score(&dir, &keyed, "maildir/bsd files", show)?)
+        }
+        None => None,
     };
     println!("corpus: {archive}");
     if let Some(files) = files {
         println!("corpus: {files}");
     }
-    twins(&dir, &binary)
+    match bsd {
+        Some(bsd) => twins(&dir, &binary, &summaries(&bsd)),
+        None => Ok(()),
+    }
 }
 
-/// What one Maildir-style folder of the corpus gives: per file name, the (recipient, status,
-/// reason, kind) of each record, and how many records are bounces.
-fn folder_records(binary: &Path, folder: &Path) -> Result<BTreeMap<String, Vec<String>>> {
+/// The records of every file of a folder, by file name, in output order.
+fn classify_folder(binary: &Path, folder: &Path) -> Result<BTreeMap<String, Vec<Value>>> {
     let output = Command::new(binary)
         .arg("classify")
         .arg(folder)
@@ -75,30 +85,46 @@ fn folder_records(binary: &Path, folder: &Path) -> Result<BTreeMap<String, Vec<S
     if !output.status.success() && output.status.code() != Some(3) {
         bail!("classify {} failed with {}", folder.display(), output.status);
     }
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let path = v.pointer("/source/path").and_then(Value::as_str).unwrap_or("");
         let name = path.rsplit('/').next().unwrap_or(path).to_string();
-        let key =
-            format!("{}|{}|{}|{}", text("recipient"), text("status"), text("reason"), text("kind"));
-        out.entry(name).or_default().push(key);
+        out.entry(name).or_default().push(v);
     }
     Ok(out)
 }
 
+/// Per file name, the (recipient, status, reason, kind) of each record.
+fn summaries(records: &BTreeMap<String, Vec<Value>>) -> BTreeMap<String, Vec<String>> {
+    records
+        .iter()
+        .map(|(name, values)| {
+            let keys = values
+                .iter()
+                .map(|v| {
+                    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    format!(
+                        "{}|{}|{}|{}",
+                        text("recipient"),
+                        text("status"),
+                        text("reason"),
+                        text("kind")
+                    )
+                })
+                .collect();
+            (name.clone(), keys)
+        })
+        .collect()
+}
+
 /// The `maildir/dos` and `maildir/mac` twins against `maildir/bsd`, `maildir/not` (no bounce
 /// record expected) and `maildir/err` (no crash).
-fn twins(dir: &Path, binary: &Path) -> Result<()> {
+fn twins(dir: &Path, binary: &Path, bsd: &BTreeMap<String, Vec<String>>) -> Result<()> {
     let maildir = dir.join("maildir");
-    if !maildir.exists() {
-        return Ok(());
-    }
-    let bsd = folder_records(binary, &maildir.join("bsd"))?;
     for twin in ["dos", "mac"] {
         let folder = maildir.join(twin);
-        let records = folder_records(binary, &folder)?;
+        let records = summaries(&classify_folder(binary, &folder)?);
         let mut names: Vec<String> = fs::read_dir(&folder)?
             .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .filter(|n| maildir.join("bsd").join(n).exists())
@@ -112,14 +138,14 @@ fn twins(dir: &Path, binary: &Path) -> Result<()> {
             differing.len()
         );
     }
-    let not = folder_records(binary, &maildir.join("not"))?;
+    let not = summaries(&classify_folder(binary, &maildir.join("not"))?);
     let bounces: Vec<String> = not
         .iter()
         .filter(|(_, v)| v.iter().any(|k| k.ends_with("|bounce") || k.ends_with("|delay")))
         .map(|(n, _)| n.clone())
         .collect();
     println!("maildir/not: {} files with a bounce record {bounces:?}", bounces.len());
-    let err = folder_records(binary, &maildir.join("err"));
+    let err = classify_folder(binary, &maildir.join("err"));
     println!("maildir/err: {}", if err.is_ok() { "ran without a crash" } else { "FAILED" });
     Ok(())
 }
@@ -211,29 +237,6 @@ fn archive_records(dir: &Path, results: &Path) -> Result<HashMap<String, Vec<Val
         if let Some(path) = index.get(&n) {
             records.entry(path.clone()).or_default().push(v);
         }
-    }
-    Ok(records)
-}
-
-/// Records of a run over the `maildir/bsd` files themselves, keyed like the oracle. A file that
-/// starts with a `From ` line is an mbox and may hold more than one message, as the reference
-/// decoder reads it; in `corpus.mbox` such a file is one message with an escaped `>From` line.
-fn file_records(binary: &Path, folder: &Path) -> Result<HashMap<String, Vec<Value>>> {
-    let output = Command::new(binary)
-        .arg("classify")
-        .arg(folder)
-        .args(["--quiet", "--format", "jsonl"])
-        .output()
-        .with_context(|| format!("cannot classify {}", folder.display()))?;
-    if !output.status.success() && output.status.code() != Some(3) {
-        bail!("classify {} failed with {}", folder.display(), output.status);
-    }
-    let mut records: HashMap<String, Vec<Value>> = HashMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-        let path = v.pointer("/source/path").and_then(Value::as_str).unwrap_or("");
-        let name = path.rsplit('/').next().unwrap_or(path);
-        records.entry(format!("maildir/bsd/{name}")).or_default().push(v);
     }
     Ok(records)
 }
