@@ -6,47 +6,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// A DSN for `recipient` at `hour`:`minute` on 11 June 2026.
-fn dsn(
-    n: usize,
-    recipient: &str,
-    status: &str,
-    diagnostic: &str,
-    hour: usize,
-    minute: usize,
-) -> String {
-    format!(
-        "From MAILER-DAEMON Thu Jun 11 {hour:02}:{minute:02}:00 2026
-From: MAILER-DAEMON@mta1.example.com
-Subject: Undelivered Mail Returned to Sender
-Date: Thu, 11 Jun 2026 {hour:02}:{minute:02}:00 +0000
-Message-Id: <bounce{n}@mta1.example.com>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"B{n}\"
+mod support;
 
---B{n}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mta1.example.com
-
-Final-Recipient: rfc822; {recipient}
-Action: failed
-Status: {status}
-Remote-MTA: dns; mx.example.net
-Diagnostic-Code: smtp; {diagnostic}
-
---B{n}
-Content-Type: text/rfc822-headers
-
-Message-ID: <orig{n}@news.example.com>
-From: news@example.com
-Subject: =HYPERLINK(\"http://evil.example\")
-
---B{n}--
-
-"
-    )
-}
+use support::dsn;
 
 fn archive(dir: &Path) -> std::path::PathBuf {
     let mut text = String::new();

@@ -1,52 +1,14 @@
 //! End-to-end tests of `bounce-triage rules gaps` on a small archive written here: the texts
 //! only a fallback rule decided, clustered with their variable parts masked.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-/// One RFC 3464 delivery status notification for `recipient`, as an mbox entry.
+mod support;
+
+/// One DSN for `recipient`, at 10:0N on 11 June 2026.
 fn dsn(number: usize, recipient: &str, status: &str, diagnostic: &str) -> String {
-    let mut text = String::new();
-    let _ = write!(
-        text,
-        "From MAILER-DAEMON Fri Jun 12 10:0{number}:00 2026
-From: Mail Delivery System <MAILER-DAEMON@mta.example.com>
-To: news@example.com
-Subject: Undelivered Mail Returned to Sender
-Date: Fri, 12 Jun 2026 10:0{number}:00 +0000
-Message-ID: <bounce-{number}@mta.example.com>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"B{number}\"
-
---B{number}
-Content-Type: text/plain
-
-Your message could not be delivered to {recipient}.
-
---B{number}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mta.example.com
-
-Final-Recipient: rfc822; {recipient}
-Action: failed
-Status: {status}
-Diagnostic-Code: smtp; {diagnostic}
-
---B{number}
-Content-Type: text/rfc822-headers
-
-From: News <news@example.com>
-To: {recipient}
-Subject: June news
-Message-ID: <news-{number}@example.com>
-
---B{number}--
-
-"
-    );
-    text
+    support::dsn(number, recipient, status, diagnostic, 10, number)
 }
 
 fn archive() -> String {
