@@ -52,26 +52,21 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let archive = score(&dir, &archive_records(&dir, &out)?, "corpus.mbox", 0)?;
     let bsd_dir = dir.join("maildir/bsd");
     // The bsd files are classified once: scored against the oracle, then the twins' reference.
-    let bsd = if bsd_dir.is_dir() { Some(classify_folder(&binary, &bsd_dir)?) } else { None };
-    let files = match &bsd {
-        Some(bsd) => {
-            // A file that starts with a `From ` line is an mbox and may hold more than one
-            // message, as the reference decoder reads it; in `corpus.mbox` such a file is one
-            // message with an escaped `>From` line.
-            let keyed: HashMap<String, Vec<Value>> =
-                bsd.iter().map(|(name, v)| (format!("maildir/bsd/{name}"), v.clone())).collect();
-            Some(score(&dir, &keyed, "maildir/bsd files", show)?)
-        }
-        None => None,
+    let Some(bsd) = bsd_dir.is_dir().then(|| classify_folder(&binary, &bsd_dir)).transpose()?
+    else {
+        println!("corpus: {archive}");
+        return Ok(());
     };
+    let bsd_summaries = summaries(&bsd);
+    // A file that starts with a `From ` line is an mbox and may hold more than one message, as
+    // the reference decoder reads it; in `corpus.mbox` such a file is one message with an
+    // escaped `>From` line.
+    let keyed: HashMap<String, Vec<Value>> =
+        bsd.into_iter().map(|(name, v)| (format!("maildir/bsd/{name}"), v)).collect();
+    let files = score(&dir, &keyed, "maildir/bsd files", show)?;
     println!("corpus: {archive}");
-    if let Some(files) = files {
-        println!("corpus: {files}");
-    }
-    match bsd {
-        Some(bsd) => twins(&dir, &binary, &summaries(&bsd)),
-        None => Ok(()),
-    }
+    println!("corpus: {files}");
+    twins(&dir, &binary, &bsd_summaries)
 }
 
 /// The records of every file of a folder, by file name, in output order.
