@@ -5,6 +5,7 @@
 //! finders in [`prose`]. The returned original (a `message/rfc822` part, `text/rfc822-headers`
 //! or headers quoted inline) gives the evidence about the message that failed.
 
+mod attachments;
 mod classify;
 pub mod codes;
 mod date;
@@ -108,7 +109,8 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
     if let Some(error) = limits::check_header_block(bytes, &options.limits) {
         return Extraction::bucket_only(Bucket::Unparsed, Some(error));
     }
-    let Some(message) = PARSER.parse(bytes) else {
+    let bytes = attachments::without_binary_attachments(bytes);
+    let Some(message) = PARSER.parse(&*bytes) else {
         return Extraction::bucket_only(
             Bucket::Unparsed,
             Some("mail-parser could not read the message".to_string()),
