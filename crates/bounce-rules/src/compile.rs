@@ -5,6 +5,7 @@ pub(crate) mod condition;
 pub(crate) mod defaults;
 pub(crate) mod example_check;
 pub(crate) mod examples;
+pub(crate) mod named;
 pub(crate) mod patterns;
 pub(crate) mod ruleset;
 pub(crate) mod validate;

@@ -34,6 +34,8 @@ pub enum ErrorKind {
     UnknownProvider,
     /// `disable` names a rule that does not exist.
     UnknownRule,
+    /// `$NAME` names a pattern that no file defines, or a pattern uses another one.
+    UnknownPattern,
     /// A status or reply pattern can never match a real code.
     ImpossibleStatus,
     /// A rule lacks a required statement (`when`, `reason`).
@@ -62,6 +64,7 @@ impl ErrorKind {
             ErrorKind::UnknownOwner => "unknown-owner",
             ErrorKind::UnknownProvider => "unknown-provider",
             ErrorKind::UnknownRule => "unknown-rule",
+            ErrorKind::UnknownPattern => "unknown-pattern",
             ErrorKind::ImpossibleStatus => "impossible-status",
             ErrorKind::MissingStatement => "missing-statement",
             ErrorKind::ProviderDependentCode => "provider-dependent-code",

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::compile::named;
 use crate::compile::validate::Validator;
 use crate::compile::{CompiledRule, Origin, Provider};
 use crate::error::{did_you_mean, ErrorKind, RulesError, RulesErrors};
@@ -108,6 +109,11 @@ impl RuleSet {
                 Err(error) => errors.push(error),
             }
         }
+        let patterns = named::collect(sources, &parsed, &mut errors);
+        for (index, file) in &mut parsed {
+            let (path, text, _) = &sources[*index];
+            named::resolve(file, &patterns, (path, text), &mut errors);
+        }
         let providers = collect_providers(sources, &parsed, &mut errors);
         let names: BTreeSet<String> = providers.iter().map(|p| p.name.clone()).collect();
         let mut rules: Vec<CompiledRule> = Vec::new();
@@ -119,7 +125,7 @@ impl RuleSet {
                 match item {
                     Item::Rule(def) => rules.extend(validator.rule(def, *index, position)),
                     Item::Disable { id, span } => disables.push((*index, id.clone(), *span)),
-                    Item::Provider(_) => {}
+                    Item::Provider(_) | Item::Pattern(_) => {}
                 }
             }
             errors.append(&mut validator.errors);

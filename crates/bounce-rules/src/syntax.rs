@@ -6,7 +6,7 @@ mod ast;
 mod parse;
 
 pub(crate) use ast::{
-    Condition, Example, Expr, Field, Item, ProviderDef, RuleDef, SourceFile, Statement, Value,
+    Condition, Example, Expr, Field, Item, ProviderDef, RuleDef, SourceFile, Span, Statement, Value,
 };
 pub(crate) use parse::parse_file;
 pub use parse::Rule;

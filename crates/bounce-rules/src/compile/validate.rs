@@ -399,6 +399,7 @@ impl<'a> Validator<'a> {
                 self.compile_regex(pattern, flags, *span).map(Token::Capture)
             }
             Value::Str(text, _) | Value::Word(text, _) => Some(Token::Literal(text.clone())),
+            Value::PatternRef(..) => None,
             Value::List(_, span) => {
                 self.error(ErrorKind::BadValue, *span, "expected a string or a regex".into(), None);
                 None
@@ -422,7 +423,7 @@ impl<'a> Validator<'a> {
     }
 
     /// A text pattern for the rule set's `RegexSet`: literals are escaped, regexes checked.
-    fn text_pattern(&mut self, value: &Value) -> Option<String> {
+    pub(crate) fn text_pattern(&mut self, value: &Value) -> Option<String> {
         let source = match value {
             Value::Str(text, _) => regex::escape(text),
             Value::Regex(pattern, flags, span) => self.regex_source(pattern, flags, *span)?,
@@ -455,7 +456,7 @@ impl<'a> Validator<'a> {
             Value::Regex(pattern, flags, span) => {
                 self.compile_regex(pattern, flags, *span).map(StrMatch::Regex)
             }
-            Value::List(_, span) => {
+            Value::List(_, span) | Value::PatternRef(_, span) => {
                 self.error(
                     ErrorKind::BadValue,
                     *span,
@@ -504,6 +505,11 @@ impl<'a> Validator<'a> {
     }
 
     fn condition(&mut self, condition: &Condition) -> Option<Cond> {
+        let unresolved = |value: &Value| matches!(value, Value::PatternRef(..));
+        if unresolved(&condition.value) || condition.argument.as_ref().is_some_and(unresolved) {
+            // An unknown `$NAME`, already reported where the patterns were resolved.
+            return None;
+        }
         let field = condition.field.as_str();
         if field == "header" || field == "vendor_field" {
             let Some(name) = condition.argument.as_ref().and_then(Value::text) else {
@@ -572,10 +578,14 @@ impl<'a> Validator<'a> {
         names: &[&str],
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<T> {
-        let text = value.text().unwrap_or_default().to_ascii_lowercase();
+        let help = Some(format!("expected one of: {}", names.join(", ")));
+        let Some(text) = value.text().map(str::to_ascii_lowercase) else {
+            let message = format!("expected a {what} name, found {}", value.shape());
+            self.error(ErrorKind::BadValue, value.span(), message, help);
+            return None;
+        };
         let parsed = names.contains(&text.as_str()).then(|| parse(&text)).flatten();
         if parsed.is_none() {
-            let help = Some(format!("expected one of: {}", names.join(", ")));
             self.error(ErrorKind::BadValue, value.span(), format!("unknown {what} `{text}`"), help);
         }
         parsed

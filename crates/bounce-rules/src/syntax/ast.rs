@@ -16,6 +16,8 @@ pub(crate) struct SourceFile {
 pub(crate) enum Item {
     /// `provider NAME { ... }`.
     Provider(ProviderDef),
+    /// `pattern NAME = VALUE`.
+    Pattern(PatternDef),
     /// `rule ID { ... }`.
     Rule(RuleDef),
     /// `disable ID`.
@@ -38,6 +40,17 @@ pub(crate) struct ProviderDef {
     pub(crate) name_span: Span,
     /// The fields, such as `domains = [...]`.
     pub(crate) fields: Vec<Field>,
+}
+
+/// A named pattern definition.
+#[derive(Debug, Clone)]
+pub(crate) struct PatternDef {
+    /// The pattern name (used as `$NAME`).
+    pub(crate) name: String,
+    /// Where the name is written.
+    pub(crate) name_span: Span,
+    /// The value it stands for.
+    pub(crate) value: Value,
 }
 
 /// A `key value` pair: a provider field, a rule setting or an example field.
@@ -114,6 +127,8 @@ pub(crate) enum Value {
     Word(String, Span),
     /// A bracketed list.
     List(Vec<Value>, Span),
+    /// `$NAME`: a named pattern, replaced by its value before validation.
+    PatternRef(String, Span),
 }
 
 impl Value {
@@ -124,7 +139,8 @@ impl Value {
             Value::Str(_, span)
             | Value::Regex(_, _, span)
             | Value::Word(_, span)
-            | Value::List(_, span) => *span,
+            | Value::List(_, span)
+            | Value::PatternRef(_, span) => *span,
         }
     }
 
@@ -133,7 +149,7 @@ impl Value {
     pub(crate) fn text(&self) -> Option<&str> {
         match self {
             Value::Str(text, _) | Value::Word(text, _) => Some(text),
-            Value::Regex(..) | Value::List(..) => None,
+            Value::Regex(..) | Value::List(..) | Value::PatternRef(..) => None,
         }
     }
 
@@ -145,6 +161,7 @@ impl Value {
             Value::Regex(..) => "a regex",
             Value::Word(..) => "a word",
             Value::List(..) => "a list",
+            Value::PatternRef(..) => "a named pattern",
         }
     }
 }

@@ -4,7 +4,8 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use super::ast::{
-    Condition, Example, Expr, Field, Item, ProviderDef, RuleDef, SourceFile, Statement, Value,
+    Condition, Example, Expr, Field, Item, PatternDef, ProviderDef, RuleDef, SourceFile, Statement,
+    Value,
 };
 use crate::error::{ErrorKind, RulesError};
 
@@ -46,6 +47,7 @@ pub(crate) fn parse_file(path: &str, text: &str) -> Result<SourceFile, RulesErro
     for pair in pairs.flatten() {
         match pair.as_rule() {
             Rule::provider_def => file.items.push(Item::Provider(provider(pair))),
+            Rule::pattern_def => file.items.extend(pattern(pair).map(Item::Pattern)),
             Rule::rule_def => file.items.push(Item::Rule(rule(pair))),
             Rule::disable_def => {
                 if let Some(id) = pair.into_inner().find(|p| p.as_rule() == Rule::rule_id) {
@@ -104,6 +106,8 @@ fn rule_name(rule: &Rule) -> String {
         Rule::EOI => "end of file",
         Rule::provider_def | Rule::kw_provider => "`provider`",
         Rule::rule_def | Rule::kw_rule => "`rule`",
+        Rule::pattern_def | Rule::kw_pattern => "`pattern`",
+        Rule::pattern_ref => "a `$pattern`",
         Rule::disable_def | Rule::kw_disable => "`disable`",
         Rule::when_stmt | Rule::kw_when => "`when`",
         Rule::example_stmt | Rule::kw_example => "`example`",
@@ -164,6 +168,20 @@ fn provider(pair: Pair<'_, Rule>) -> ProviderDef {
         }
     }
     def
+}
+
+fn pattern(pair: Pair<'_, Rule>) -> Option<PatternDef> {
+    let mut name = None;
+    let mut value = None;
+    for inner in pair.into_inner() {
+        match inner.as_rule() {
+            Rule::name => name = Some((inner.as_str().to_owned(), span(&inner))),
+            Rule::value => value = Some(value_of(inner)),
+            _ => {}
+        }
+    }
+    let (name, name_span) = name?;
+    Some(PatternDef { name, name_span, value: value? })
 }
 
 fn rule(pair: Pair<'_, Rule>) -> RuleDef {
@@ -227,6 +245,7 @@ fn value_of(pair: Pair<'_, Rule>) -> Value {
             }
             Value::Regex(pattern, flags, whole)
         }
+        Rule::pattern_ref => Value::PatternRef(pair.as_str()[1..].to_owned(), whole),
         Rule::list => Value::List(
             pair.into_inner().filter(|p| p.as_rule() == Rule::value).map(value_of).collect(),
             whole,
