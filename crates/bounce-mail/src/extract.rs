@@ -19,6 +19,8 @@ mod ses;
 
 use std::borrow::Cow;
 
+use mail_parser::MimeHeaders;
+
 use bounce_model::{Bucket, Record, Source};
 
 pub use classify::MessageKind;
@@ -129,7 +131,10 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
             )),
         );
     }
-    let view = parts::MessageView::new(&message, options.limits.max_decoded_part);
+    let mut view = parts::MessageView::new(&message, options.limits.max_decoded_part);
+    if let Some(report) = forwarded_report(&message, &view) {
+        view = parts::MessageView::new(report, options.limits.max_decoded_part);
+    }
     let mut extraction = classify::classify(&view, source, options);
     if extraction.records.len() > options.limits.max_recipients {
         let total = extraction.records.len();
@@ -140,6 +145,36 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
         ));
     }
     extraction
+}
+
+/// The delivery report carried as the first attached message of a message that is not one
+/// itself: a bounce forwarded to a helpdesk, or a gateway that wraps the MTA's report in a
+/// notice of its own. Taken only when the outer message has no report part and its prose
+/// names no failed recipient, so the original returned by a real bounce (which may itself be
+/// a report, in a double bounce) is never read in its place.
+fn forwarded_report<'m>(
+    message: &'m mail_parser::Message<'m>,
+    view: &parts::MessageView,
+) -> Option<&'m mail_parser::Message<'m>> {
+    if !view.dsn_texts.is_empty() || !view.feedback_texts.is_empty() {
+        return None;
+    }
+    let nested = message.parts.iter().find_map(|part| match &part.body {
+        mail_parser::PartType::Message(nested) => Some(nested),
+        _ => None,
+    })?;
+    let is_report = nested.parts.iter().any(|part| {
+        part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("message")
+                && ct.subtype().is_some_and(|s| {
+                    s.eq_ignore_ascii_case("delivery-status")
+                        || s.eq_ignore_ascii_case("global-delivery-status")
+                })
+        })
+    });
+    let outer_names_nobody =
+        prose::find(view).recipients.is_empty() && view.header("X-Failed-Recipients").is_none();
+    (is_report && outer_names_nobody).then_some(nested)
 }
 
 /// Whether the first line of the message is a header field (`Name: value` or an mbox
