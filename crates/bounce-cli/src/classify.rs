@@ -292,8 +292,13 @@ pub(crate) fn print_summary(s: &Summary) {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename); a
+/// device or pipe (`/dev/null`, a FIFO) is written in place instead of being replaced.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if crate::output::is_special(path) {
+        let mut file = crate::output::open_special(path)?;
+        return file.write_all(bytes).with_context(|| format!("cannot write {}", path.display()));
+    }
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;

@@ -33,10 +33,26 @@ impl Format {
     }
 }
 
-/// A destination: stdout, or a temporary file renamed over the target when finished.
+/// A destination: stdout, a temporary file renamed over the target when finished, or a
+/// device or pipe written in place.
 pub(crate) enum Target {
     Stdout(BufWriter<io::Stdout>),
     File { tmp: BufWriter<tempfile::NamedTempFile>, target: PathBuf },
+    Special(BufWriter<std::fs::File>, PathBuf),
+}
+
+/// Whether `path` is an existing device, pipe or socket (`-o /dev/null`, `-o /dev/stderr`, a
+/// FIFO): such a path is written in place, never replaced by a regular file.
+pub(crate) fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Opens a device or pipe for writing, without creating or truncating anything.
+pub(crate) fn open_special(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 impl Target {
@@ -44,6 +60,9 @@ impl Target {
     pub(crate) fn open(path: Option<&Path>) -> Result<Target> {
         Ok(match path {
             None => Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
+            Some(p) if is_special(p) => {
+                Target::Special(BufWriter::with_capacity(1 << 16, open_special(p)?), p.to_owned())
+            }
             Some(p) => {
                 let dir =
                     p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -62,6 +81,7 @@ impl Target {
         match self {
             Target::Stdout(w) => w,
             Target::File { tmp, .. } => tmp,
+            Target::Special(w, _) => w,
         }
     }
 
@@ -72,6 +92,9 @@ impl Target {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.context("cannot write to stdout"),
             },
+            Target::Special(mut w, path) => {
+                w.flush().with_context(|| format!("cannot write {}", path.display()))
+            }
             Target::File { tmp, target } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
                 tmp.persist(&target)

@@ -155,3 +155,32 @@ fn unreadable_input_is_named_and_the_run_is_partial() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/archive.mbox"));
 }
+
+/// `-o` and `--summary` naming a pipe (or `/dev/null`) write into it: the path is never
+/// replaced by a regular file, which would turn `-o /dev/null` into a file that later
+/// programs read back.
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_writes_into_it_and_keeps_it_a_pipe() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let fifo = dir.path().join("records.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let reader_path = fifo.clone();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let text = std::fs::read_to_string(&reader_path).unwrap_or_default();
+        let _ = sender.send(text);
+    });
+    let fifo_arg = fifo.to_str().expect("utf-8 path");
+    let (records, stderr, code) = classify(POSTFIX_DSN, &["-o", fifo_arg, "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(records.is_empty(), "records go to the pipe, not stdout");
+    let written = receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the pipe received the records");
+    assert!(written.lines().any(|l| l.contains("\"ann@example.net\"")), "{written}");
+    let kind = std::fs::metadata(&fifo).expect("still there").file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by a regular file");
+}
