@@ -34,6 +34,8 @@ builtin_files![
     "rules/providers/tencent.rules",
     "rules/providers/spectrum.rules",
     "rules/providers/zoho.rules",
+    "rules/providers/messagelabs.rules",
+    "rules/providers/verizon.rules",
     "rules/providers/iua.rules",
     "rules/providers/nttdocomo.rules",
     "rules/providers/kddi.rules",

@@ -72,6 +72,9 @@ pub(crate) const ORIGINAL_MARKERS: &[&str] = &[
     "--- message header of your mail follows",
     "included is a copy of the message header",
     "below is a copy of the message header",
+    // Smail banners: `|------- Message text follows: -------|`.
+    "message text follows: --",
+    "message header follows: --",
 ];
 
 /// Subject words of delivery reports.
@@ -167,7 +170,14 @@ pub(crate) fn notice(text: &str) -> &str {
         if ORIGINAL_MARKERS[index].contains("transcript") || position == 0 {
             continue;
         }
-        cut = position;
+        // A banner's leading rule (`|------- Message text follows`) goes with it.
+        let line_start = text[..position].rfind('\n').map_or(0, |p| p + 1);
+        let lead = &text[line_start..position];
+        cut = if lead.chars().all(|c| matches!(c, '-' | '|' | '=' | '*' | ' ' | '\t')) {
+            line_start
+        } else {
+            position
+        };
         break;
     }
     // A quoted header block (`Received:` / `Return-Path:` at the start of a line, after a

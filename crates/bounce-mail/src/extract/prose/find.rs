@@ -149,6 +149,8 @@ pub(crate) fn find(view: &MessageView) -> Finding {
     let whole_host = std::cell::OnceCell::new();
     for (i, (pos, addr)) in order.iter().enumerate() {
         let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
+        // The `<` or quote opening the next recipient's address belongs to that recipient.
+        let end = text[..end].trim_end_matches(['<', '"']).len().max(*pos);
         let block = &text[*pos..end];
         let line_start_of_addr = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let words_before = text[line_start_of_addr..*pos].split_whitespace().count();
@@ -182,10 +184,16 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             Some(d) if !has_code(&d) && d.split_whitespace().count() < 4 => global_of().or(Some(d)),
             other => other,
         };
-        let diagnostic = block_diag.or_else(global_of);
+        let diagnostic = block_diag.or_else(global_of).map(|d| without_lead_in(&d).to_string());
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
-        let context = text[context_start..end].to_string();
+        // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
+        // transcript: it names no stage.
+        let listing = !sendmail_entry
+            && is_field_listing(
+                block.get(addr.len()..).unwrap_or("").trim_start_matches(['>', '"']),
+            );
+        let context = (!listing).then(|| text[context_start..end].to_string());
         let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
         finding.recipients.push(Found {
             recipient: addr.trim_matches(['<', '>', '"', '\'']).to_string(),
@@ -194,7 +202,7 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             reply: codes.reply,
             status: codes.status,
             diagnostic,
-            context: Some(context),
+            context,
             delayed: delayed_notice,
         });
     }
@@ -343,6 +351,11 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     let after = block.get(addr.len()..).unwrap_or("");
     let after = after.trim_start_matches(['>', '"', '\'']);
     let after = after.trim_start_matches(':').trim_start_matches("...");
+    if is_field_listing(after) {
+        // "Message details:" (From/To/Size ...) under the address describes the message, not
+        // why it failed; the reason is elsewhere in the notice.
+        return None;
+    }
     // Paragraphs up to the first one that states a code (Gmail and DragonFly put the
     // receiver's reply one or two paragraphs below the address).
     let mut chosen: Vec<String> = Vec::new();
@@ -381,6 +394,65 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     } else {
         Some(joined)
     }
+}
+
+/// The diagnostic without a lead-in that introduces the reason without being part of it:
+/// Domino's "because:", 1&1's "For the following reason:", a transcript arrow
+/// (`Received >>>`, `受信済み <<<`), or the recipient's own `<address>` before the reply code.
+fn without_lead_in(diagnostic: &str) -> &str {
+    let text = diagnostic.trim_start();
+    for intro in ["because:", "for the following reasons:", "for the following reason:"] {
+        if text.len() > intro.len()
+            && text.is_char_boundary(intro.len())
+            && text[..intro.len()].eq_ignore_ascii_case(intro)
+        {
+            return text[intro.len()..].trim_start();
+        }
+    }
+    let starts_with_reply = |rest: &str| {
+        let b = rest.as_bytes();
+        b.len() >= 3 && matches!(b[0], b'4' | b'5') && b[1..3].iter().all(u8::is_ascii_digit)
+    };
+    for arrow in [" >>> ", " <<< "] {
+        if let Some((head, rest)) = text.split_once(arrow) {
+            if !head.contains(char::is_whitespace)
+                && head.chars().count() <= 12
+                && starts_with_reply(rest.trim_start())
+            {
+                return rest.trim_start();
+            }
+        }
+    }
+    if text.starts_with('<') {
+        if let Some(close) = text.find('>') {
+            let rest = text[close + 1..].trim_start_matches("...").trim_start();
+            if text[..close].contains('@') && starts_with_reply(rest) {
+                return rest;
+            }
+        }
+    }
+    text
+}
+
+/// Whether the text after an address, up to the first blank line, is a listing of two or
+/// more `Name: value` fields without an SMTP code (the rest of the address's own line aside),
+/// such as a gateway's "Message details" block.
+fn is_field_listing(after: &str) -> bool {
+    let mut lines = after.lines();
+    let own_line = lines.next().unwrap_or("");
+    if own_line.chars().filter(|c| c.is_alphanumeric()).count() > 2 {
+        return false;
+    }
+    let fields: Vec<&str> = lines.map(str::trim).take_while(|l| !l.is_empty()).collect();
+    fields.len() >= 2
+        && fields.iter().all(|line| {
+            !has_code(line)
+                && line.split_once(':').is_some_and(|(name, _)| {
+                    name.len() <= 30
+                        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || " ()-_".contains(c))
+                })
+        })
 }
 
 /// The `<<< 5xx` reply a Sendmail transcript gives just above the entry starting at
