@@ -58,7 +58,7 @@ pub(crate) const FAMILIES: &[(&str, &str)] = &[
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\bhost|\bserver|\bmx)\s+([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
+        r"(?i)(?:\bhost:?|\bserver|\bmx)\s+([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
     )
     .expect("host pattern is valid")
 });
@@ -576,4 +576,46 @@ fn remote_host(text: &str) -> Option<String> {
         return Some(c[1].to_ascii_lowercase());
     }
     HOST_SAID.captures(text).map(|c| c[1].trim_matches(['[', ']']).to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remote_host_is_read_after_host_with_or_without_a_colon() {
+        let exim =
+            "SMTP error from remote server for RCPT TO command, host: mx.example.fr (192.0.2.9)";
+        assert_eq!(remote_host(exim).as_deref(), Some("mx.example.fr"));
+        let postfix = "host mx1.example.net[203.0.113.25] said: 552 5.2.2 Mailbox full";
+        assert_eq!(remote_host(postfix).as_deref(), Some("mx1.example.net"));
+    }
+
+    #[test]
+    fn lead_ins_are_not_part_of_the_reason() {
+        assert_eq!(without_lead_in("because: User X not listed"), "User X not listed");
+        assert_eq!(
+            without_lead_in("For the following reason: Mail size limit exceeded."),
+            "Mail size limit exceeded."
+        );
+        assert_eq!(without_lead_in("Received >>> 550 5.1.1 unknown"), "550 5.1.1 unknown");
+        assert_eq!(without_lead_in("受信済み <<< 550 5.1.1 unknown"), "550 5.1.1 unknown");
+        assert_eq!(without_lead_in("<a@example.org> 550 no mailbox"), "550 no mailbox");
+        // Kept: text that only looks like a lead-in.
+        assert_eq!(
+            without_lead_in("Remote host said >>> not a code"),
+            "Remote host said >>> not a code"
+        );
+        assert_eq!(without_lead_in("<a@example.org> is unknown"), "<a@example.org> is unknown");
+    }
+
+    #[test]
+    fn a_message_details_listing_is_not_a_reason_but_a_remote_reply_is() {
+        let details = "\n  From: a@example.com\n  To: b@example.net\n  Size (bytes): 1024\n";
+        assert!(is_field_listing(details));
+        let reply =
+            "\nFrom: <a@example.com> RCPT: <b@example.net>\nRemote host said: 550 5.7.1 denied\n";
+        assert!(!is_field_listing(reply));
+        assert!(!is_field_listing(" user unknown\n  From: a@example.com\n  To: b@example.net\n"));
+    }
 }
