@@ -54,6 +54,7 @@ builtin_files![
     "rules/generic/system.rules",
     "rules/generic/vendor.rules",
     "rules/generic/wordings.rules",
+    "rules/generic/languages.rules",
     "rules/generic/fallback.rules",
 ];
 
