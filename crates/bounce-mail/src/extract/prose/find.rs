@@ -58,7 +58,7 @@ pub(crate) const FAMILIES: &[(&str, &str)] = &[
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\bhost:?|\bserver|\bmx)\s+([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
+        r"(?i)(?:\bhost:?|\bserver|\bmx)\s+([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
     )
     .expect("host pattern is valid")
 });
@@ -184,7 +184,9 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             Some(d) if !has_code(&d) && d.split_whitespace().count() < 4 => global_of().or(Some(d)),
             other => other,
         };
-        let diagnostic = block_diag.or_else(global_of).map(|d| without_lead_in(&d).to_string());
+        let diagnostic = block_diag
+            .or_else(global_of)
+            .map(|d| without_lead_in(after_reason_label(&d)).to_string());
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
         // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
@@ -340,7 +342,11 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     let replies: Vec<&str> = block
         .lines()
         .filter_map(|l| {
-            l.trim_start().strip_prefix("<<<").or_else(|| l.trim_start().strip_prefix("Out:"))
+            let l = l.trim_start();
+            // MDaemon's timestamped transcript: `Tue 2025-01-14 09:15:20.540: <-- 550 ...`.
+            l.strip_prefix("<<<")
+                .or_else(|| l.strip_prefix("Out:"))
+                .or_else(|| l.split_once("<-- ").map(|(_, reply)| reply))
         })
         .map(str::trim)
         .filter(|l| l.starts_with(['4', '5']))
@@ -430,6 +436,42 @@ fn without_lead_in(diagnostic: &str) -> &str {
                 return rest;
             }
         }
+    }
+    text
+}
+
+/// Labels after which a server's notice states the reason (MailEnable, SmarterMail, Kerio,
+/// Haraka, Postmark, Proofpoint notices). "Remote host said:" is not one: the text before it
+/// ("does not like recipient", "hMailServer sent: RCPT TO") is evidence too.
+const REASON_LABELS: &[&str] = &["the reason for the problem:", "reason:", "details:"];
+
+/// The part of a labelled notice that states the reason: the text after the last reason
+/// label, when it starts with the reply or when nothing before the label carries a code (so
+/// "550 5.7.1 rejected, reason: listed" keeps its codes).
+fn after_reason_label(diagnostic: &str) -> &str {
+    let mut text = diagnostic;
+    for _ in 0..3 {
+        let lower = text.to_ascii_lowercase();
+        let Some(end) = REASON_LABELS
+            .iter()
+            .filter_map(|label| lower.rfind(label).map(|at| at + label.len()))
+            .max()
+        else {
+            break;
+        };
+        let after = text[end..].trim_start();
+        let after = after
+            .strip_prefix("smtp;")
+            .or_else(|| after.strip_prefix("SMTP;"))
+            .unwrap_or(after)
+            .trim_start();
+        let starts_with_code =
+            read_codes(after.get(..after.len().min(12)).unwrap_or(after)).reply.is_some()
+                || after.starts_with(|c: char| c.is_ascii_digit()) && has_code(after);
+        if after.is_empty() || !(starts_with_code || !has_code(&text[..end])) {
+            break;
+        }
+        text = after;
     }
     text
 }
