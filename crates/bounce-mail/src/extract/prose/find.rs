@@ -465,10 +465,10 @@ fn after_reason_label(diagnostic: &str) -> &str {
             .or_else(|| after.strip_prefix("SMTP;"))
             .unwrap_or(after)
             .trim_start();
-        let starts_with_code =
-            read_codes(after.get(..after.len().min(12)).unwrap_or(after)).reply.is_some()
-                || after.starts_with(|c: char| c.is_ascii_digit()) && has_code(after);
-        if after.is_empty() || !(starts_with_code || !has_code(&text[..end])) {
+        // "554 5.7.1 ..." or "5.1.0 - Unknown address error 550-...".
+        let starts_with_code = after.starts_with(|c: char| c.is_ascii_digit()) && has_code(after);
+        let codes_before = has_code(&text[..end]);
+        if after.is_empty() || (codes_before && !starts_with_code) {
             break;
         }
         text = after;
