@@ -91,7 +91,7 @@ fn is_message_field(name: &str) -> bool {
     ["Reporting-MTA", "Received-From-MTA", "Arrival-Date", "Original-Envelope-Id", "DSN-Gateway"]
         .iter()
         .any(|n| n.eq_ignore_ascii_case(name))
-        || name.to_ascii_lowercase().starts_with("x-postfix")
+        || name.get(..9).is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-postfix"))
 }
 
 /// Parses a delivery-status (or feedback-report) body into field groups.

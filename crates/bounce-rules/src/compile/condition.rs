@@ -58,7 +58,13 @@ impl StrMatch {
     pub(crate) fn matches(&self, value: &str) -> bool {
         match self {
             StrMatch::Exact(expected) => value.trim().eq_ignore_ascii_case(expected),
-            StrMatch::Contains(needle) => value.to_ascii_lowercase().contains(needle.as_str()),
+            StrMatch::Contains(needle) => {
+                needle.is_empty()
+                    || value
+                        .as_bytes()
+                        .windows(needle.len())
+                        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+            }
             StrMatch::Regex(regex) => regex.is_match(value),
         }
     }
@@ -76,12 +82,20 @@ pub(crate) enum DomainPattern {
 }
 
 impl DomainPattern {
+    /// Whether `domain` matches, ignoring ASCII case and a trailing dot (the patterns are
+    /// lowercase, regexes case-insensitive). Called for every provider on every record, so it
+    /// allocates nothing.
     pub(crate) fn matches(&self, domain: &str) -> bool {
-        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let domain = domain.trim().trim_end_matches('.');
         match self {
-            DomainPattern::Exact(expected) => domain == *expected,
-            DomainPattern::Suffix(suffix) => domain.ends_with(suffix.as_str()),
-            DomainPattern::Regex(regex) => regex.is_match(&domain),
+            DomainPattern::Exact(expected) => domain.eq_ignore_ascii_case(expected),
+            DomainPattern::Suffix(suffix) => {
+                domain.len() >= suffix.len()
+                    && domain.is_char_boundary(domain.len() - suffix.len())
+                    && domain[domain.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            }
+            // Rule regexes are compiled case-insensitive.
+            DomainPattern::Regex(regex) => regex.is_match(domain),
         }
     }
 }
