@@ -201,14 +201,16 @@ fn header_block_start(text: &str) -> Option<usize> {
     let mut prev_blank = true;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start_matches(['>', ' ', '\t']);
-        let lower = trimmed.to_ascii_lowercase();
+        let starts = |prefix: &str| {
+            trimmed.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
         if prev_blank
-            && (lower.starts_with("received: from")
-                || lower.starts_with("received: by")
-                || lower.starts_with("return-path:")
-                || lower.starts_with("x-original-to:")
-                || lower.starts_with("delivered-to:"))
             && offset > 0
+            && (starts("received: from")
+                || starts("received: by")
+                || starts("return-path:")
+                || starts("x-original-to:")
+                || starts("delivered-to:"))
         {
             return Some(offset);
         }
