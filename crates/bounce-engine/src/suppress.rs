@@ -10,7 +10,7 @@
 //! | suppressed | already suppressed by the sending service: listed as suppress |
 //! | delivered | resets the quota counter |
 //! | vacation | ignored |
-//! | feedback (complaint records) | complaint list |
+//! | feedback (complaint records) | complaint list, unless the rules keep it (auth-failure and not-spam reports) |
 //!
 //! The delayed and failed DSNs of one original (same Message-ID or Original-Envelope-Id) are
 //! one attempt. Only `mailboxfull` counts as a quota failure: other 451/452 replies
@@ -74,7 +74,9 @@ impl Suppressor {
         let time = record.timestamp.as_deref().and_then(parse_rfc3339);
         let reason = record.reason.unwrap_or(Reason::Undefined);
         match record.kind {
-            Some(Kind::Complaint) => return self.complaint(address, record),
+            Some(Kind::Complaint) if !keeps(record) => return self.complaint(address, record),
+            // Feedback that is not a complaint (auth-failure, not-spam): the rules keep it.
+            Some(Kind::Complaint) => return,
             Some(Kind::Delivered) => return self.add_delivery_at(&address, time),
             Some(Kind::AutoReply) => return,
             _ => {}
@@ -272,6 +274,12 @@ fn spike_covering<'s>(spikes: &'s [Spike], decision: &Decision) -> Option<&'s Sp
             && parse_rfc3339(&spike.window_start).is_some_and(|start| time >= start)
             && parse_rfc3339(&spike.window_end).is_some_and(|end| time < end)
     })
+}
+
+/// Whether the rules' verdict explicitly keeps the address (a feedback report that is not a
+/// recipient's complaint, such as an auth-failure or not-spam report).
+fn keeps(record: &Record) -> bool {
+    record.verdict.as_ref().is_some_and(|v| v.action == bounce_model::Action::Keep)
 }
 
 /// Whether the failure is permanent: the basic reply code's first digit decides, then the

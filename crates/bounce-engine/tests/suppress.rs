@@ -340,3 +340,17 @@ fn complaints_go_to_their_own_list_and_auto_replies_are_ignored() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].list, Some(ListKind::Complaint));
 }
+
+#[test]
+fn feedback_the_rules_keep_is_not_a_complaint() {
+    // An auth-failure report (RFC 6591) names the recipient of a message someone sent in the
+    // domain's name; the rules keep the address, so it never reaches the complaint list.
+    let mut report =
+        record("k@example.com", Reason::Feedback, "", "", "c2", "2026-06-11T08:00:00Z");
+    report.kind = Some(Kind::Complaint);
+    report.feedback_type = Some("auth-failure".to_owned());
+    if let Some(verdict) = report.verdict.as_mut() {
+        verdict.action = bounce_model::Action::Keep;
+    }
+    assert!(decide(&[report]).is_empty());
+}

@@ -123,6 +123,9 @@ fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model
 
 /// Decides whether the message is a bounce, a complaint, an auto-reply or something else.
 pub(super) fn message_kind(view: &MessageView) -> MessageKind {
+    if is_machine_report(view) {
+        return MessageKind::Other;
+    }
     if !view.feedback_texts.is_empty() || view.report_type.as_deref() == Some("feedback-report") {
         return MessageKind::Complaint;
     }
@@ -146,6 +149,17 @@ pub(super) fn message_kind(view: &MessageView) -> MessageKind {
 
 /// An unsubscribe request a mail client sent automatically to a `mailto:` List-Unsubscribe
 /// address (Apple Mail marks it `X-Apple-Unsubscribe: true`): an opt-out complaint.
+/// Machine reports that reach a bounce mailbox without being about a failed delivery: read
+/// receipts (RFC 8098 disposition notifications), TLS reports (RFC 8460) and DMARC aggregate
+/// reports (RFC 7489 section 7.2: subject `Report Domain: ... Submitter: ...`).
+fn is_machine_report(view: &MessageView) -> bool {
+    if matches!(view.report_type.as_deref(), Some("disposition-notification" | "tlsrpt")) {
+        return true;
+    }
+    let subject = view.subject.to_ascii_lowercase();
+    subject.contains("report domain:") && subject.contains("submitter:")
+}
+
 fn is_unsubscribe_request(view: &MessageView) -> bool {
     let apple =
         view.header("X-Apple-Unsubscribe").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
@@ -265,12 +279,17 @@ fn complaint_records(view: &MessageView) -> Vec<Record> {
     }
     let arrival = field("Arrival-Date").or_else(|| field("Received-Date"));
     let reporting = field("Reporting-MTA").map(|v| dsn::split_type(&v).1);
+    // The report's own verdict, for rules (`vendor_field "feedback-type"`): an auth-failure or
+    // not-spam report is not a recipient's complaint.
+    let vendor: BTreeMap<String, String> =
+        feedback_type.iter().map(|t| ("feedback-type".to_string(), t.clone())).collect();
     recipients
         .into_iter()
         .map(|recipient| Record {
             recipient,
             kind: Some(Kind::Complaint),
             feedback_type: feedback_type.clone(),
+            vendor_fields: vendor.clone(),
             diagnostic: Some(first_paragraph(&view.prose)),
             arrival_date: arrival.clone(),
             reporting_mta: reporting.clone(),

@@ -119,6 +119,8 @@ pub(crate) const BOUNCE_SUBJECT: &[&str] = &[
     "配信",
     "不達",
     "エラー",
+    // Postfix's notices to the postmaster ("Postfix SMTP server: errors from HOST").
+    "smtp server: errors from",
 ];
 
 /// Notice wording of delivery reports.
@@ -308,7 +310,9 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     if null_sender && (subject_hit || text_hit) {
         return true;
     }
-    daemon
+    // A daemon or postmaster sender alone is not enough: postmasters also send DMARC reports
+    // and write to people. Some sign of a delivery report must come with it.
+    (daemon && (subject_hit || text_hit || has_original || null_sender))
         || (subject_hit && text_hit)
         || (text_hit && has_original)
         || view.header("X-Failed-Recipients").is_some()
