@@ -220,9 +220,14 @@ fn auto_reply_records(view: &MessageView) -> Vec<Record> {
         return Vec::new();
     };
     let first_line = view.prose.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    // The whole reply (cut) is evidence for rules (`notice`): "I have left the company" or
+    // "this address is no longer in use" is rarely the first line.
+    let body = view.prose.trim();
+    let body = &body[..prose::floor_char_boundary(body, MAX_NOTICE.min(body.len()))];
     vec![Record {
         recipient: from,
         kind: Some(Kind::AutoReply),
+        notice: Some(body.to_string()).filter(|b| !b.is_empty()),
         diagnostic: Some(if first_line.is_empty() {
             view.subject.clone()
         } else {
