@@ -186,7 +186,7 @@ pub(crate) fn find(view: &MessageView) -> Finding {
         };
         let diagnostic = block_diag
             .or_else(global_of)
-            .map(|d| without_lead_in(after_reason_label(&d)).to_string());
+            .map(|d| without_lead_in(after_reason_label(exchange_reply(&d))).to_string());
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
         // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
@@ -440,6 +440,33 @@ fn without_lead_in(diagnostic: &str) -> &str {
     text
 }
 
+/// The receiver's reply inside an Exchange notice, whatever its language: the text between
+/// `#` and `##` (`#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`) or inside
+/// `Remote Server returned '...'`. The headings around it ("Diagnostic information for
+/// administrators", "Generating server", the user-facing paragraph) are not the reason.
+fn exchange_reply(diagnostic: &str) -> &str {
+    let starts_with_reply = |rest: &str| {
+        let b = rest.as_bytes();
+        b.len() >= 3 && matches!(b[0], b'4' | b'5') && b[1..3].iter().all(u8::is_ascii_digit)
+    };
+    if let Some(start) = diagnostic.find('#') {
+        let rest = &diagnostic[start + 1..];
+        if starts_with_reply(rest) {
+            if let Some(end) = rest.find("##") {
+                return rest[..end].trim();
+            }
+        }
+    }
+    let lower = diagnostic.to_ascii_lowercase();
+    if let Some(at) = lower.find("remote server returned '") {
+        let rest = &diagnostic[at + "remote server returned '".len()..];
+        if starts_with_reply(rest) {
+            return rest.find('\'').map_or(rest, |end| &rest[..end]).trim();
+        }
+    }
+    diagnostic
+}
+
 /// Labels after which a server's notice states the reason (MailEnable, SmarterMail, Kerio,
 /// Haraka, Postmark, Proofpoint notices). "Remote host said:" is not one: the text before it
 /// ("does not like recipient", "hMailServer sent: RCPT TO") is evidence too.
@@ -649,6 +676,22 @@ mod tests {
             "Remote host said >>> not a code"
         );
         assert_eq!(without_lead_in("<a@example.org> is unknown"), "<a@example.org> is unknown");
+    }
+
+    #[test]
+    fn the_reply_inside_an_exchange_notice_is_the_diagnostic() {
+        let german =
+            "Diagnoseinformationen für Administratoren: Generierender Server: ex01.example.com \
+                      a@example.com #550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##";
+        assert_eq!(exchange_reply(german), "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found");
+        let online = "Diagnostic information for administrators: Generating server: x.example.com \
+                      a@example.com Remote Server returned '550 5.4.1 Recipient address rejected: \
+                      Access denied. AS(201806281)' Original message headers:";
+        assert_eq!(
+            exchange_reply(online),
+            "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)"
+        );
+        assert_eq!(exchange_reply("550 #5.1.1 user unknown"), "550 #5.1.1 user unknown");
     }
 
     #[test]
