@@ -184,9 +184,7 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             Some(d) if !has_code(&d) && d.split_whitespace().count() < 4 => global_of().or(Some(d)),
             other => other,
         };
-        let diagnostic = block_diag
-            .or_else(global_of)
-            .map(|d| without_lead_in(after_reason_label(exchange_reply(&d))).to_string());
+        let diagnostic = block_diag.or_else(global_of).map(|d| tidy_diagnostic(&d).to_string());
         let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
         let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
         // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
@@ -402,23 +400,21 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
     }
 }
 
+/// The reason a notice states for one recipient, without the wrapping some servers put
+/// around the receiver's reply: Exchange's administrators' block, reason labels, lead-ins.
+fn tidy_diagnostic(diagnostic: &str) -> &str {
+    without_lead_in(after_reason_label(exchange_reply(diagnostic)))
+}
+
 /// The diagnostic without a lead-in that introduces the reason without being part of it:
-/// Domino's "because:", 1&1's "For the following reason:", a transcript arrow
-/// (`Received >>>`, `受信済み <<<`), or the recipient's own `<address>` before the reply code.
+/// Domino's "because:", a transcript arrow (`Received >>>`, `受信済み <<<`), or the
+/// recipient's own `<address>` before the reply code. ("For the following reason:" is a
+/// reason label, see [`after_reason_label`].)
 fn without_lead_in(diagnostic: &str) -> &str {
     let text = diagnostic.trim_start();
-    for intro in ["because:", "for the following reasons:", "for the following reason:"] {
-        if text.len() > intro.len()
-            && text.is_char_boundary(intro.len())
-            && text[..intro.len()].eq_ignore_ascii_case(intro)
-        {
-            return text[intro.len()..].trim_start();
-        }
+    if let Some(rest) = strip_prefix_ignore_ascii_case(text, "because:") {
+        return rest.trim_start();
     }
-    let starts_with_reply = |rest: &str| {
-        let b = rest.as_bytes();
-        b.len() >= 3 && matches!(b[0], b'4' | b'5') && b[1..3].iter().all(u8::is_ascii_digit)
-    };
     for arrow in [" >>> ", " <<< "] {
         if let Some((head, rest)) = text.split_once(arrow) {
             if !head.contains(char::is_whitespace)
@@ -440,15 +436,36 @@ fn without_lead_in(diagnostic: &str) -> &str {
     text
 }
 
+/// Whether `text` starts with a 4xx or 5xx reply code.
+fn starts_with_reply(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 3 && matches!(b[0], b'4' | b'5') && b[1..3].iter().all(u8::is_ascii_digit)
+}
+
+/// `text` without an ASCII-case-insensitive `prefix`.
+fn strip_prefix_ignore_ascii_case<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+}
+
+/// The first (or, with `last`, the last) position of an ASCII needle in `text`, ignoring ASCII
+/// case, without lowercasing a copy of the text.
+fn find_ignore_ascii_case(text: &str, needle: &str, last: bool) -> Option<usize> {
+    let (hay, needle) = (text.as_bytes(), needle.as_bytes());
+    let hits = |i: &usize| hay[*i..*i + needle.len()].eq_ignore_ascii_case(needle);
+    let starts = 0..(hay.len() + 1).checked_sub(needle.len())?;
+    if last {
+        starts.rev().find(hits)
+    } else {
+        starts.clone().find(hits)
+    }
+}
+
 /// The receiver's reply inside an Exchange notice, whatever its language: the text between
 /// `#` and `##` (`#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##`) or inside
 /// `Remote Server returned '...'`. The headings around it ("Diagnostic information for
 /// administrators", "Generating server", the user-facing paragraph) are not the reason.
 fn exchange_reply(diagnostic: &str) -> &str {
-    let starts_with_reply = |rest: &str| {
-        let b = rest.as_bytes();
-        b.len() >= 3 && matches!(b[0], b'4' | b'5') && b[1..3].iter().all(u8::is_ascii_digit)
-    };
     if let Some(start) = diagnostic.find('#') {
         let rest = &diagnostic[start + 1..];
         if starts_with_reply(rest) {
@@ -457,9 +474,9 @@ fn exchange_reply(diagnostic: &str) -> &str {
             }
         }
     }
-    let lower = diagnostic.to_ascii_lowercase();
-    if let Some(at) = lower.find("remote server returned '") {
-        let rest = &diagnostic[at + "remote server returned '".len()..];
+    const RETURNED: &str = "remote server returned '";
+    if let Some(at) = find_ignore_ascii_case(diagnostic, RETURNED, false) {
+        let rest = &diagnostic[at + RETURNED.len()..];
         if starts_with_reply(rest) {
             return rest.find('\'').map_or(rest, |end| &rest[..end]).trim();
         }
@@ -478,10 +495,11 @@ const REASON_LABELS: &[&str] = &["the reason for the problem:", "reason:", "deta
 fn after_reason_label(diagnostic: &str) -> &str {
     let mut text = diagnostic;
     for _ in 0..3 {
-        let lower = text.to_ascii_lowercase();
         let Some(end) = REASON_LABELS
             .iter()
-            .filter_map(|label| lower.rfind(label).map(|at| at + label.len()))
+            .filter_map(|label| {
+                find_ignore_ascii_case(text, label, true).map(|at| at + label.len())
+            })
             .max()
         else {
             break;
@@ -662,20 +680,20 @@ mod tests {
 
     #[test]
     fn lead_ins_are_not_part_of_the_reason() {
-        assert_eq!(without_lead_in("because: User X not listed"), "User X not listed");
+        assert_eq!(tidy_diagnostic("because: User X not listed"), "User X not listed");
         assert_eq!(
-            without_lead_in("For the following reason: Mail size limit exceeded."),
+            tidy_diagnostic("For the following reason: Mail size limit exceeded."),
             "Mail size limit exceeded."
         );
-        assert_eq!(without_lead_in("Received >>> 550 5.1.1 unknown"), "550 5.1.1 unknown");
-        assert_eq!(without_lead_in("受信済み <<< 550 5.1.1 unknown"), "550 5.1.1 unknown");
-        assert_eq!(without_lead_in("<a@example.org> 550 no mailbox"), "550 no mailbox");
+        assert_eq!(tidy_diagnostic("Received >>> 550 5.1.1 unknown"), "550 5.1.1 unknown");
+        assert_eq!(tidy_diagnostic("受信済み <<< 550 5.1.1 unknown"), "550 5.1.1 unknown");
+        assert_eq!(tidy_diagnostic("<a@example.org> 550 no mailbox"), "550 no mailbox");
         // Kept: text that only looks like a lead-in.
         assert_eq!(
-            without_lead_in("Remote host said >>> not a code"),
+            tidy_diagnostic("Remote host said >>> not a code"),
             "Remote host said >>> not a code"
         );
-        assert_eq!(without_lead_in("<a@example.org> is unknown"), "<a@example.org> is unknown");
+        assert_eq!(tidy_diagnostic("<a@example.org> is unknown"), "<a@example.org> is unknown");
     }
 
     #[test]
