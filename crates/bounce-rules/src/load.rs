@@ -174,6 +174,40 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<RulesEr
     }
 }
 
+/// Walks the named definitions of one kind (providers, patterns) in precedence order: user
+/// files, then built-ins. A name defined twice within one origin is a `duplicate-id` error;
+/// `define` gets every other definition with a validator of its file. A user definition
+/// comes first, so a caller keeping the first one per name lets it replace a built-in one.
+pub(crate) fn for_each_definition<'p, D: 'p>(
+    sources: &[(String, String, Origin)],
+    parsed: &'p [(usize, SourceFile)],
+    errors: &mut Vec<RulesError>,
+    pick: impl Fn(&'p Item) -> Option<(&'p D, &'p str, (usize, usize))>,
+    describe: impl Fn(&str) -> String,
+    mut define: impl FnMut(&mut Validator<'_>, &'p D),
+) {
+    let providers = BTreeSet::new();
+    let mut seen: HashMap<(Origin, &str), String> = HashMap::new();
+    for origin in [Origin::User, Origin::Builtin] {
+        for (index, file) in parsed.iter().filter(|(i, _)| sources[*i].2 == origin) {
+            let (path, text, _) = &sources[*index];
+            let mut validator = Validator::new(path, text, origin, &providers);
+            for (def, name, span) in file.items.iter().filter_map(&pick) {
+                if let Some(first) = seen.get(&(origin, name)) {
+                    let message = format!("{} is defined twice", describe(name));
+                    let help = Some(format!("first defined at {first}"));
+                    validator.error(ErrorKind::DuplicateId, span, message, help);
+                    continue;
+                }
+                let here = format!("{path}:{}", crate::compile::line_of(text, span.0));
+                seen.insert((origin, name), here);
+                define(&mut validator, def);
+            }
+            errors.append(&mut validator.errors);
+        }
+    }
+}
+
 /// Providers in detection order (user definitions first; a user definition replaces a
 /// built-in one of the same name); duplicates within one origin are errors.
 fn collect_providers(
@@ -181,34 +215,24 @@ fn collect_providers(
     parsed: &[(usize, SourceFile)],
     errors: &mut Vec<RulesError>,
 ) -> Vec<Provider> {
-    let names = BTreeSet::new();
-    let mut seen: HashMap<(Origin, String), String> = HashMap::new();
     let mut providers: Vec<Provider> = Vec::new();
-    for origin in [Origin::User, Origin::Builtin] {
-        for (index, file) in parsed.iter().filter(|(i, _)| sources[*i].2 == origin) {
-            let (path, text, _) = &sources[*index];
-            let mut validator = Validator::new(path, text, origin, &names);
-            for item in &file.items {
-                let Item::Provider(def) = item else { continue };
-                let here = format!("{path}:{}", crate::compile::line_of(text, def.name_span.0));
-                if let Some(first) = seen.insert((origin, def.name.clone()), here.clone()) {
-                    let message = format!("provider `{}` is defined twice", def.name);
-                    let error =
-                        RulesError::at(ErrorKind::DuplicateId, path, text, def.name_span, message)
-                            .with_help(Some(format!("first defined at {first}")));
-                    errors.push(error);
-                    seen.insert((origin, def.name.clone()), first);
-                    continue;
-                }
-                if let Some(provider) = validator.provider(def) {
-                    if !providers.iter().any(|p| p.name == provider.name) {
-                        providers.push(provider);
-                    }
+    for_each_definition(
+        sources,
+        parsed,
+        errors,
+        |item| match item {
+            Item::Provider(def) => Some((def, def.name.as_str(), def.name_span)),
+            _ => None,
+        },
+        |name| format!("provider `{name}`"),
+        |validator, def| {
+            if let Some(provider) = validator.provider(def) {
+                if !providers.iter().any(|p| p.name == provider.name) {
+                    providers.push(provider);
                 }
             }
-            errors.append(&mut validator.errors);
-        }
-    }
+        },
+    );
     providers
 }
 

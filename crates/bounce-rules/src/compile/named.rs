@@ -5,11 +5,12 @@
 //! everywhere. Uses are replaced by the value before validation, so a pattern is accepted
 //! wherever its value would be, and a value of the wrong shape is reported at the use.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::validate::Validator;
 use super::Origin;
 use crate::error::{did_you_mean, ErrorKind, RulesError};
+use crate::load::for_each_definition;
 use crate::syntax::{Expr, Item, SourceFile, Span, Statement, Value};
 
 /// The patterns every file can use, by name.
@@ -23,29 +24,21 @@ pub(crate) fn collect(
     parsed: &[(usize, SourceFile)],
     errors: &mut Vec<RulesError>,
 ) -> Patterns {
-    let providers = BTreeSet::new();
-    let mut seen: HashMap<(Origin, &str), String> = HashMap::new();
     let mut patterns = Patterns::new();
-    for origin in [Origin::User, Origin::Builtin] {
-        for (index, file) in parsed.iter().filter(|(i, _)| sources[*i].2 == origin) {
-            let (path, text, _) = &sources[*index];
-            let mut validator = Validator::new(path, text, origin, &providers);
-            for item in &file.items {
-                let Item::Pattern(def) = item else { continue };
-                let here = format!("{path}:{}", super::line_of(text, def.name_span.0));
-                if let Some(first) = seen.get(&(origin, def.name.as_str())) {
-                    let message = format!("pattern `${}` is defined twice", def.name);
-                    let help = Some(format!("first defined at {first}"));
-                    validator.error(ErrorKind::DuplicateId, def.name_span, message, help);
-                    continue;
-                }
-                seen.insert((origin, def.name.as_str()), here);
-                check_definition(&mut validator, &def.value);
-                patterns.entry(def.name.clone()).or_insert_with(|| def.value.clone());
-            }
-            errors.append(&mut validator.errors);
-        }
-    }
+    for_each_definition(
+        sources,
+        parsed,
+        errors,
+        |item| match item {
+            Item::Pattern(def) => Some((def, def.name.as_str(), def.name_span)),
+            _ => None,
+        },
+        |name| format!("pattern `${name}`"),
+        |validator, def| {
+            check_definition(validator, &def.value);
+            patterns.entry(def.name.clone()).or_insert_with(|| def.value.clone());
+        },
+    );
     patterns
 }
 
