@@ -36,24 +36,27 @@ enum Field {
 
 impl Block {
     fn add_line(&mut self, line: &[u8]) {
-        let text = String::from_utf8_lossy(line);
-        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-            self.add_value(self.last_field, text.trim());
-            return;
-        }
-        let Some((name, value)) = text.split_once(':') else {
-            self.last_field = Field::Other;
-            return;
-        };
-        let name = name.trim();
-        self.last_field = if name.eq_ignore_ascii_case("content-type") {
-            Field::ContentType
-        } else if name.eq_ignore_ascii_case("content-transfer-encoding") {
-            Field::Encoding
+        // Only two fields matter; the others are skipped without decoding them.
+        let (field, value) = if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            (self.last_field, line)
         } else {
-            Field::Other
+            let Some(colon) = memchr::memchr(b':', line) else {
+                self.last_field = Field::Other;
+                return;
+            };
+            let name = line[..colon].trim_ascii();
+            self.last_field = if name.eq_ignore_ascii_case(b"content-type") {
+                Field::ContentType
+            } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
+                Field::Encoding
+            } else {
+                Field::Other
+            };
+            (self.last_field, &line[colon + 1..])
         };
-        self.add_value(self.last_field, value.trim());
+        if field != Field::Other {
+            self.add_value(field, String::from_utf8_lossy(value).trim());
+        }
     }
 
     fn add_value(&mut self, field: Field, value: &str) {
