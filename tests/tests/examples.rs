@@ -8,7 +8,7 @@ use std::path::Path;
 #[path = "../fixtures/hostile/builders.rs"]
 mod builders;
 
-use bounce_engine::EngineOptions;
+use bounce_engine::ReadOptions;
 
 /// `message number -> reason` from the README table (`| N | date | MTA | text | reason · ... |`).
 fn promised() -> BTreeMap<u64, String> {
@@ -28,7 +28,7 @@ fn promised() -> BTreeMap<u64, String> {
 fn the_sample_archive_gives_the_reasons_its_readme_promises() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let archive = root.join("examples/bounces.mbox");
-    let result = builders::run_engine(&[&archive], &EngineOptions::default());
+    let result = builders::run_engine(&[&archive], &ReadOptions::default());
     let promised = promised();
     assert!(promised.len() >= 60, "the README table was not read: {} rows", promised.len());
     let mut per_message: BTreeMap<u64, Vec<String>> = BTreeMap::new();

@@ -12,9 +12,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use bounce_engine::EngineOptions;
-use bounce_mail::extract::{ExtractOptions, Limits};
-use bounce_mail::input::ReadOptions;
+use bounce_engine::{ExtractOptions, Limits, ReadOptions};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
@@ -25,16 +23,16 @@ use builders::{
 /// The message size limit of the hostile runs.
 const MAX_MESSAGE_BYTES: u64 = 16 << 20;
 
-fn options() -> EngineOptions {
-    EngineOptions {
-        read: ReadOptions { max_message_bytes: MAX_MESSAGE_BYTES, ..ReadOptions::default() },
+fn options() -> ReadOptions {
+    ReadOptions {
+        max_message_bytes: MAX_MESSAGE_BYTES,
         extract: ExtractOptions {
             limits: Limits { max_decoded_part: 1 << 20, ..Limits::default() },
             ..ExtractOptions::default()
         },
         window: 8,
         threads: Some(2),
-        ..EngineOptions::default()
+        ..ReadOptions::default()
     }
 }
 

@@ -8,8 +8,7 @@ mod builders;
 
 use std::collections::BTreeSet;
 
-use bounce_engine::EngineOptions;
-use bounce_mail::input::ReadOptions;
+use bounce_engine::ReadOptions;
 use proptest::prelude::*;
 
 use builders::{dsn, mbox, newsletter, prose_bounce, run_engine};
@@ -92,12 +91,12 @@ fn piece() -> impl Strategy<Value = Piece> {
     ]
 }
 
-fn options(threads: usize) -> EngineOptions {
-    EngineOptions {
-        read: ReadOptions { max_message_bytes: MAX_MESSAGE_BYTES, ..ReadOptions::default() },
+fn options(threads: usize) -> ReadOptions {
+    ReadOptions {
+        max_message_bytes: MAX_MESSAGE_BYTES,
         window: 3,
         threads: Some(threads),
-        ..EngineOptions::default()
+        ..ReadOptions::default()
     }
 }
 

@@ -8,70 +8,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use bounce_engine::aggregate::{AggregateOptions, Aggregator};
-use bounce_engine::{EngineOptions, Output, Progress};
-use bounce_mail::input::{self, InputFile};
-use bounce_mail::split::MboxFormat;
+use bounce_engine::{Output, Pipeline, Progress};
 use bounce_model::{Record, Summary};
 use clap::Args;
 
+use crate::args::ReadArgs;
 use crate::output::{progress_bar, Format, RecordWriter, Target};
 
 /// Exit code of a `--fail-on-incident` run in which a spike was flagged.
 pub(crate) const EXIT_INCIDENT: u8 = 4;
-
-/// Arguments shared by the commands that read archives.
-#[derive(Debug, Args)]
-pub(crate) struct ReadArgs {
-    /// Inputs: mbox files, Maildirs, .eml files, directories, `-` for stdin; gzip is detected.
-    #[arg(required = true)]
-    pub(crate) inputs: Vec<PathBuf>,
-    /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
-    #[arg(long, value_name = "FORMAT", default_value = "mboxrd")]
-    pub(crate) mbox_format: MboxFormat,
-    /// Capture this header of the returned original (repeatable).
-    #[arg(long = "capture-header", value_name = "NAME")]
-    pub(crate) capture_header: Vec<String>,
-    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub(crate) rules: Vec<PathBuf>,
-    /// Worker threads (default: one per core); the output is the same whatever N is.
-    #[arg(long, value_name = "N")]
-    pub(crate) threads: Option<usize>,
-    /// No progress bar and no summary on stderr.
-    #[arg(short, long)]
-    pub(crate) quiet: bool,
-    /// Largest message read, in bytes; larger ones are skipped and listed as unparsed.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
-    pub(crate) max_message_size: u64,
-    /// Most header fields in a message's header block.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
-    pub(crate) max_header_count: usize,
-    /// Largest header field, continuation lines included, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
-    pub(crate) max_header_line: usize,
-    /// Deepest nesting of MIME parts.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    pub(crate) max_mime_depth: usize,
-    /// Most recipients kept from one report (the rest are dropped with a warning).
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub(crate) max_recipients: usize,
-    /// Most bytes of one decoded text part read as the bounce's text (the rest is cut).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
-    pub(crate) max_part_size: usize,
-}
-
-impl ReadArgs {
-    /// The per-message limits these arguments set.
-    pub(crate) fn limits(&self) -> bounce_mail::extract::Limits {
-        bounce_mail::extract::Limits {
-            max_header_count: self.max_header_count,
-            max_header_line: self.max_header_line,
-            max_mime_depth: self.max_mime_depth,
-            max_recipients: self.max_recipients,
-            max_decoded_part: self.max_part_size,
-        }
-    }
-}
 
 /// Spike settings shared by `classify` and `suppress`.
 #[derive(Debug, Args)]
@@ -135,35 +80,20 @@ pub(crate) struct ClassifyArgs {
     pub(crate) fail_on_incident: bool,
 }
 
-/// The inputs found, and the errors of those that could not be.
-pub(crate) fn discover(inputs: &[PathBuf]) -> (Vec<InputFile>, Vec<String>) {
-    let mut files = Vec::new();
-    let mut failures = Vec::new();
-    for found in input::discover(&crate::input_paths(inputs)) {
-        match found {
-            Ok(f) => files.push(f),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
-    (files, failures)
+/// Runs the pipeline over the inputs with a progress bar, calling `each` for every record in
+/// input order; `each` returns `false` to stop. Returns the summary.
+pub(crate) fn stream(args: &ReadArgs, each: impl FnMut(&Record) -> bool) -> Result<Summary> {
+    let pipeline = args.pipeline()?;
+    Ok(stream_pipeline(&pipeline, args.quiet, each))
 }
 
-/// Runs the engine over the inputs with a progress bar, calling `each` for every record in
-/// input order; `each` returns `false` to stop. Returns the summary.
-pub(crate) fn stream(
-    args: &ReadArgs,
+/// [`stream`] over a pipeline already built.
+pub(crate) fn stream_pipeline(
+    pipeline: &Pipeline,
+    quiet: bool,
     mut each: impl FnMut(&Record) -> bool,
-) -> Result<(Summary, Vec<String>)> {
-    let (files, failures) = discover(&args.inputs);
-    let mut options = EngineOptions::default();
-    options.read.mbox_format = args.mbox_format;
-    options.extract.capture_headers.clone_from(&args.capture_header);
-    options.extract.limits = args.limits();
-    options.read.max_message_bytes = args.max_message_size;
-    options.threads = args.threads;
-    let rules = crate::load_rules(&args.rules)?;
-    let classify = |record: &mut Record| rules.apply(record);
-    let bar = progress_bar(bounce_engine::total_bytes(&files), args.quiet);
+) -> Summary {
+    let bar = progress_bar(pipeline.total_bytes(), quiet);
     let started = std::time::Instant::now();
     let mut on_progress = |p: Progress| {
         if let Some(bar) = &bar {
@@ -174,20 +104,17 @@ pub(crate) fn stream(
             bar.set_message(format!("{} msgs, {rate:.0} msgs/s", p.messages));
         }
     };
-    let summary = bounce_engine::run_with_progress(
-        &files,
-        &options,
-        &classify,
+    let summary = pipeline.run_with_progress(
         |item| match item {
             Output::Record(record) => each(&record),
-            Output::Problem(_) => true,
+            _ => true,
         },
         &mut on_progress,
     );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok((summary, failures))
+    summary
 }
 
 pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
@@ -199,7 +126,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         None
     };
     let mut write_error: Option<io::Error> = None;
-    let (mut summary, failures) = stream(&args.read, |record| {
+    let summary = stream(&args.read, |record| {
         if let Some(aggregator) = &mut aggregator {
             aggregator.add(record);
         }
@@ -217,7 +144,6 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         Some(e) => return Err(e).context("cannot write the records"),
         None => out.finish()?,
     }
-    add_failures(&mut summary, failures);
     let mut incident = false;
     if let Some(aggregator) = aggregator {
         let aggregates = aggregator.finish();
@@ -246,16 +172,6 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         print_summary(&summary);
     }
     Ok(exit_code(&summary, incident && args.fail_on_incident))
-}
-
-/// Adds the inputs that could not be found to the summary.
-pub(crate) fn add_failures(summary: &mut Summary, failures: Vec<String>) {
-    for failure in failures {
-        summary.failed_inputs.push(bounce_model::Problem {
-            source: bounce_model::Source::default(),
-            error: failure,
-        });
-    }
 }
 
 /// 4 for a flagged incident (when asked), 3 for a partial run, 0 otherwise.

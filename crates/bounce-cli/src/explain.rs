@@ -2,99 +2,91 @@
 //! rules decide it; also the text rendering of an [`Explanation`] that `rules explain` shares.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use bounce_mail::extract::{extract, ExtractOptions};
-use bounce_mail::input::{self, ReadOptions};
-use bounce_mail::split::Event;
-use bounce_model::{Kind, Provenanced, Record, Source};
+use bounce_engine::Output;
+use bounce_model::{Kind, Provenanced, Record};
 use bounce_rules::{Explanation, RuleSet};
 use clap::Args;
+
+use crate::args::ReadArgs;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
-    /// The message file to explain (.eml, mbox, Maildir file; gzip is detected).
-    pub(crate) file: PathBuf,
-    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub(crate) rules: Vec<PathBuf>,
-    /// Capture this header of the returned original (repeatable).
-    #[arg(long = "capture-header", value_name = "NAME")]
-    pub(crate) capture_header: Vec<String>,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
-    let rules = crate::load_rules(&args.rules)?;
-    let mut files = Vec::new();
-    for found in input::discover(std::slice::from_ref(&args.file)) {
-        files.push(found.map_err(|e| anyhow::anyhow!("{e}"))?);
-    }
-    if files.is_empty() {
-        bail!("{}: no message file found", args.file.display());
-    }
-    let options = ExtractOptions {
-        capture_headers: args.capture_header.clone(),
-        ..ExtractOptions::default()
-    };
+    let mut options = args.read.options()?;
+    options.trace = true;
+    let pipeline = crate::args::pipeline(options)?;
     let mut out = String::new();
     let mut records = 0usize;
-    let mut failed = false;
-    for file in &files {
-        let messages =
-            input::open(file, &ReadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut number = 0u64;
-        for event in messages {
-            match event {
-                Event::Message(raw) => {
-                    number += 1;
-                    let source =
-                        Source { path: file.display.clone(), message: number, offset: raw.offset };
-                    let extraction = extract(&raw.bytes, &source, &options);
-                    let header = format!("{} message {number}", file.display);
-                    if extraction.records.is_empty() {
-                        let bucket = serde_json::to_value(extraction.bucket)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        let _ = write!(out, "{header}: {bucket} (no recipient records)");
-                        if let Some(problem) = &extraction.problem {
-                            let _ = write!(out, ": {problem}");
-                        }
-                        out.push_str("\n\n");
-                    }
-                    for record in &extraction.records {
-                        records += 1;
-                        let _ = writeln!(out, "{header}, recipient {}", record.recipient);
-                        render_record(&mut out, record);
-                        render_explanation(&mut out, &rules.explain(record));
-                        out.push('\n');
-                    }
-                }
-                Event::Oversize { offset, len, limit } => {
-                    number += 1;
-                    let _ = writeln!(
-                        out,
-                        "{} message {number} at byte {offset}: {len} bytes exceed the limit of {limit}\n",
-                        file.display
-                    );
-                }
-                Event::Preamble { .. } => {}
-                Event::Error { offset, error } => {
-                    eprintln!("error: {} at byte {offset}: {error}", file.display);
-                    failed = true;
-                }
+    let summary = pipeline.run(|item| {
+        match item {
+            Output::Traced { record, explanation } => {
+                records += 1;
+                let source = &record.source;
+                let _ = writeln!(
+                    out,
+                    "{} message {}, recipient {}",
+                    source.path, source.message, record.recipient
+                );
+                render_record(&mut out, &record);
+                render_explanation(&mut out, &explanation);
+                out.push('\n');
             }
+            Output::Unit { source, bucket, problem } => {
+                let _ = write!(
+                    out,
+                    "{} message {}: {} (no recipient records)",
+                    source.path,
+                    source.message,
+                    serde_json::to_value(bucket)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                );
+                if let Some(problem) = &problem {
+                    let _ = write!(out, ": {problem}");
+                }
+                out.push_str("\n\n");
+            }
+            Output::Problem(p) => {
+                let _ = writeln!(
+                    out,
+                    "{} message {} at byte {}: {}\n",
+                    p.source.path, p.source.message, p.source.offset, p.error
+                );
+            }
+            _ => {}
         }
-    }
+        true
+    });
     print!("{}", out.trim_end());
     println!();
-    if records == 0 {
-        eprintln!("note: {} holds no recipient record to explain", args.file.display());
+    for p in &summary.failed_inputs {
+        if p.source.path.is_empty() {
+            eprintln!("error: {}", p.error);
+        } else {
+            eprintln!("error: {} at byte {}: {}", p.source.path, p.source.offset, p.error);
+        }
     }
-    Ok(if failed { ExitCode::from(crate::EXIT_PARTIAL) } else { ExitCode::SUCCESS })
+    if records == 0 {
+        let names: Vec<String> = args.read.inputs.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("note: {} holds no recipient record to explain", names.join(", "));
+    }
+    Ok(if summary.failed_inputs.is_empty() {
+        ExitCode::SUCCESS
+    } else if summary.messages == 0 {
+        // Nothing could be read at all: an error, not a partial run.
+        ExitCode::from(1)
+    } else {
+        ExitCode::from(crate::EXIT_PARTIAL)
+    })
 }
 
 /// The evidence the extraction found for one record.

@@ -2,6 +2,7 @@
 //! Only this crate prints.
 #![allow(clippy::print_stdout)]
 
+mod args;
 mod classify;
 mod explain;
 mod gaps;
@@ -63,11 +64,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Paths given on the command line, `-` for standard input.
-pub(crate) fn input_paths(inputs: &[PathBuf]) -> Vec<PathBuf> {
-    inputs.to_vec()
 }
 
 /// Loads the built-in rules plus the user's, printing every error like a compiler does.

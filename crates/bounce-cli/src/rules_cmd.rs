@@ -1,16 +1,15 @@
 //! `bounce-triage rules`: check and test rule files, list the rules in precedence order,
 //! explain how one diagnostic text is decided, and find the gaps in the rules (`gaps.rs`).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
-use bounce_mail::extract::codes;
-use bounce_model::{Kind, Record, Stage};
-use bounce_rules::{RuleInfo, RuleSet, BUILTIN_FILES};
+use anyhow::{Context, Result};
+use bounce_engine::{record_from_text, TextFacts};
+use bounce_model::Record;
+use bounce_rules::{RuleInfo, RuleSet};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -134,7 +133,6 @@ fn list(args: &ListArgs) -> Result<ExitCode> {
     let text = match args.format {
         ListFormat::Table => table(&infos),
         ListFormat::Json => {
-            let mut sources = Sources::default();
             let rows: Vec<serde_json::Value> = infos
                 .iter()
                 .map(|info| {
@@ -146,7 +144,7 @@ fn list(args: &ListArgs) -> Result<ExitCode> {
                         "origin": info.origin.as_str(),
                         "priority": info.priority,
                         "doc": info.doc,
-                        "examples": sources.example_lines(&info.location),
+                        "examples": info.example_lines,
                     })
                 })
                 .collect();
@@ -205,36 +203,6 @@ fn table(infos: &[RuleInfo]) -> String {
     out
 }
 
-/// The text of rule files, built-in or on disk, read once each.
-#[derive(Default)]
-struct Sources {
-    texts: HashMap<String, Option<String>>,
-}
-
-impl Sources {
-    /// The `example` lines of the rule whose id is at `location` (`file:line`), verbatim.
-    fn example_lines(&mut self, location: &str) -> Vec<String> {
-        let Some((path, line)) = location.rsplit_once(':') else { return Vec::new() };
-        let Ok(line) = line.parse::<usize>() else { return Vec::new() };
-        let text = self.texts.entry(path.to_owned()).or_insert_with(|| {
-            BUILTIN_FILES
-                .iter()
-                .find(|(builtin, _)| *builtin == path)
-                .map(|(_, text)| (*text).to_owned())
-                .or_else(|| std::fs::read_to_string(path).ok())
-        });
-        let Some(text) = text else { return Vec::new() };
-        text.lines()
-            .skip(line.saturating_sub(1))
-            .skip(1)
-            .take_while(|l| !l.starts_with('}') && !l.trim_start().starts_with("rule "))
-            .map(str::trim)
-            .filter(|l| l.starts_with("example ") || l.starts_with("example\t"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
     let rules = crate::load_rules(&args.rules)?;
     let (record, notes) = explain_record(args)?;
@@ -256,92 +224,12 @@ fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
 
 /// The record `rules explain` describes, and notes on what was read from the text.
 fn explain_record(args: &RuleExplainArgs) -> Result<(Record, Vec<String>)> {
-    let text = args.text.trim();
-    if text.is_empty() {
-        bail!("the diagnostic text is empty");
-    }
-    let mut notes = Vec::new();
-    let stated = codes::read_codes(text);
-    let status = match &args.status {
-        Some(code) => Some(valid_status(code)?),
-        None => {
-            if let Some(code) = &stated.status {
-                notes.push(format!("status {code} read from the text"));
-            }
-            stated.status
-        }
+    let facts = TextFacts {
+        text: &args.text,
+        status: args.status.as_deref(),
+        reply_code: args.reply_code.as_deref(),
+        stage: args.stage.as_deref(),
+        recipient: &args.recipient,
     };
-    let reply = match &args.reply_code {
-        Some(code) => Some(valid_reply(code)?),
-        None => {
-            if let Some(code) = &stated.reply {
-                notes.push(format!("reply code {code} read from the text"));
-            }
-            stated.reply
-        }
-    };
-    let stage = match &args.stage {
-        Some(name) => Stage::from_name(name).with_context(|| {
-            let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
-            format!("unknown stage `{name}`; the stages are: {}", names.join(", "))
-        })?,
-        None => match codes::stage_from_text(text) {
-            Some(stage) => {
-                notes.push(format!("stage {} read from the text", stage.as_str()));
-                stage
-            }
-            None => Stage::Unknown,
-        },
-    };
-    let temporary = reply.as_deref().or(status.as_deref()).is_some_and(|c| c.starts_with('4'));
-    let (kind, action) =
-        if temporary { (Kind::Delay, "delayed") } else { (Kind::Bounce, "failed") };
-    let recipient = if args.recipient.contains('@') {
-        args.recipient.trim().to_owned()
-    } else {
-        format!("recipient@{}", args.recipient.trim())
-    };
-    if recipient.ends_with('@') || recipient.contains(char::is_whitespace) {
-        bail!("bad recipient `{}`: write an address or a domain", args.recipient);
-    }
-    let record = Record {
-        recipient: recipient.to_ascii_lowercase(),
-        kind: Some(kind),
-        status,
-        reply_code: reply,
-        diagnostic: Some(text.to_owned()),
-        smtp_stage: stage,
-        action: Some(action.to_owned()),
-        ..Record::default()
-    };
-    Ok((record, notes))
-}
-
-/// An enhanced status code `class.subject.detail` with class 2, 4 or 5.
-fn valid_status(code: &str) -> Result<String> {
-    let code = code.trim();
-    let parts: Vec<&str> = code.split('.').collect();
-    let digits = |p: &&str, max: usize| {
-        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    let ok = parts.len() == 3
-        && matches!(parts[0], "2" | "4" | "5")
-        && digits(&parts[1], 3)
-        && digits(&parts[2], 3);
-    if !ok {
-        bail!("bad status `{code}`: write an enhanced status code such as 5.7.1");
-    }
-    Ok(code.to_owned())
-}
-
-/// A three-digit SMTP reply code starting with 2, 4 or 5.
-fn valid_reply(code: &str) -> Result<String> {
-    let code = code.trim();
-    let ok = code.len() == 3
-        && code.bytes().all(|b| b.is_ascii_digit())
-        && matches!(code.as_bytes()[0], b'2' | b'4' | b'5');
-    if !ok {
-        bail!("bad reply code `{code}`: write a three-digit code such as 550");
-    }
-    Ok(code.to_owned())
+    record_from_text(&facts).map_err(|e| anyhow::anyhow!(e))
 }

@@ -11,9 +11,8 @@ use bounce_engine::suppress::{SuppressOptions, Suppressor};
 use bounce_model::{ListEntry, ListKind};
 use clap::Args;
 
-use crate::classify::{
-    add_failures, exit_code, print_summary, stream, write_atomic, ReadArgs, SpikeArgs,
-};
+use crate::args::ReadArgs;
+use crate::classify::{exit_code, print_summary, stream, write_atomic, SpikeArgs};
 use crate::output::write_list_csv;
 
 /// Arguments of `suppress`.
@@ -69,12 +68,11 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
         }
     }
     let mut aggregator = args.spikes.aggregator()?;
-    let (mut summary, failures) = stream(&args.read, |record| {
+    let summary = stream(&args.read, |record| {
         aggregator.add(record);
         suppressor.add(record);
         true
     })?;
-    add_failures(&mut summary, failures);
     let aggregates = aggregator.finish();
     let (lists, state) = suppressor.finish(&aggregates.spikes);
     let of = |kind: ListKind| -> Vec<&ListEntry> {

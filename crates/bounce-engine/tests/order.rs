@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use bounce_engine::{run, EngineOptions, Output};
-use bounce_mail::input::InputFile;
-use bounce_rules::RuleSet;
+use std::path::Path;
+
+use bounce_engine::{Output, Pipeline, ReadOptions};
 
 /// Writes an mbox of `n` messages cycling through a DSN, a prose bounce, a delay, an ARF
 /// complaint, an auto-reply and a plain message, each with its own addresses and ids.
@@ -41,14 +41,20 @@ fn archive(n: usize) -> tempfile::NamedTempFile {
     file
 }
 
-fn collect(file: &InputFile, threads: usize) -> (Vec<String>, bounce_model::Summary) {
-    let rules = RuleSet::builtin().expect("built-in rules compile");
-    let options = EngineOptions { threads: Some(threads), window: 7, ..EngineOptions::default() };
+fn collect(file: &Path, threads: usize) -> (Vec<String>, bounce_model::Summary) {
+    let options = ReadOptions {
+        inputs: vec![file.to_path_buf()],
+        threads: Some(threads),
+        window: 7,
+        ..ReadOptions::default()
+    };
+    let pipeline = Pipeline::new(options).expect("built-in rules compile");
     let mut out = Vec::new();
-    let summary = run(std::slice::from_ref(file), &options, &|r| rules.apply(r), |item| {
+    let summary = pipeline.run(|item| {
         match item {
             Output::Record(r) => out.push(serde_json::to_string(&r).expect("json")),
             Output::Problem(p) => out.push(format!("problem {p:?}")),
+            _ => {}
         }
         true
     });
@@ -58,9 +64,8 @@ fn collect(file: &InputFile, threads: usize) -> (Vec<String>, bounce_model::Summ
 #[test]
 fn one_and_four_threads_give_the_same_records_in_the_same_order() {
     let file = archive(200);
-    let input = InputFile::file(file.path().to_path_buf(), false);
-    let (one, summary_one) = collect(&input, 1);
-    let (four, summary_four) = collect(&input, 4);
+    let (one, summary_one) = collect(file.path(), 1);
+    let (four, summary_four) = collect(file.path(), 4);
     assert_eq!(summary_one.messages, 200);
     assert!(summary_one.adds_up());
     assert_eq!(summary_one, summary_four);
@@ -77,10 +82,18 @@ fn one_and_four_threads_give_the_same_records_in_the_same_order() {
 #[test]
 fn a_stopping_sink_ends_the_run_early() {
     let file = archive(50);
-    let input = InputFile::file(file.path().to_path_buf(), false);
     let mut seen = 0;
-    let options = EngineOptions { threads: Some(2), window: 5, ..EngineOptions::default() };
-    let _ = run(&[input], &options, &|_| {}, |_| {
+    let options = ReadOptions {
+        inputs: vec![file.path().to_path_buf()],
+        threads: Some(2),
+        window: 5,
+        ..ReadOptions::default()
+    };
+    let pipeline = Pipeline::new(options).expect("built-in rules compile");
+    let _ = pipeline.run(|item| {
+        if matches!(item, Output::Opened { .. }) {
+            return true;
+        }
         seen += 1;
         seen < 3
     });

@@ -16,6 +16,7 @@ mod parts;
 mod phrases;
 mod prose;
 mod ses;
+mod text_facts;
 
 use std::borrow::Cow;
 
@@ -25,6 +26,7 @@ use bounce_model::{Bucket, Record, Source};
 
 pub use classify::MessageKind;
 pub use limits::Limits;
+pub use text_facts::{record_from_text, TextFacts};
 
 /// The MIME parser, configured to decode only what the extraction reads (MIME structure,
 /// Subject, From, To); every other header stays raw text, which is several times cheaper

@@ -110,7 +110,8 @@ pub enum InputError {
     },
 }
 
-type Stream = Box<dyn BufRead + Send>;
+/// A readable, buffered, decompressed input stream.
+pub type Stream = Box<dyn BufRead + Send>;
 
 /// The messages of one input, in stream order.
 pub struct Messages {
@@ -146,12 +147,7 @@ impl Iterator for Messages {
 
 /// Opens `file` (stdin for `-`) and sniffs how to split it.
 pub fn open(file: &InputFile, opts: &ReadOptions) -> Result<Messages, InputError> {
-    if file.is_stdin() {
-        return open_stream(&file.path, io::stdin(), false, opts);
-    }
-    let handle = File::open(&file.path)
-        .map_err(|source| InputError::Open { path: file.path.clone(), source })?;
-    open_stream(&file.path, handle, file.in_maildir, opts)
+    Ok(messages(open_decoded(file)?, file.in_maildir, opts))
 }
 
 /// Reads messages from any reader (not a Maildir file); `display` names it in errors.
@@ -160,15 +156,35 @@ pub fn open_reader<R: Read + Send + 'static>(
     reader: R,
     opts: &ReadOptions,
 ) -> Result<Messages, InputError> {
-    open_stream(Path::new(display), reader, false, opts)
+    Ok(messages(decoded(Path::new(display), reader)?, false, opts))
 }
 
-fn open_stream<R: Read + Send + 'static>(
-    path: &Path,
-    mut reader: R,
-    in_maildir: bool,
-    opts: &ReadOptions,
-) -> Result<Messages, InputError> {
+/// Opens `file` (stdin for `-`) as a buffered stream, decompressed when it starts with the
+/// gzip magic bytes.
+pub fn open_decoded(file: &InputFile) -> Result<Stream, InputError> {
+    if file.is_stdin() {
+        return decoded(&file.path, io::stdin());
+    }
+    let handle = File::open(&file.path)
+        .map_err(|source| InputError::Open { path: file.path.clone(), source })?;
+    decoded(&file.path, handle)
+}
+
+/// The messages of a decoded stream: one message for a Maildir file, else an mbox or a single
+/// message as the content says.
+pub fn messages(stream: Stream, in_maildir: bool, opts: &ReadOptions) -> Messages {
+    let limit = opts.max_message_bytes;
+    let inner = if in_maildir {
+        Inner::Single { reader: Some(stream), limit }
+    } else {
+        let options = SplitOptions { max_message_bytes: limit };
+        Inner::Split(MboxReader::new(stream, opts.mbox_format, options).headless())
+    };
+    Messages { inner }
+}
+
+/// A buffered stream over `reader`, decompressed when it starts with the gzip magic bytes.
+fn decoded<R: Read + Send + 'static>(path: &Path, mut reader: R) -> Result<Stream, InputError> {
     let mut magic = [0; 2];
     let mut filled = 0;
     while filled < magic.len() {
@@ -180,19 +196,11 @@ fn open_stream<R: Read + Send + 'static>(
         }
     }
     let whole = Cursor::new(magic[..filled].to_vec()).chain(reader);
-    let stream: Stream = if magic == GZIP_MAGIC {
+    Ok(if magic == GZIP_MAGIC {
         Box::new(BufReader::with_capacity(DECODED_BUFFER, MultiGzDecoder::new(whole)))
     } else {
         Box::new(BufReader::new(whole))
-    };
-    let limit = opts.max_message_bytes;
-    let inner = if in_maildir {
-        Inner::Single { reader: Some(stream), limit }
-    } else {
-        let options = SplitOptions { max_message_bytes: limit };
-        Inner::Split(MboxReader::new(stream, opts.mbox_format, options).headless())
-    };
-    Ok(Messages { inner })
+    })
 }
 
 /// Reads a whole stream as one message; a leading `From_` line becomes its `from_line`.

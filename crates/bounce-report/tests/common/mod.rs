@@ -4,20 +4,18 @@
 
 use std::path::Path;
 
-use bounce_engine::{EngineOptions, Output};
-use bounce_mail::input::InputFile;
+use bounce_engine::{Output, Pipeline, ReadOptions};
 use bounce_model::{Aggregates, Record, Summary};
 use bounce_report::{build_context, ReportContext, ReportOptions};
 
 /// The records and summary of `examples/bounces.mbox`, with a stable display path.
 pub(crate) fn example_records() -> (Vec<Record>, Summary) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/bounces.mbox");
-    let mut file = InputFile::file(path, false);
-    file.display = "examples/bounces.mbox".to_string();
-    let rules = bounce_rules::RuleSet::load(&[]).expect("the built-in rules compile");
-    let classify = |r: &mut Record| rules.apply(r);
+    let options = ReadOptions { inputs: vec![path], ..ReadOptions::default() };
+    let mut pipeline = Pipeline::new(options).expect("the built-in rules compile");
+    pipeline.inputs_mut()[0].display = "examples/bounces.mbox".to_string();
     let mut records = Vec::new();
-    let summary = bounce_engine::run(&[file], &EngineOptions::default(), &classify, |out| {
+    let summary = pipeline.run(|out| {
         if let Output::Record(r) = out {
             records.push(*r);
         }

@@ -84,6 +84,8 @@ pub struct RuleInfo {
     pub priority: i64,
     /// How many inline examples it has.
     pub examples: usize,
+    /// Its `example` lines, verbatim (trimmed), in order.
+    pub example_lines: Vec<String>,
 }
 
 impl RuleSet {
@@ -315,7 +317,21 @@ impl RuleSet {
             origin: rule.origin,
             priority: rule.priority,
             examples: rule.examples.len(),
+            example_lines: self.example_lines(rule),
         })
+    }
+
+    /// The source lines on which the rule's examples start, trimmed.
+    fn example_lines(&self, rule: &CompiledRule) -> Vec<String> {
+        let Some(text) = self.sources.get(&rule.path) else { return Vec::new() };
+        rule.examples
+            .iter()
+            .filter_map(|example| {
+                let start = text.get(..example.span.0)?.rfind('\n').map_or(0, |i| i + 1);
+                let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                Some(text[start..end].trim().to_owned())
+            })
+            .collect()
     }
 
     /// The number of rules.

@@ -1,0 +1,131 @@
+//! The arguments every archive-reading command shares, flattened into each command, and the
+//! one place they become the engine's [`ReadOptions`] and [`Pipeline`].
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use bounce_engine::{
+    ExtractOptions, Limits, MboxFormat, Pipeline, PipelineError, ReadOptions, RecordFilter,
+};
+use clap::Args;
+
+/// Arguments shared by `classify`, `suppress`, `report`, `rules gaps` and `explain`.
+#[derive(Debug, Args)]
+pub(crate) struct ReadArgs {
+    /// Inputs: mbox files, Maildirs, .eml files, directories, the JSON Lines of an earlier
+    /// `classify` run, `-` for stdin; gzip is detected, the format is sniffed by content.
+    #[arg(required = true, value_name = "INPUT")]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Read every input as this format instead of sniffing it: mail, jsonl.
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) input_format: Option<String>,
+    /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
+    #[arg(long, value_name = "FORMAT", default_value = "mboxrd")]
+    pub(crate) mbox_format: MboxFormat,
+    /// Capture this header of the returned original (repeatable).
+    #[arg(long = "capture-header", value_name = "NAME")]
+    pub(crate) capture_header: Vec<String>,
+    /// Add rules from this file or directory (repeatable); user rules come before built-ins.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub(crate) rules: Vec<PathBuf>,
+    /// Worker threads (default: one per core); the output is the same whatever N is.
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+    /// No progress bar and no summary on stderr.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+}
+
+/// Size and structure limits of one message.
+#[derive(Debug, Args)]
+pub(crate) struct LimitArgs {
+    /// Largest message read, in bytes; larger ones are skipped and listed as unparsed.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub(crate) max_message_size: u64,
+    /// Most header fields in a message's header block.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    pub(crate) max_header_count: usize,
+    /// Largest header field, continuation lines included, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub(crate) max_header_line: usize,
+    /// Deepest nesting of MIME parts.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub(crate) max_mime_depth: usize,
+    /// Most recipients kept from one report (the rest are dropped with a warning).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub(crate) max_recipients: usize,
+    /// Most bytes of one decoded text part read as the bounce's text (the rest is cut).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub(crate) max_part_size: usize,
+}
+
+/// Which records the command sees (every message is still counted in the summary).
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {
+    /// Keep only records of this provider (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) provider: Vec<String>,
+    /// Keep only records of this category (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) category: Vec<String>,
+    /// Keep records at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+    /// Keep records before this time (RFC 3339, or YYYY-MM-DD for the end of that day).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+}
+
+impl ReadArgs {
+    /// What the user typed, resolved into the engine's options.
+    pub(crate) fn options(&self) -> Result<ReadOptions> {
+        let limits = &self.limits;
+        let filter = &self.filter;
+        Ok(ReadOptions {
+            inputs: self.inputs.clone(),
+            input_format: self.input_format.clone(),
+            mbox_format: self.mbox_format,
+            max_message_bytes: limits.max_message_size,
+            extract: ExtractOptions {
+                capture_headers: self.capture_header.clone(),
+                limits: Limits {
+                    max_header_count: limits.max_header_count,
+                    max_header_line: limits.max_header_line,
+                    max_mime_depth: limits.max_mime_depth,
+                    max_recipients: limits.max_recipients,
+                    max_decoded_part: limits.max_part_size,
+                },
+            },
+            rules: self.rules.clone(),
+            filter: RecordFilter::new(
+                &filter.provider,
+                &filter.category,
+                filter.since.as_deref(),
+                filter.until.as_deref(),
+            )
+            .map_err(|e| anyhow!(e))?,
+            threads: self.threads,
+            ..ReadOptions::default()
+        })
+    }
+
+    /// The pipeline these arguments ask for.
+    pub(crate) fn pipeline(&self) -> Result<Pipeline> {
+        pipeline(self.options()?)
+    }
+}
+
+/// Builds a pipeline, printing rule errors like a compiler does.
+pub(crate) fn pipeline(options: ReadOptions) -> Result<Pipeline> {
+    Pipeline::new(options).map_err(|e| match e {
+        PipelineError::Rules(errors) => {
+            eprintln!("{errors}");
+            anyhow!("the rules do not compile")
+        }
+        other => anyhow!(other),
+    })
+}

@@ -1,0 +1,444 @@
+//! The one pipeline every archive-reading command runs: inputs → source → facts → verdict →
+//! sink, in input order, over a bounded window processed in parallel.
+//!
+//! [`ReadOptions`] is built once from what the user typed; [`Pipeline::new`] loads the rules
+//! and finds the inputs; [`Pipeline::run`] streams [`Output`]s to a sink and returns the
+//! [`Summary`]. `explain` is the same pipeline with [`ReadOptions::trace`] on.
+
+use std::path::PathBuf;
+
+use bounce_mail::extract::ExtractOptions;
+use bounce_mail::input::{self, InputFile};
+use bounce_mail::split::MboxFormat;
+use bounce_model::{Bucket, Problem, Record, Source, Summary};
+use bounce_rules::{Explanation, RuleSet, RulesErrors};
+use rayon::prelude::*;
+
+use crate::filter::RecordFilter;
+use crate::source::{Reading, RecordSource, Registry, SourceEvent, Unit};
+
+/// Everything a run needs to know, resolved once from the command line.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// What the user pointed at: files, directories, Maildirs, `-` for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// The input format by name (`--input-format`); `None` sniffs each input.
+    pub input_format: Option<String>,
+    /// The mbox dialect of mbox inputs.
+    pub mbox_format: MboxFormat,
+    /// Units (messages, lines) larger than this are skipped and listed as unparsed.
+    pub max_message_bytes: u64,
+    /// What the extraction captures and its per-message limits.
+    pub extract: ExtractOptions,
+    /// User rule files and folders, before the built-in rules.
+    pub rules: Vec<PathBuf>,
+    /// Which records reach the sink (the summary still counts every message).
+    pub filter: RecordFilter,
+    /// Worker threads; `None` uses one per core.
+    pub threads: Option<usize>,
+    /// Units in flight at once (the memory window).
+    pub window: usize,
+    /// Bytes in flight at once, whichever limit comes first.
+    pub window_bytes: usize,
+    /// Explain every record (the winning rule and the losers) and report every message.
+    pub trace: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            inputs: Vec::new(),
+            input_format: None,
+            mbox_format: MboxFormat::default(),
+            max_message_bytes: input::ReadOptions::default().max_message_bytes,
+            extract: ExtractOptions::default(),
+            rules: Vec::new(),
+            filter: RecordFilter::default(),
+            threads: None,
+            window: 512,
+            window_bytes: 64 << 20,
+            trace: false,
+        }
+    }
+}
+
+/// Why a pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The rules do not compile.
+    #[error("the rules do not compile")]
+    Rules(RulesErrors),
+    /// `--input-format` names no known format.
+    #[error("{0}")]
+    InputFormat(String),
+}
+
+/// What the pipeline hands out, in input order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Output {
+    /// One classified record.
+    Record(Box<Record>),
+    /// A unit that needs attention (unparsed, no recipient, oversize, a warning).
+    Problem(Problem),
+    /// An input was opened and is read as `format`.
+    Opened {
+        /// The input, as shown to the user.
+        path: String,
+        /// The name of the source reading it.
+        format: &'static str,
+    },
+    /// With [`ReadOptions::trace`]: a record with how the rules decided it.
+    Traced {
+        /// The record, classified.
+        record: Box<Record>,
+        /// The evidence the rules saw, the winner and the losers.
+        explanation: Box<Explanation>,
+    },
+    /// With [`ReadOptions::trace`]: a unit that gave no record, with its bucket.
+    Unit {
+        /// Where it is.
+        source: Source,
+        /// Its bucket.
+        bucket: Bucket,
+        /// Why, when the source says.
+        problem: Option<String>,
+    },
+}
+
+/// How far a run has got, reported after every window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the inputs consumed so far (decompressed bytes for gzip input).
+    pub bytes: u64,
+    /// Units processed so far.
+    pub messages: u64,
+}
+
+/// Inputs, rules and sources, ready to run.
+#[derive(Debug)]
+pub struct Pipeline {
+    options: ReadOptions,
+    rules: RuleSet,
+    registry: Registry,
+    files: Vec<InputFile>,
+    missing: Vec<Problem>,
+}
+
+impl Pipeline {
+    /// Loads the built-in and user rules and finds the inputs, with the built-in sources.
+    ///
+    /// # Errors
+    /// When the rules do not compile or the input format is unknown.
+    pub fn new(options: ReadOptions) -> Result<Pipeline, PipelineError> {
+        let rules = RuleSet::load(&options.rules).map_err(PipelineError::Rules)?;
+        Pipeline::with_rules(options, rules, Registry::builtin())
+    }
+
+    /// A pipeline over already compiled rules and a registry of sources.
+    ///
+    /// # Errors
+    /// When the input format is unknown.
+    pub fn with_rules(
+        options: ReadOptions,
+        rules: RuleSet,
+        registry: Registry,
+    ) -> Result<Pipeline, PipelineError> {
+        if let Some(name) = &options.input_format {
+            if registry.get(name).is_none() {
+                return Err(PipelineError::InputFormat(registry.unknown(name)));
+            }
+        }
+        let mut files = Vec::new();
+        let mut missing = Vec::new();
+        for found in input::discover(&options.inputs) {
+            match found {
+                Ok(file) => files.push(file),
+                Err(e) => missing.push(Problem { source: Source::default(), error: e.to_string() }),
+            }
+        }
+        Ok(Pipeline { options, rules, registry, files, missing })
+    }
+
+    /// The rules the pipeline classifies with.
+    #[must_use]
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The options it was built from.
+    #[must_use]
+    pub fn options(&self) -> &ReadOptions {
+        &self.options
+    }
+
+    /// The inputs found, in reading order; a caller may rename how they are shown.
+    pub fn inputs_mut(&mut self) -> &mut [InputFile] {
+        &mut self.files
+    }
+
+    /// The total size on disk of the inputs (stdin counts as 0), for progress bars.
+    #[must_use]
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().filter_map(file_size).sum()
+    }
+
+    /// Runs over every input, calling `sink` for every output in order; `sink` returns
+    /// `false` to stop early (e.g. on a broken pipe). Returns the summary.
+    pub fn run<S>(&self, sink: S) -> Summary
+    where
+        S: FnMut(Output) -> bool,
+    {
+        self.run_with_progress(sink, &mut |_| {})
+    }
+
+    /// Like [`Pipeline::run`], and calls `progress` after every window.
+    pub fn run_with_progress<S>(&self, mut sink: S, progress: &mut dyn FnMut(Progress)) -> Summary
+    where
+        S: FnMut(Output) -> bool,
+    {
+        let pool = self
+            .options
+            .threads
+            .and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build().ok());
+        let mut summary = Summary::default();
+        summary.failed_inputs.extend(self.missing.iter().cloned());
+        let mut bytes_before = 0u64;
+        for file in &self.files {
+            let mut reader = FileRun {
+                pipeline: self,
+                pool: pool.as_ref(),
+                file,
+                window: Vec::with_capacity(self.options.window),
+                window_bytes: 0,
+            };
+            let (position, stopped) = reader.run(&mut summary, &mut sink, bytes_before, progress);
+            bytes_before += file_size(file).unwrap_or(position).max(position);
+            progress(Progress { bytes: bytes_before, messages: summary.messages });
+            if stopped {
+                break;
+            }
+        }
+        summary
+    }
+
+    /// Reads one unit with the rules applied: what a worker does.
+    fn process(&self, source_impl: &dyn RecordSource, pending: &Pending) -> Processed {
+        let mut reading = source_impl.read(&pending.unit, &pending.source, &self.options);
+        let mut explanations = Vec::new();
+        for record in &mut reading.records {
+            if self.options.trace {
+                explanations.push(self.rules.explain(record));
+            }
+            if record.verdict.is_none() && record.reason.is_none() {
+                self.rules.apply(record);
+            }
+        }
+        Processed { reading, explanations }
+    }
+}
+
+/// A unit waiting in the window, with where it came from.
+struct Pending {
+    source: Source,
+    unit: Unit,
+}
+
+/// A unit read and classified.
+struct Processed {
+    reading: Reading,
+    explanations: Vec<Explanation>,
+}
+
+/// The state of reading one input.
+struct FileRun<'a> {
+    pipeline: &'a Pipeline,
+    pool: Option<&'a rayon::ThreadPool>,
+    file: &'a InputFile,
+    window: Vec<Pending>,
+    window_bytes: usize,
+}
+
+impl FileRun<'_> {
+    /// Reads the input to its end (or until the sink stops); returns the stream position
+    /// reached and whether the run must stop.
+    fn run<S>(
+        &mut self,
+        summary: &mut Summary,
+        sink: &mut S,
+        bytes_before: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (u64, bool)
+    where
+        S: FnMut(Output) -> bool,
+    {
+        let options = &self.pipeline.options;
+        let path = self.file.display.clone();
+        let problem = |message: u64, offset: u64, error: String| Problem {
+            source: Source { path: path.clone(), message, offset },
+            error,
+        };
+        let stream = match input::open_decoded(self.file) {
+            Ok(stream) => stream,
+            Err(e) => {
+                summary.failed_inputs.push(problem(0, 0, e.to_string()));
+                return (0, false);
+            }
+        };
+        let registry = &self.pipeline.registry;
+        let (source_impl, stream) =
+            match registry.choose(self.file, stream, options.input_format.as_deref()) {
+                Ok(chosen) => chosen,
+                Err(e) => {
+                    summary.failed_inputs.push(problem(0, 0, e));
+                    return (0, false);
+                }
+            };
+        if !sink(Output::Opened { path: path.clone(), format: source_impl.name() }) {
+            return (0, true);
+        }
+        let mut number = 0u64;
+        let mut position = 0u64;
+        for event in source_impl.units(stream, self.file, options) {
+            match event {
+                SourceEvent::Unit(unit) => {
+                    number += 1;
+                    self.window_bytes += unit.bytes.len();
+                    position = unit.offset + unit.bytes.len() as u64;
+                    let source =
+                        Source { path: path.clone(), message: number, offset: unit.offset };
+                    self.window.push(Pending { source, unit });
+                    if self.window.len() >= options.window
+                        || self.window_bytes >= options.window_bytes
+                    {
+                        let go_on = self.flush(source_impl, summary, sink);
+                        progress(Progress {
+                            bytes: bytes_before + position,
+                            messages: summary.messages,
+                        });
+                        if !go_on {
+                            return (position, true);
+                        }
+                    }
+                }
+                SourceEvent::Preamble { offset, len } => summary.preambles.push(problem(
+                    0,
+                    offset,
+                    format!("{len} bytes before the first `From ` line are not a message"),
+                )),
+                SourceEvent::Oversize { offset, len, limit } => {
+                    number += 1;
+                    position = offset + len;
+                    let p = problem(
+                        number,
+                        offset,
+                        format!("message of {len} bytes exceeds the limit of {limit} bytes"),
+                    );
+                    if !self.flush(source_impl, summary, sink) {
+                        return (position, true);
+                    }
+                    summary.count(Bucket::Unparsed);
+                    summary.problems.push(p.clone());
+                    if !sink(Output::Problem(p)) {
+                        return (position, true);
+                    }
+                }
+                SourceEvent::Error { offset, error } => {
+                    let go_on = self.flush(source_impl, summary, sink);
+                    summary.failed_inputs.push(problem(number, offset, error));
+                    return (position, !go_on);
+                }
+            }
+        }
+        let go_on = self.flush(source_impl, summary, sink);
+        (position, !go_on)
+    }
+
+    /// Processes the window in parallel and emits its results in order.
+    fn flush<S>(
+        &mut self,
+        source_impl: &dyn RecordSource,
+        summary: &mut Summary,
+        sink: &mut S,
+    ) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        self.window_bytes = 0;
+        if self.window.is_empty() {
+            return true;
+        }
+        let pipeline = self.pipeline;
+        let window = &self.window;
+        let work = || -> Vec<Processed> {
+            window.par_iter().map(|p| pipeline.process(source_impl, p)).collect()
+        };
+        let results = match self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        };
+        let sources = self.window.drain(..).map(|p| p.source);
+        for (processed, source) in results.into_iter().zip(sources) {
+            if !emit(pipeline, processed, source, summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Counts one processed unit and hands its problem and records to `sink`.
+fn emit<S>(
+    pipeline: &Pipeline,
+    processed: Processed,
+    source: Source,
+    summary: &mut Summary,
+    sink: &mut S,
+) -> bool
+where
+    S: FnMut(Output) -> bool,
+{
+    let Processed { reading, explanations } = processed;
+    summary.count(reading.bucket);
+    // Unparsed units and bounces without a recipient are always listed; other units are
+    // listed when the source warns (e.g. recipients over the limit).
+    if matches!(reading.bucket, Bucket::Unparsed | Bucket::BounceNoRecipient)
+        || reading.problem.is_some()
+    {
+        let problem =
+            Problem { source: source.clone(), error: reading.problem.clone().unwrap_or_default() };
+        summary.problems.push(problem.clone());
+        if !pipeline.options.trace && !sink(Output::Problem(problem)) {
+            return false;
+        }
+    }
+    if pipeline.options.trace && reading.records.is_empty() {
+        return sink(Output::Unit { source, bucket: reading.bucket, problem: reading.problem });
+    }
+    let mut explanations = explanations.into_iter();
+    for record in reading.records {
+        summary.records += 1;
+        if !pipeline.options.filter.keeps(&record) {
+            continue;
+        }
+        let output = match explanations.next() {
+            Some(explanation) => {
+                Output::Traced { record: Box::new(record), explanation: Box::new(explanation) }
+            }
+            _ => Output::Record(Box::new(record)),
+        };
+        if !sink(output) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The size of an input on disk, if it is a file (not stdin).
+fn file_size(file: &InputFile) -> Option<u64> {
+    if file.is_stdin() {
+        return None;
+    }
+    std::fs::metadata(&file.path).ok().map(|m| m.len())
+}
