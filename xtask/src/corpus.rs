@@ -1,6 +1,12 @@
 //! `cargo xtask corpus [DIR] [--show N]`: classify `DIR/corpus.mbox` and the `DIR/maildir/bsd`
 //! files with the release binary and score both against `DIR/oracle.tsv`, with the rules of
-//! `score.py` (the other reference version's reason or status counts too).
+//! `score.py` (the other reference version's reason or status counts too); then score the
+//! labelled `../shared/corpus/php-bounce` archive as `score_labels.py` does ([`labels`]) and the
+//! repository's own `tests/generalisation` set ([`generalisation`]). A corpus that is not there
+//! is skipped with a note (CI has no `../shared`).
+
+mod generalisation;
+mod labels;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -23,15 +29,53 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     let root = crate::project_root();
     let dir = dir.unwrap_or_else(|| root.join("../shared/corpus/sisimai"));
-    let mbox = dir.join("corpus.mbox");
-    if !mbox.exists() {
-        bail!("{} not found", mbox.display());
-    }
     let binary = crate::build_binary(true)?;
+    let mut summary = Vec::new();
+    if dir.join("corpus.mbox").exists() {
+        summary.extend(sisimai(&dir, &binary, show)?);
+    } else {
+        println!("note: {} not found: Sisimai corpus skipped", dir.join("corpus.mbox").display());
+    }
+    let php = root.join("../shared/corpus/php-bounce");
+    if php.join("expected.tsv").exists() && php.join("corpus.mbox").exists() {
+        summary.push(labels::run(&php, &binary, show)?);
+    } else {
+        println!("note: {} not found: php-bounce corpus skipped", php.display());
+    }
+    summary.push(generalisation::run(&root.join("tests/generalisation"), &binary, show)?);
+    println!();
+    for line in summary {
+        println!("corpus: {line}");
+    }
+    Ok(())
+}
+
+/// Classifies an input with `classify -o OUT --quiet` and returns the parsed records, in
+/// output order.
+fn classify_to(binary: &Path, inputs: &[PathBuf], out: &Path) -> Result<Vec<Value>> {
+    let status = Command::new(binary)
+        .arg("classify")
+        .args(inputs)
+        .arg("-o")
+        .arg(out)
+        .arg("--quiet")
+        .status()
+        .context("cannot run bounce-triage")?;
+    if !status.success() && status.code() != Some(3) {
+        bail!("bounce-triage classify failed with {status}");
+    }
+    let text = fs::read_to_string(out).with_context(|| format!("cannot read {}", out.display()))?;
+    Ok(text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect())
+}
+
+/// The Sisimai corpus: the archive, the `maildir/bsd` files and their twins. Returns the
+/// summary lines.
+fn sisimai(dir: &Path, binary: &Path, show: usize) -> Result<Vec<String>> {
+    let mbox = dir.join("corpus.mbox");
     let target = crate::target_dir();
     let out = target.join("corpus-records.jsonl");
     let started = std::time::Instant::now();
-    let status = Command::new(&binary)
+    let status = Command::new(binary)
         .arg("classify")
         .arg(&mbox)
         .arg("-o")
@@ -49,13 +93,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         elapsed.as_secs_f64(),
         out.display()
     );
-    let archive = score(&dir, &archive_records(&dir, &out)?, "corpus.mbox", 0)?;
+    let archive = score(dir, &archive_records(dir, &out)?, "corpus.mbox", 0)?;
     let bsd_dir = dir.join("maildir/bsd");
     // The bsd files are classified once: scored against the oracle, then the twins' reference.
-    let Some(bsd) = bsd_dir.is_dir().then(|| classify_folder(&binary, &bsd_dir)).transpose()?
-    else {
-        println!("corpus: {archive}");
-        return Ok(());
+    let Some(bsd) = bsd_dir.is_dir().then(|| classify_folder(binary, &bsd_dir)).transpose()? else {
+        return Ok(vec![archive]);
     };
     let bsd_summaries = summaries(&bsd);
     // A file that starts with a `From ` line is an mbox and may hold more than one message, as
@@ -63,10 +105,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     // escaped `>From` line.
     let keyed: HashMap<String, Vec<Value>> =
         bsd.into_iter().map(|(name, v)| (format!("maildir/bsd/{name}"), v)).collect();
-    let files = score(&dir, &keyed, "maildir/bsd files", show)?;
-    println!("corpus: {archive}");
-    println!("corpus: {files}");
-    twins(&dir, &binary, &bsd_summaries)
+    let files = score(dir, &keyed, "maildir/bsd files", show)?;
+    twins(dir, binary, &bsd_summaries)?;
+    Ok(vec![archive, files])
 }
 
 /// The records of every file of a folder, by file name, in output order.
@@ -322,7 +363,7 @@ fn score(
         println!("{m}");
     }
     Ok(format!(
-        "{label}: reason {:.1}% status {:.1}% records {:.1}% extra {extra}",
+        "sisimai {label}: reason {:.1}% status {:.1}% records {:.1}% extra {extra}",
         pct(reason_ok, total),
         pct(status_ok, status_total),
         pct(found, total)
