@@ -16,7 +16,9 @@ mod mail;
 use std::fmt;
 use std::io::BufRead;
 
-use bounce_mail::input::{InputFile, Stream};
+pub use bounce_mail::input::Stream;
+
+use bounce_mail::input::InputFile;
 use bounce_model::{Bucket, Record, Source};
 
 pub use jsonl::JsonlSource;
