@@ -171,6 +171,12 @@ pub(crate) fn render_explanation(out: &mut String, explanation: &Explanation) {
             if !verdict.fix.is_empty() {
                 line("fix", &verdict.fix);
             }
+            for (index, evidence) in verdict.basis.iter().enumerate() {
+                line(if index == 0 { "basis" } else { "" }, evidence);
+            }
+            for (index, bound) in verdict.bounds.iter().enumerate() {
+                line(if index == 0 { "bounds applied" } else { "" }, bound);
+            }
         }
         None => out.push_str("winner: none (reason undefined: no rule matched)\n"),
     }

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use bounce_model::{Kind, ListEntry, ListKind, Reason, Record, Spike};
+use bounce_model::{Action, Kind, ListEntry, ListKind, Reason, Record, Spike};
 
 use crate::aggregate::{receiver_of, sample_of};
 use crate::state::{Attempt, SuppressionState, MAX_DOMAIN_ADDRESSES};
@@ -85,7 +85,9 @@ impl Suppressor {
             Reason::Feedback => self.complaint(address, record),
             Reason::Delivered => self.add_delivery_at(&address, time),
             Reason::Vacation => {}
-            Reason::UserUnknown | Reason::HasMoved | Reason::Suspend if is_permanent(record) => {
+            Reason::UserUnknown | Reason::HasMoved | Reason::Suspend
+                if is_permanent(record) && action_of(record) == Some(Action::Suppress) =>
+            {
                 let why = format!(
                     "{reason} on a permanent failure ({}): the address is invalid",
                     code_of(record)
@@ -96,7 +98,9 @@ impl Suppressor {
                 let why = "already on the sending service's suppression list".to_owned();
                 self.decide_suppress(address, record, time, why, 1);
             }
-            Reason::HostUnknown | Reason::NotAccept => {
+            Reason::HostUnknown | Reason::NotAccept
+                if action_of(record) == Some(Action::SuppressAfterConfirmation) =>
+            {
                 let domain = record.recipient_domain().to_ascii_lowercase();
                 let counter = self.state.unroutable.entry(domain).or_default();
                 counter.attempts.add(Attempt::of(record, time));
@@ -306,9 +310,18 @@ fn code_of(record: &Record) -> String {
     }
 }
 
-/// Why an address that failed for `reason` must be kept (the taxonomy's action column).
+/// The action the rules' verdict gives the record.
+fn action_of(record: &Record) -> Option<Action> {
+    record.verdict.as_ref().map(|v| v.action)
+}
+
+/// Why an address that failed for `reason` must be kept (the taxonomy's action column, or
+/// the bounds that kept the verdict from suppressing).
 #[must_use]
 pub fn keep_why(reason: Reason, record: &Record) -> String {
+    if let Some(bounds) = record.verdict.as_ref().map(|v| &v.bounds).filter(|b| !b.is_empty()) {
+        return format!("{reason} ({}): {}", code_of(record), bounds.join("; "));
+    }
     let text = match reason {
         Reason::UserUnknown | Reason::HasMoved | Reason::Suspend => {
             return format!("{reason} on a temporary failure ({}): retry, suppress only on a permanent one", code_of(record));

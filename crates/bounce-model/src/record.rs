@@ -241,6 +241,14 @@ pub struct Verdict {
     /// The provider the rules recognised, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// The evidence the decision rests on: `code 550 5.1.1`, `text ~ /pattern/`, `stage rcpt
+    /// (dsn)`, `kind delay`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<String>,
+    /// The bounds that changed what the rule decided (a 4xx never suppresses, a refusal at
+    /// MAIL FROM is about the sender, …), each with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bounds: Vec<String>,
 }
 
 /// One recipient named in a delivery report, with the evidence about it.

@@ -1,6 +1,7 @@
 //! The meaning of rule files: validation of the syntax tree into checked rules, the per-reason
 //! defaults, the compiled [`RuleSet`](crate::RuleSet) and its inline examples.
 
+pub(crate) mod bounds;
 pub(crate) mod condition;
 pub(crate) mod defaults;
 pub(crate) mod example_check;

@@ -7,7 +7,7 @@ use std::fmt;
 use bounce_model::{Kind, Reason, Record, Verdict};
 
 use super::condition::{Cond, Facts};
-use super::{defaults, CompiledRule, Origin, Provider, Token};
+use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
 
 /// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
@@ -256,11 +256,13 @@ impl RuleSet {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates
+        let mut matches = candidates
             .into_iter()
             .filter_map(|position| self.rules.get(position as usize))
-            .find(|rule| Self::applies(rule, &facts))
-            .map(|rule| decide(rule, &facts))
+            .filter(|rule| Self::applies(rule, &facts));
+        let winner = matches.next()?;
+        let text = witness(winner, matches, &facts);
+        Some(decide(winner, &facts, text))
     }
 
     /// Sets the record's reason, verdict and (when the bounce states no status) its inferred
@@ -294,9 +296,15 @@ impl RuleSet {
     pub fn explain_as(&self, record: &Record, provider: Option<&str>) -> Explanation {
         let (bits, _) = self.text_matches(record);
         let facts = Facts { record, provider, text_matches: &bits };
-        let mut matched = self.rules.iter().filter(|rule| Self::applies(rule, &facts));
-        let decision = matched.next().map(|rule| decide(rule, &facts));
-        let losers = matched
+        let all: Vec<&CompiledRule> =
+            self.rules.iter().filter(|rule| Self::applies(rule, &facts)).collect();
+        let decision = all.first().map(|winner| {
+            let text = witness(winner, all[1..].iter().copied(), &facts);
+            decide(winner, &facts, text)
+        });
+        let losers = all
+            .iter()
+            .skip(1)
             .map(|rule| RuleMatch {
                 rule_id: rule.id.clone(),
                 location: rule.location(),
@@ -368,7 +376,33 @@ fn default_hard(record: &Record) -> bool {
     }
 }
 
-fn decide(rule: &CompiledRule, facts: &Facts<'_>) -> Decision {
+/// The text condition of `rule` that matched the diagnostic, as `/pattern/`.
+fn matched_text(rule: &CompiledRule, facts: &Facts<'_>) -> Option<String> {
+    let mut text = None;
+    rule.tree.for_each_cond(&mut |cond| {
+        if let Cond::Text { source, index, .. } = cond {
+            if text.is_none() && facts.text_matches.get(*index).copied().unwrap_or(false) {
+                text = Some(format!("/{source}/"));
+            }
+        }
+    });
+    text
+}
+
+/// The text that confirms the winner's reason: the winner's own matched text condition, else
+/// that of a later matching rule giving the same reason (a provider rule on codes may win
+/// over the generic rule that read the words).
+fn witness<'r>(
+    winner: &CompiledRule,
+    mut later: impl Iterator<Item = &'r CompiledRule>,
+    facts: &Facts<'_>,
+) -> Option<String> {
+    matched_text(winner, facts).or_else(|| {
+        later.find_map(|rule| (rule.reason == winner.reason).then(|| matched_text(rule, facts))?)
+    })
+}
+
+fn decide(rule: &CompiledRule, facts: &Facts<'_>, text: Option<String>) -> Decision {
     let record = facts.record;
     let failure = !matches!(record.kind, Some(kind) if !kind.is_failure());
     let hard = failure && rule.hard.unwrap_or_else(|| default_hard(record));
@@ -388,7 +422,7 @@ fn decide(rule: &CompiledRule, facts: &Facts<'_>) -> Decision {
     };
     let status_inferred =
         rule.status_inferred.clone().or_else(|| defaults::inferred_status(rule.reason, hard));
-    Decision {
+    let mut decision = Decision {
         reason: rule.reason,
         status_inferred,
         verdict: Verdict {
@@ -401,8 +435,11 @@ fn decide(rule: &CompiledRule, facts: &Facts<'_>) -> Decision {
             token,
             fix: rule.fix.clone(),
             provider: facts.provider.map(str::to_owned),
+            ..Verdict::default()
         },
-    }
+    };
+    bounds::apply(&mut decision, record, text.as_deref());
+    decision
 }
 
 fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
