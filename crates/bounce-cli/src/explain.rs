@@ -55,10 +55,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                     let extraction = extract(&raw.bytes, &source, &options);
                     let header = format!("{} message {number}", file.display);
                     if extraction.records.is_empty() {
-                        let bucket = serde_json::to_value(extraction.bucket)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default();
+                        let bucket = extraction.bucket.as_str();
                         let _ = write!(out, "{header}: {bucket} (no recipient records)");
                         if let Some(problem) = &extraction.problem {
                             let _ = write!(out, ": {problem}");
@@ -106,7 +103,7 @@ pub(crate) fn render_record(out: &mut String, record: &Record) {
         }
     };
     field("recipient", Some(&record.recipient));
-    field("kind", record.kind.map(kind_name));
+    field("kind", record.kind.map(Kind::as_str));
     field("action", record.action.as_deref());
     field("status", record.status.as_deref());
     field("reply", record.reply_code.as_deref());
@@ -135,17 +132,6 @@ pub(crate) fn render_record(out: &mut String, record: &Record) {
 fn provenanced(value: &Provenanced) -> String {
     let doubt = if value.uncertain { ", uncertain" } else { "" };
     format!("{} (from {}{doubt})", value.value, value.source)
-}
-
-/// The kebab-case name of a record kind.
-pub(crate) fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Bounce => "bounce",
-        Kind::Delay => "delay",
-        Kind::Delivered => "delivered",
-        Kind::AutoReply => "auto-reply",
-        Kind::Complaint => "complaint",
-    }
 }
 
 /// What the rules saw, the winning rule with its whole verdict, and the rules that lost.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bounce_model::{ListEntry, Record};
+use bounce_model::{Kind, ListEntry, ListKind, Record};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -176,7 +176,7 @@ impl RecordWriter {
                     w,
                     "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
                     clip(&record.recipient, 32),
-                    record.kind.map_or("-", kind_name),
+                    record.kind.map_or("-", Kind::as_str),
                     record.reason.map_or("-", |r| r.as_str()),
                     verdict.map_or("-", |v| v.category.as_str()),
                     clip(&code, 13),
@@ -189,16 +189,6 @@ impl RecordWriter {
 
     pub(crate) fn finish(self) -> Result<()> {
         self.target.finish()
-    }
-}
-
-fn kind_name(kind: bounce_model::Kind) -> &'static str {
-    match kind {
-        bounce_model::Kind::Bounce => "bounce",
-        bounce_model::Kind::Delay => "delay",
-        bounce_model::Kind::Delivered => "delivered",
-        bounce_model::Kind::AutoReply => "auto-reply",
-        bounce_model::Kind::Complaint => "complaint",
     }
 }
 
@@ -232,7 +222,7 @@ fn record_cells(record: &Record) -> Vec<OwnedCell> {
         Text(record.source.message.to_string()),
         Text(record.source.offset.to_string()),
         Address(record.recipient.clone()),
-        text(record.kind.map(kind_name)),
+        text(record.kind.map(Kind::as_str)),
         text(record.status.as_deref()),
         text(record.reply_code.as_deref()),
         text(record.reason.map(|r| r.as_str())),
@@ -277,12 +267,7 @@ pub(crate) fn write_list_csv(path: Option<&Path>, entries: &[&ListEntry]) -> Res
         let w = target.writer();
         write_csv_row(w, LIST_COLUMNS.iter().map(|c| Cell::Text(c)))?;
         for e in entries {
-            let list = match e.list {
-                Some(bounce_model::ListKind::Suppress) => "suppress",
-                Some(bounce_model::ListKind::Keep) => "keep",
-                Some(bounce_model::ListKind::Complaint) => "complaint",
-                None => "",
-            };
+            let list = e.list.map_or("", ListKind::as_str);
             let (attempts, message, offset) = (
                 e.attempts.to_string(),
                 e.evidence.source.message.to_string(),

@@ -281,7 +281,7 @@ fn explain_record(args: &RuleExplainArgs) -> Result<(Record, Vec<String>)> {
         }
     };
     let stage = match &args.stage {
-        Some(name) => Stage::from_name(name).with_context(|| {
+        Some(name) => Stage::from_name(&name.to_ascii_lowercase()).with_context(|| {
             let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
             format!("unknown stage `{name}`; the stages are: {}", names.join(", "))
         })?,

@@ -4,6 +4,9 @@
 //! This crate does no I/O and depends only on serde; every other crate speaks its types.
 #![deny(missing_docs)]
 
+#[macro_use]
+mod names;
+
 mod aggregate;
 mod record;
 mod summary;

@@ -289,11 +289,7 @@ fn entry_view(entry: &bounce_model::ListEntry, records: &[Record]) -> EntryView 
         r.source == entry.evidence.source
             && r.recipient.eq_ignore_ascii_case(&entry.evidence.recipient)
     });
-    let list = entry.list.map_or("keep", |l| match l {
-        ListKind::Suppress => "suppress",
-        ListKind::Keep => "keep",
-        ListKind::Complaint => "complaint",
-    });
+    let list = entry.list.unwrap_or(ListKind::Keep).as_str();
     EntryView {
         entry: entry.clone(),
         list: list.to_string(),
@@ -325,16 +321,10 @@ pub fn build_context(
     let tokens = counts(
         failures.iter().filter_map(|&i| Some((records[i].verdict.as_ref()?.token.clone()?, i))),
     );
-    let kinds = counts((0..records.len()).map(|i| {
-        let name = match records[i].kind {
-            Some(kind) => serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "unknown".into()),
-            None => "unknown".into(),
-        };
-        (name, i)
-    }));
+    let kinds =
+        counts((0..records.len()).map(|i| {
+            (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
+        }));
     let groups: Vec<GroupView> = aggregates
         .groups
         .iter()
@@ -430,9 +420,9 @@ pub fn build_context(
         sending_ips: sending_ips.into_iter().collect(),
         charts,
         spikes,
-        suppress: pick("suppress"),
-        keep: pick("keep"),
-        complaints: pick("complaint"),
+        suppress: pick(ListKind::Suppress.as_str()),
+        keep: pick(ListKind::Keep.as_str()),
+        complaints: pick(ListKind::Complaint.as_str()),
         evidence: records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect(),
     }
 }
