@@ -8,6 +8,7 @@
 mod names;
 
 mod aggregate;
+mod dimension;
 mod record;
 mod summary;
 mod taxonomy;
@@ -16,6 +17,7 @@ pub mod time;
 pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,
 };
+pub use dimension::Dimension;
 pub use record::{
     AuthResult, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage, Verdict,
 };
