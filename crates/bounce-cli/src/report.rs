@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::EngineOptions;
 use bounce_mail::input;
 use bounce_mail::split::MboxFormat;
-use bounce_model::{Aggregates, Category, Kind, Record, Summary};
+use bounce_model::{Aggregates, Category, Dimension, Kind, Record, Summary};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
@@ -44,7 +45,8 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "TIME")]
     pub(crate) until: Option<String>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
-    /// sending_ip, recipient_domain, stage, header:NAME.
+    /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
+    /// header:NAME.
     #[arg(long = "group", value_name = "KEY", default_value = "provider,category,token")]
     pub(crate) group: String,
     /// The report title.
@@ -68,7 +70,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     let (records, summary, notes) = load_records(args)?;
     let filter = Filter::new(args)?;
     let records: Vec<Record> = records.into_iter().filter(|r| filter.keeps(r)).collect();
-    let aggregates = simple_aggregates(&records, &keys);
+    let aggregates = simple_aggregates(&records, keys);
     let options = ReportOptions {
         title: args.title.clone(),
         generated_at: args.generated_at.clone(),
@@ -113,25 +115,20 @@ pub(crate) fn load_templates(dir: Option<&Path>) -> Result<Templates> {
     Ok(Templates::with_overrides(user)?)
 }
 
-fn parse_group_keys(text: &str) -> Result<Vec<String>> {
-    const KNOWN: &[&str] = &[
-        "category",
-        "reason",
-        "provider",
-        "token",
-        "remote_mta",
-        "sending_ip",
-        "recipient_domain",
-        "stage",
-        "action",
-    ];
-    let keys: Vec<String> =
-        text.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect();
-    for key in &keys {
-        if !KNOWN.contains(&key.as_str()) && !key.starts_with("header:") {
-            bail!("unknown group key `{key}` (known: {}, header:NAME)", KNOWN.join(", "));
-        }
-    }
+fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
+    let keys = text
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|key| {
+            Dimension::parse(key).with_context(|| {
+                format!(
+                    "unknown group key `{key}` (known: {}, header:NAME)",
+                    Dimension::NAMES.join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     if keys.is_empty() {
         bail!("--group needs at least one key");
     }
@@ -334,17 +331,9 @@ fn utc_bound(text: &str, end_of_day: bool) -> Result<String> {
     Ok(bounce_model::time::format_rfc3339(seconds))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Aggregation for reports: groups by the keys the user chose with `--group` and hour and day
-// series for the charts are computed here; spikes and the suppression, keep and complaint
-// lists come from the engine, so reports and `suppress` decide alike.
-// ---------------------------------------------------------------------------------------------
-
-/// Groups by `keys` and hour/day series (the report crate), spikes and lists (the engine).
-pub(crate) fn simple_aggregates(records: &[Record], keys: &[String]) -> Aggregates {
-    let mut aggregates = bounce_report::group_records(records, keys);
-    let (spikes, lists) = bounce_engine::spikes_and_lists(records);
-    aggregates.spikes = spikes;
-    aggregates.lists = lists;
-    aggregates
+/// Groups by the `--group` keys, hour and day series for the charts, spikes and the
+/// suppression, keep and complaint lists: the engine's one aggregator, so reports and
+/// `suppress` decide alike.
+pub(crate) fn simple_aggregates(records: &[Record], keys: Vec<Dimension>) -> Aggregates {
+    aggregate_records(records, AggregateOptions::report(keys))
 }

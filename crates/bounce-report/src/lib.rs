@@ -12,7 +12,6 @@ mod chart;
 mod context;
 mod evidence;
 mod filters;
-mod grouping;
 mod layer;
 
 use minijinja::{AutoEscape, Environment};
@@ -23,7 +22,6 @@ pub use context::{
     Totals,
 };
 pub use evidence::{ConfirmRow, EvidenceView, Field};
-pub use grouping::group_records;
 pub use layer::layer_of;
 
 /// The built-in templates: file name and source.
