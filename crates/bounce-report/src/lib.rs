@@ -10,6 +10,7 @@
 
 mod chart;
 mod context;
+pub mod csv;
 mod evidence;
 mod filters;
 mod layer;
