@@ -45,10 +45,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                     "{} message {}: {} (no recipient records)",
                     source.path,
                     source.message,
-                    serde_json::to_value(bucket)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
+                    bucket.as_str()
                 );
                 if let Some(problem) = &problem {
                     let _ = write!(out, ": {problem}");
@@ -98,7 +95,7 @@ pub(crate) fn render_record(out: &mut String, record: &Record) {
         }
     };
     field("recipient", Some(&record.recipient));
-    field("kind", record.kind.map(kind_name));
+    field("kind", record.kind.map(Kind::as_str));
     field("action", record.action.as_deref());
     field("status", record.status.as_deref());
     field("reply", record.reply_code.as_deref());
@@ -127,17 +124,6 @@ pub(crate) fn render_record(out: &mut String, record: &Record) {
 fn provenanced(value: &Provenanced) -> String {
     let doubt = if value.uncertain { ", uncertain" } else { "" };
     format!("{} (from {}{doubt})", value.value, value.source)
-}
-
-/// The kebab-case name of a record kind.
-pub(crate) fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Bounce => "bounce",
-        Kind::Delay => "delay",
-        Kind::Delivered => "delivered",
-        Kind::AutoReply => "auto-reply",
-        Kind::Complaint => "complaint",
-    }
 }
 
 /// What the rules saw, the winning rule with its whole verdict, and the rules that lost.

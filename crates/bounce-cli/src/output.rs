@@ -1,5 +1,6 @@
 //! Where and how results are written: JSON Lines, CSV or a terminal table, to stdout or to a
-//! file replaced atomically; CSV cells protected against formula injection; the progress bar.
+//! file replaced atomically (CSV through `bounce_report::csv`, the one CSV writer); the progress
+//! bar.
 
 use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -7,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bounce_model::{ListEntry, Record};
+use bounce_model::{Kind, ListEntry, Record};
+use bounce_report::csv;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -105,31 +107,6 @@ impl Target {
     }
 }
 
-/// The columns of a record in CSV.
-const RECORD_COLUMNS: [&str; 21] = [
-    "path",
-    "message",
-    "offset",
-    "recipient",
-    "kind",
-    "status",
-    "reply_code",
-    "reason",
-    "category",
-    "action",
-    "provider",
-    "token",
-    "rule_id",
-    "hard",
-    "timestamp",
-    "remote_mta",
-    "sending_ip",
-    "message_id",
-    "envelope_sender",
-    "subject",
-    "diagnostic",
-];
-
 /// Writes records in one format.
 pub(crate) struct RecordWriter {
     format: Format,
@@ -153,10 +130,12 @@ impl RecordWriter {
                 w.write_all(b"\n")
             }
             Format::Csv => {
+                let mut csv = csv::Writer::new(w);
                 if header {
-                    write_csv_row(w, RECORD_COLUMNS.iter().map(|c| Cell::Text(c)))?;
+                    csv.header(&csv::RECORD_COLUMNS)?;
                 }
-                write_csv_row(w, record_cells(record).iter().map(OwnedCell::as_ref))
+                csv.record(record)?;
+                csv.flush()
             }
             Format::Table => {
                 if header {
@@ -176,7 +155,7 @@ impl RecordWriter {
                     w,
                     "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
                     clip(&record.recipient, 32),
-                    record.kind.map_or("-", kind_name),
+                    record.kind.map_or("-", Kind::as_str),
                     record.reason.map_or("-", |r| r.as_str()),
                     verdict.map_or("-", |v| v.category.as_str()),
                     clip(&code, 13),
@@ -192,165 +171,22 @@ impl RecordWriter {
     }
 }
 
-fn kind_name(kind: bounce_model::Kind) -> &'static str {
-    match kind {
-        bounce_model::Kind::Bounce => "bounce",
-        bounce_model::Kind::Delay => "delay",
-        bounce_model::Kind::Delivered => "delivered",
-        bounce_model::Kind::AutoReply => "auto-reply",
-        bounce_model::Kind::Complaint => "complaint",
-    }
-}
-
-/// A CSV cell: free text is protected against formula injection, addresses are validated.
-pub(crate) enum Cell<'a> {
-    Text(&'a str),
-    Address(&'a str),
-}
-
-/// Owned cells of a record row.
-enum OwnedCell {
-    Text(String),
-    Address(String),
-}
-
-impl OwnedCell {
-    fn as_ref(&self) -> Cell<'_> {
-        match self {
-            OwnedCell::Text(t) => Cell::Text(t),
-            OwnedCell::Address(a) => Cell::Address(a),
-        }
-    }
-}
-
-fn record_cells(record: &Record) -> Vec<OwnedCell> {
-    use OwnedCell::{Address, Text};
-    let verdict = record.verdict.as_ref();
-    let text = |s: Option<&str>| Text(s.unwrap_or("").to_owned());
-    vec![
-        Text(record.source.path.clone()),
-        Text(record.source.message.to_string()),
-        Text(record.source.offset.to_string()),
-        Address(record.recipient.clone()),
-        text(record.kind.map(kind_name)),
-        text(record.status.as_deref()),
-        text(record.reply_code.as_deref()),
-        text(record.reason.map(|r| r.as_str())),
-        text(verdict.map(|v| v.category.as_str())),
-        text(verdict.map(|v| v.action.as_str())),
-        text(verdict.and_then(|v| v.provider.as_deref())),
-        text(verdict.and_then(|v| v.token.as_deref())),
-        text(verdict.map(|v| v.rule_id.as_str())),
-        text(verdict.map(|v| if v.hard { "true" } else { "false" })),
-        text(record.timestamp.as_deref()),
-        text(record.remote_mta.as_deref()),
-        text(record.original.sending_ip.as_ref().map(|p| p.value.as_str())),
-        text(record.original.message_id.as_deref()),
-        Address(
-            record.original.envelope_sender.as_ref().map_or(String::new(), |p| p.value.clone()),
-        ),
-        text(record.original.subject.as_deref()),
-        text(record.diagnostic.as_deref()),
-    ]
-}
-
-/// The columns of a list entry in CSV.
-const LIST_COLUMNS: [&str; 12] = [
-    "address",
-    "list",
-    "reason",
-    "rule_id",
-    "why",
-    "attempts",
-    "path",
-    "message",
-    "offset",
-    "date",
-    "message_id",
-    "diagnostic",
-];
-
 /// Writes list entries as CSV to `path` (atomically) or stdout.
 pub(crate) fn write_list_csv(path: Option<&Path>, entries: &[&ListEntry]) -> Result<()> {
     let mut target = Target::open(path)?;
     let result = (|| -> io::Result<()> {
-        let w = target.writer();
-        write_csv_row(w, LIST_COLUMNS.iter().map(|c| Cell::Text(c)))?;
-        for e in entries {
-            let list = match e.list {
-                Some(bounce_model::ListKind::Suppress) => "suppress",
-                Some(bounce_model::ListKind::Keep) => "keep",
-                Some(bounce_model::ListKind::Complaint) => "complaint",
-                None => "",
-            };
-            let (attempts, message, offset) = (
-                e.attempts.to_string(),
-                e.evidence.source.message.to_string(),
-                e.evidence.source.offset.to_string(),
-            );
-            let cells = [
-                Cell::Address(&e.address),
-                Cell::Text(list),
-                Cell::Text(&e.reason),
-                Cell::Text(&e.rule_id),
-                Cell::Text(&e.why),
-                Cell::Text(&attempts),
-                Cell::Text(&e.evidence.source.path),
-                Cell::Text(&message),
-                Cell::Text(&offset),
-                Cell::Text(e.evidence.timestamp.as_deref().unwrap_or("")),
-                Cell::Text(e.evidence.message_id.as_deref().unwrap_or("")),
-                Cell::Text(e.evidence.diagnostic.as_deref().unwrap_or("")),
-            ];
-            write_csv_row(w, cells.into_iter())?;
+        let mut csv = csv::Writer::new(target.writer());
+        csv.header(&csv::LIST_COLUMNS)?;
+        for entry in entries {
+            csv.entry(entry)?;
         }
-        Ok(())
+        csv.flush()
     })();
     match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(e).context("cannot write the list"),
         Ok(()) => target.finish(),
     }
-}
-
-fn write_csv_row<'a>(w: &mut dyn Write, cells: impl Iterator<Item = Cell<'a>>) -> io::Result<()> {
-    let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
-    let row: Vec<Cow<'_, str>> = cells
-        .map(|cell| match cell {
-            Cell::Text(t) => protect_formula(t),
-            Cell::Address(a) if a.is_empty() || is_address(a) => Cow::Borrowed(a),
-            Cell::Address(a) => protect_formula(a),
-        })
-        .collect();
-    csv.write_record(row.iter().map(|c| c.as_bytes())).map_err(io::Error::other)?;
-    csv.flush()
-}
-
-/// Prefixes `'` to text a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
-/// `@`, tab or carriage return).
-pub(crate) fn protect_formula(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// Whether `text` is a plain `local@domain` address: dot-atom local part, a domain of letters,
-/// digits, hyphens and dots. Such a cell cannot hold a spreadsheet formula call.
-pub(crate) fn is_address(text: &str) -> bool {
-    let Some((local, domain)) = text.rsplit_once('@') else { return false };
-    let atext =
-        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii();
-    !local.is_empty()
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && local.chars().all(atext)
-        && !domain.is_empty()
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
-        })
 }
 
 fn clip(text: &str, width: usize) -> Cow<'_, str> {
@@ -380,19 +216,4 @@ pub(crate) fn progress_bar(total_bytes: u64, quiet: bool) -> Option<ProgressBar>
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(250));
     Some(bar)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{is_address, protect_formula};
-
-    #[test]
-    fn formulas_are_neutralised_and_addresses_validated() {
-        assert_eq!(protect_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(protect_formula("-2+3"), "'-2+3");
-        assert_eq!(protect_formula("550 5.1.1 user unknown"), "550 5.1.1 user unknown");
-        assert!(is_address("-ann+tag@example.net"));
-        assert!(!is_address("=HYPERLINK(\"http://x\")@example.net"));
-        assert!(!is_address("not an address"));
-    }
 }

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
-use bounce_model::{Aggregates, Record, Summary};
+use bounce_model::{Aggregates, Dimension, Record, Summary};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
@@ -30,7 +31,8 @@ pub(crate) struct ReportArgs {
     #[arg(long = "templates", value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
-    /// sending_ip, recipient_domain, stage, header:NAME.
+    /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
+    /// header:NAME.
     #[arg(long = "group", value_name = "KEY", default_value = "provider,category,token")]
     pub(crate) group: String,
     /// The report title.
@@ -47,7 +49,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     let keys = parse_group_keys(&args.group)?;
     let pipeline = args.read.pipeline()?;
     let (records, summary, notes) = load_records(&pipeline);
-    let aggregates = simple_aggregates(&records, &keys);
+    let aggregates = simple_aggregates(&records, keys);
     let options = ReportOptions {
         title: args.title.clone(),
         generated_at: args.generated_at.clone(),
@@ -92,25 +94,20 @@ pub(crate) fn load_templates(dir: Option<&Path>) -> Result<Templates> {
     Ok(Templates::with_overrides(user)?)
 }
 
-fn parse_group_keys(text: &str) -> Result<Vec<String>> {
-    const KNOWN: &[&str] = &[
-        "category",
-        "reason",
-        "provider",
-        "token",
-        "remote_mta",
-        "sending_ip",
-        "recipient_domain",
-        "stage",
-        "action",
-    ];
-    let keys: Vec<String> =
-        text.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).collect();
-    for key in &keys {
-        if !KNOWN.contains(&key.as_str()) && !key.starts_with("header:") {
-            bail!("unknown group key `{key}` (known: {}, header:NAME)", KNOWN.join(", "));
-        }
-    }
+fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
+    let keys = text
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|key| {
+            Dimension::parse(key).with_context(|| {
+                format!(
+                    "unknown group key `{key}` (known: {}, header:NAME)",
+                    Dimension::NAMES.join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     if keys.is_empty() {
         bail!("--group needs at least one key");
     }
@@ -144,17 +141,9 @@ fn load_records(pipeline: &Pipeline) -> (Vec<Record>, Summary, Vec<String>) {
     (records, summary, notes)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Aggregation for reports: groups by the keys the user chose with `--group` and hour and day
-// series for the charts are computed here; spikes and the suppression, keep and complaint
-// lists come from the engine, so reports and `suppress` decide alike.
-// ---------------------------------------------------------------------------------------------
-
-/// Groups by `keys` and hour/day series (the report crate), spikes and lists (the engine).
-pub(crate) fn simple_aggregates(records: &[Record], keys: &[String]) -> Aggregates {
-    let mut aggregates = bounce_report::group_records(records, keys);
-    let (spikes, lists) = bounce_engine::spikes_and_lists(records);
-    aggregates.spikes = spikes;
-    aggregates.lists = lists;
-    aggregates
+/// Groups by the `--group` keys, hour and day series for the charts, spikes and the
+/// suppression, keep and complaint lists: the engine's one aggregator, so reports and
+/// `suppress` decide alike.
+pub(crate) fn simple_aggregates(records: &[Record], keys: Vec<Dimension>) -> Aggregates {
+    aggregate_records(records, AggregateOptions::report(keys))
 }

@@ -92,7 +92,8 @@ fn triage_summary_renders_in_chromium() {
     };
     let categories = distinct(&|r| r["verdict"]["category"].as_str().unwrap_or("unknown").into());
     let providers = distinct(&|r| r["verdict"]["provider"].as_str().unwrap_or("other").into());
-    let list_rows = |name: &str| csv.lines().filter(|l| l.starts_with(&format!("{name},"))).count();
+    // The list is the second column (the address comes first, as in `suppress`).
+    let list_rows = |name: &str| csv.lines().filter(|l| l.split(',').nth(1) == Some(name)).count();
 
     let mut charts = 0;
     let mut tables = std::collections::BTreeMap::new();

@@ -1,5 +1,7 @@
-//! Incident grouping: folds records, one at a time, into bounded accumulators and turns them
-//! into the report's [`Aggregates`] (groups, time series, spikes).
+//! The one aggregator: folds records, one at a time, into bounded accumulators and turns them
+//! into [`Aggregates`] (groups, time series, spikes) for `classify --groups`, `suppress` and
+//! `report`. Keys are [`Dimension`]s of the model, read with `Dimension::stated` or
+//! `Dimension::value_of`; [`GroupBy`] says which groupings are kept.
 //!
 //! Only failures (`bounce` and `delay` records, or records without a kind) are grouped; success
 //! DSNs, auto-replies and complaints are not incidents. Each group keeps counts, a distinct
@@ -11,29 +13,62 @@
 mod distinct;
 pub mod series;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use bounce_model::{Aggregates, Group, Record, Sample};
+use bounce_model::{Aggregates, Dimension, Group, Record, Sample};
 
+use crate::state::SuppressionState;
+use crate::suppress::{SuppressOptions, Suppressor};
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::SentCounts;
 use distinct::Distinct;
 use series::SeriesAccumulator;
 
-/// The single-field group dimensions, in output order.
-pub const DIMENSIONS: [&str; 8] = [
-    "category",
-    "reason",
-    "provider",
-    "remote_mta",
-    "sending_ip",
-    "token",
-    "recipient_domain",
-    "sender_domain",
-];
+/// Separates the values of a key of several dimensions ([`GroupBy::Together`]).
+const VALUE_SEPARATOR: char = '\u{1e}';
 
-/// The dimension name of the combined provider + category + token key.
-pub const COMBINED: &str = "provider+category+token";
+/// How records are grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One grouping per dimension, plus one per header captured with `--capture-header`; a
+    /// record that states no value for a dimension is left out of that grouping
+    /// (`classify --groups`: incident groups per key).
+    Each(Vec<Dimension>),
+    /// One key made of all these dimensions; a missing value is the dimension's placeholder
+    /// (`other`, `-`), so every failure is in exactly one group (`report --group`).
+    Together(Vec<Dimension>),
+}
+
+impl GroupBy {
+    /// The incident groups of `classify --groups`: each single key and provider + category +
+    /// token.
+    #[must_use]
+    pub fn incidents() -> GroupBy {
+        GroupBy::Each(vec![
+            Dimension::Category,
+            Dimension::Reason,
+            Dimension::Provider,
+            Dimension::RemoteMta,
+            Dimension::SendingIp,
+            Dimension::Token,
+            Dimension::RecipientDomain,
+            Dimension::SenderDomain,
+            Dimension::ProviderCategoryToken,
+        ])
+    }
+}
+
+/// Which time series are written (spikes are always decided per receiver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeriesLayout {
+    /// Per receiver (dimension `provider`: the provider the rules recognised, else the
+    /// recipient domain) and per category, in one bucket width chosen from the archive's span,
+    /// empty windows between the first and last included.
+    Receivers,
+    /// Per value of each dimension, in hour and in day buckets, non-empty buckets only (the
+    /// report's charts pick a width).
+    HourAndDay(Vec<Dimension>),
+}
 
 /// Settings of the aggregation.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,11 +82,35 @@ pub struct AggregateOptions {
     pub spike_history: usize,
     /// Samples kept per group (default 3).
     pub samples: usize,
+    /// How records are grouped (default: [`GroupBy::incidents`]).
+    pub group_by: GroupBy,
+    /// Which series are written (default: [`SeriesLayout::Receivers`]).
+    pub series: SeriesLayout,
 }
 
 impl Default for AggregateOptions {
     fn default() -> Self {
-        AggregateOptions { spike_factor: 4.0, spike_min: 5, spike_history: 3, samples: 3 }
+        AggregateOptions {
+            spike_factor: 4.0,
+            spike_min: 5,
+            spike_history: 3,
+            samples: 3,
+            group_by: GroupBy::incidents(),
+            series: SeriesLayout::Receivers,
+        }
+    }
+}
+
+impl AggregateOptions {
+    /// What a report shows: one group per combination of `keys`, and hour and day series per
+    /// category and per provider for its charts.
+    #[must_use]
+    pub fn report(keys: Vec<Dimension>) -> Self {
+        AggregateOptions {
+            group_by: GroupBy::Together(keys),
+            series: SeriesLayout::HourAndDay(vec![Dimension::Category, Dimension::Provider]),
+            ..AggregateOptions::default()
+        }
     }
 }
 
@@ -66,20 +125,33 @@ struct GroupAccumulator {
     samples: Vec<Sample>,
 }
 
+/// The groups: dimensions of the key → key value → accumulator. Two levels so that a lookup
+/// borrows the value.
+type Groups = HashMap<Vec<Dimension>, HashMap<String, GroupAccumulator>>;
+
 /// Folds records into groups and series; see the module documentation.
 #[derive(Debug)]
 pub struct Aggregator {
     options: AggregateOptions,
-    /// Dimension → key value → accumulator. Two levels so that a lookup borrows the value.
-    groups: HashMap<String, HashMap<String, GroupAccumulator>>,
+    groups: Groups,
     series: SeriesAccumulator,
+}
+
+/// What one record contributes to every group it is in.
+struct Member<'r> {
+    record: &'r Record,
+    recipient: String,
+    receiver: String,
+    time: Option<i64>,
+    samples: usize,
 }
 
 impl Aggregator {
     /// A new, empty aggregator; `sent` turns counts into rates where receivers match.
     #[must_use]
     pub fn new(options: AggregateOptions, sent: Option<SentCounts>) -> Self {
-        Aggregator { options, groups: HashMap::new(), series: SeriesAccumulator::new(sent) }
+        let series = SeriesAccumulator::new(sent, &options.series);
+        Aggregator { options, groups: HashMap::new(), series }
     }
 
     /// Folds one record in (records that are not failures are ignored).
@@ -87,69 +159,37 @@ impl Aggregator {
         if record.kind.is_some_and(|k| !k.is_failure()) {
             return;
         }
-        let time = record.timestamp.as_deref().and_then(parse_rfc3339);
-        let recipient = record.recipient.to_ascii_lowercase();
-        let receiver = receiver_of(record);
-        let verdict = record.verdict.as_ref();
-        let category = verdict.map_or("unknown", |v| v.category.as_str());
-        let token = verdict.and_then(|v| v.token.as_deref());
-        let provider = verdict.and_then(|v| v.provider.as_deref());
-        let values: [Option<String>; 8] = [
-            Some(category.to_owned()),
-            record.reason.map(|r| r.as_str().to_owned()),
-            provider.map(str::to_owned),
-            record.remote_mta.as_deref().map(str::to_ascii_lowercase),
-            record.original.sending_ip.as_ref().map(|p| p.value.clone()),
-            token.map(str::to_owned),
-            Some(receiver_domain(&recipient).to_owned()).filter(|d| !d.is_empty()),
-            sender_domain(record),
-        ];
-        for (dimension, value) in DIMENSIONS.iter().zip(values) {
-            if let Some(value) = value {
-                self.fold(dimension, value, record, &recipient, &receiver, time);
+        let member = Member {
+            record,
+            recipient: record.recipient.to_ascii_lowercase(),
+            receiver: receiver_of(record),
+            time: record.timestamp.as_deref().and_then(parse_rfc3339),
+            samples: self.options.samples,
+        };
+        match &self.options.group_by {
+            GroupBy::Each(dimensions) => {
+                for dimension in dimensions {
+                    if let Some(value) = dimension.stated(record) {
+                        fold(&mut self.groups, std::slice::from_ref(dimension), &value, &member);
+                    }
+                }
+                for (name, value) in &record.original.captured {
+                    fold(&mut self.groups, &[Dimension::Header(name.clone())], value, &member);
+                }
+            }
+            GroupBy::Together(dimensions) => {
+                let mut value = String::new();
+                for (i, dimension) in dimensions.iter().enumerate() {
+                    if i > 0 {
+                        value.push(VALUE_SEPARATOR);
+                    }
+                    value.push_str(&dimension.value_of(record));
+                }
+                fold(&mut self.groups, dimensions, &value, &member);
             }
         }
-        for (name, value) in &record.original.captured {
-            self.fold(
-                &format!("header:{name}"),
-                value.clone(),
-                record,
-                &recipient,
-                &receiver,
-                time,
-            );
-        }
-        let combined =
-            format!("{}\u{1f}{category}\u{1f}{}", provider.unwrap_or(""), token.unwrap_or(""));
-        self.fold(COMBINED, combined, record, &recipient, &receiver, time);
-        if let Some(time) = time {
-            self.series.add(&receiver, category, time);
-        }
-    }
-
-    fn fold(
-        &mut self,
-        dimension: &str,
-        value: String,
-        record: &Record,
-        recipient: &str,
-        receiver: &str,
-        time: Option<i64>,
-    ) {
-        let by_value = match self.groups.get_mut(dimension) {
-            Some(map) => map,
-            None => self.groups.entry(dimension.to_owned()).or_default(),
-        };
-        let group = by_value.entry(value).or_default();
-        group.count += 1;
-        group.recipients.add(recipient);
-        group.receivers.add(receiver);
-        if let Some(t) = time {
-            group.first = Some(group.first.map_or(t, |f| f.min(t)));
-            group.last = Some(group.last.map_or(t, |l| l.max(t)));
-        }
-        if group.samples.len() < self.options.samples {
-            group.samples.push(sample_of(record));
+        if let Some(time) = member.time {
+            self.series.add(record, &member.receiver, time);
         }
     }
 
@@ -157,10 +197,14 @@ impl Aggregator {
     #[must_use]
     pub fn finish(self) -> Aggregates {
         let mut groups = Vec::new();
-        for (dimension, by_value) in self.groups {
+        for (dimensions, by_value) in self.groups {
             for (value, acc) in by_value {
                 groups.push(Group {
-                    key: key_of(&dimension, &value),
+                    key: dimensions
+                        .iter()
+                        .zip(value.split(VALUE_SEPARATOR))
+                        .flat_map(|(dimension, part)| dimension.key_entries(part))
+                        .collect(),
                     count: acc.count,
                     recipients: acc.recipients.count(),
                     first_seen: acc.first.map(format_rfc3339),
@@ -176,20 +220,42 @@ impl Aggregator {
     }
 }
 
-/// The key map of a group: one entry, or three for the combined key (empty parts left out).
-fn key_of(dimension: &str, value: &str) -> BTreeMap<String, String> {
-    let mut key = BTreeMap::new();
-    if dimension == COMBINED {
-        let mut parts = value.split('\u{1f}');
-        for name in ["provider", "category", "token"] {
-            if let Some(part) = parts.next().filter(|p| !p.is_empty()) {
-                key.insert(name.to_owned(), part.to_owned());
-            }
-        }
-    } else {
-        key.insert(dimension.to_owned(), value.to_owned());
+/// Counts `member` in the group of `dimensions` = `value`.
+fn fold(groups: &mut Groups, dimensions: &[Dimension], value: &str, member: &Member<'_>) {
+    let by_value = match groups.get_mut(dimensions) {
+        Some(map) => map,
+        None => groups.entry(dimensions.to_vec()).or_default(),
+    };
+    let group = match by_value.get_mut(value) {
+        Some(group) => group,
+        None => by_value.entry(value.to_owned()).or_default(),
+    };
+    group.count += 1;
+    group.recipients.add(&member.recipient);
+    group.receivers.add(&member.receiver);
+    if let Some(t) = member.time {
+        group.first = Some(group.first.map_or(t, |f| f.min(t)));
+        group.last = Some(group.last.map_or(t, |l| l.max(t)));
     }
-    key
+    if group.samples.len() < member.samples {
+        group.samples.push(sample_of(member.record));
+    }
+}
+
+/// Groups, series and spikes of records already in memory, and the suppression, keep and
+/// complaint lists decided with those spikes (default suppression settings): what `report`
+/// shows, so reports and `suppress` decide alike.
+#[must_use]
+pub fn aggregate_records(records: &[Record], options: AggregateOptions) -> Aggregates {
+    let mut aggregator = Aggregator::new(options, None);
+    let mut suppressor = Suppressor::new(SuppressOptions::default(), SuppressionState::default());
+    for record in records {
+        aggregator.add(record);
+        suppressor.add(record);
+    }
+    let mut aggregates = aggregator.finish();
+    aggregates.lists = suppressor.finish(&aggregates.spikes).0;
+    aggregates
 }
 
 /// The receiver of a record: the provider the rules recognised, else the recipient domain.
@@ -199,27 +265,6 @@ pub fn receiver_of(record: &Record) -> String {
         Some(provider) => provider.to_ascii_lowercase(),
         None => record.recipient_domain().to_ascii_lowercase(),
     }
-}
-
-fn receiver_domain(address: &str) -> &str {
-    address.rsplit_once('@').map_or("", |(_, d)| d)
-}
-
-/// The envelope sender's domain, else the visible From's, lowercased.
-fn sender_domain(record: &Record) -> Option<String> {
-    let envelope = record.original.envelope_sender.as_ref().map(|p| p.value.as_str());
-    [envelope, record.original.from.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|text| {
-            let address = match (text.rfind('<'), text.rfind('>')) {
-                (Some(open), Some(close)) if open < close => &text[open + 1..close],
-                _ => text.trim(),
-            };
-            let domain = receiver_domain(address).trim().trim_end_matches('>');
-            (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
-        })
-        .next()
 }
 
 /// A sample of a record: where it is, who, the original's Message-ID, when and the full text.

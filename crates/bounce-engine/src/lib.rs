@@ -30,25 +30,3 @@ pub use bounce_mail::split::MboxFormat;
 pub use csv_input::{read_deliveries, read_sent, CsvError, SentCounts};
 pub use filter::RecordFilter;
 pub use pipeline::{Output, Pipeline, PipelineError, Progress, ReadOptions};
-
-use bounce_model::Record;
-
-/// Spikes (default thresholds) and the reason-aware suppression, keep and complaint lists of
-/// a set of records already in memory, as `report` needs them.
-#[must_use]
-pub fn spikes_and_lists(
-    records: &[Record],
-) -> (Vec<bounce_model::Spike>, Vec<bounce_model::ListEntry>) {
-    let mut aggregator = aggregate::Aggregator::new(aggregate::AggregateOptions::default(), None);
-    let mut suppressor = suppress::Suppressor::new(
-        suppress::SuppressOptions::default(),
-        state::SuppressionState::default(),
-    );
-    for record in records {
-        aggregator.add(record);
-        suppressor.add(record);
-    }
-    let spikes = aggregator.finish().spikes;
-    let (lists, _) = suppressor.finish(&spikes);
-    (spikes, lists)
-}

@@ -163,3 +163,33 @@ fn small_bursts_below_the_minimum_are_not_spikes() {
     }
     assert!(aggregator.finish().spikes.is_empty());
 }
+
+#[test]
+fn report_groups_put_every_failure_in_one_group_with_placeholders() {
+    use bounce_engine::aggregate::aggregate_records;
+    use bounce_model::Dimension;
+
+    let records = vec![
+        failure("a@outlook.com", Some("microsoft"), Some("S3150"), "2026-06-11T08:00:00Z"),
+        failure("b@outlook.com", Some("microsoft"), Some("S3150"), "2026-06-11T09:10:00Z"),
+        failure("c@corp.example", None, None, "2026-06-12T10:30:00Z"),
+    ];
+    let keys = vec![Dimension::Provider, Dimension::Token];
+    let aggregates = aggregate_records(&records, AggregateOptions::report(keys));
+    assert_eq!(aggregates.groups.len(), 2);
+    assert_eq!(group(&aggregates, &[("provider", "microsoft"), ("token", "S3150")]).count, 2);
+    assert_eq!(group(&aggregates, &[("provider", "other"), ("token", "-")]).count, 1);
+    let hours = |dimension: &str, bucket: &str| {
+        aggregates.series.iter().filter(|s| s.dimension == dimension && s.bucket == bucket).count()
+    };
+    assert_eq!((hours("provider", "hour"), hours("provider", "day")), (2, 2));
+    assert_eq!((hours("category", "hour"), hours("category", "day")), (1, 1));
+    let day = aggregates
+        .series
+        .iter()
+        .find(|s| s.dimension == "provider" && s.name == "microsoft" && s.bucket == "day")
+        .expect("day series");
+    assert_eq!(day.buckets.len(), 1);
+    assert_eq!(day.buckets[0].start, "2026-06-11T00:00:00Z");
+    assert_eq!(day.buckets[0].count, 2);
+}

@@ -4,7 +4,7 @@
 use bounce_engine::aggregate::{AggregateOptions, Aggregator};
 use bounce_engine::state::SuppressionState;
 use bounce_engine::suppress::{SuppressOptions, Suppressor};
-use bounce_model::{Kind, ListEntry, ListKind, Original, Reason, Record, Source, Verdict};
+use bounce_model::{Action, Kind, ListEntry, ListKind, Original, Reason, Record, Source, Verdict};
 
 /// A classified failure record, as the rules would leave it.
 fn record(
@@ -31,9 +31,23 @@ fn record(
         verdict: Some(Verdict {
             rule_id: format!("generic.{reason}"),
             hard: reply.starts_with('5'),
+            action: action_for(reason, reply),
             ..Verdict::default()
         }),
         ..Record::default()
+    }
+}
+
+/// The action the rules give a reason within the bounds: a bad address is suppressed on a
+/// permanent failure only, an unroutable domain after confirmation.
+fn action_for(reason: Reason, reply: &str) -> Action {
+    match reason {
+        Reason::UserUnknown | Reason::HasMoved | Reason::Suspend if reply.starts_with('5') => {
+            Action::Suppress
+        }
+        Reason::HostUnknown | Reason::NotAccept => Action::SuppressAfterConfirmation,
+        Reason::MailboxFull => Action::CountAsSoft,
+        _ => Action::ThrottleAndRetry,
     }
 }
 

@@ -90,16 +90,16 @@ pub struct Spike {
     pub baseline_rate: Option<f64>,
 }
 
-/// Which list an address lands on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ListKind {
-    /// Suppress the address.
-    Suppress,
-    /// Keep the address although it bounced.
-    Keep,
-    /// The recipient complained.
-    Complaint,
+named_enum! {
+    /// Which list an address lands on.
+    ListKind {
+        /// Suppress the address.
+        Suppress = "suppress",
+        /// Keep the address although it bounced.
+        Keep = "keep",
+        /// The recipient complained.
+        Complaint = "complaint",
+    }
 }
 
 /// One address on a suppression, keep or complaint list, with its evidence.

@@ -4,7 +4,11 @@
 //! This crate does no I/O and depends only on serde; every other crate speaks its types.
 #![deny(missing_docs)]
 
+#[macro_use]
+mod names;
+
 mod aggregate;
+mod dimension;
 mod record;
 mod summary;
 mod taxonomy;
@@ -13,6 +17,7 @@ pub mod time;
 pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,
 };
+pub use dimension::Dimension;
 pub use record::{
     AuthResult, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage, Verdict,
 };

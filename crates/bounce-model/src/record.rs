@@ -18,20 +18,20 @@ pub struct Source {
     pub offset: u64,
 }
 
-/// What a record reports about its recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// Delivery failed permanently (or the report gives up).
-    Bounce,
-    /// Delivery is delayed; the sending side will retry.
-    Delay,
-    /// A success report: delivered, relayed or expanded.
-    Delivered,
-    /// An automatic reply such as an out-of-office notice.
-    AutoReply,
-    /// A complaint (feedback) report.
-    Complaint,
+named_enum! {
+    /// What a record reports about its recipient.
+    Kind {
+        /// Delivery failed permanently (or the report gives up).
+        Bounce = "bounce",
+        /// Delivery is delayed; the sending side will retry.
+        Delay = "delay",
+        /// A success report: delivered, relayed or expanded.
+        Delivered = "delivered",
+        /// An automatic reply such as an out-of-office notice.
+        AutoReply = "auto-reply",
+        /// A complaint (feedback) report.
+        Complaint = "complaint",
+    }
 }
 
 impl Kind {
@@ -42,75 +42,33 @@ impl Kind {
     }
 }
 
-/// The SMTP stage the failure answered.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stage {
-    /// TCP connection (before any SMTP banner).
-    Connect,
-    /// The server greeting (banner).
-    Greeting,
-    /// EHLO or HELO.
-    Ehlo,
-    /// STARTTLS negotiation.
-    Starttls,
-    /// SMTP AUTH.
-    Auth,
-    /// MAIL FROM.
-    Mail,
-    /// RCPT TO.
-    Rcpt,
-    /// The DATA command itself.
-    Data,
-    /// The final dot after the message content.
-    EndOfData,
-    /// A later, asynchronous bounce after the receiver accepted the message.
-    AfterAcceptance,
-    /// The bounce does not say.
-    #[default]
-    Unknown,
-}
-
-impl Stage {
-    /// All stages, in protocol order.
-    pub const ALL: [Stage; 11] = [
-        Stage::Connect,
-        Stage::Greeting,
-        Stage::Ehlo,
-        Stage::Starttls,
-        Stage::Auth,
-        Stage::Mail,
-        Stage::Rcpt,
-        Stage::Data,
-        Stage::EndOfData,
-        Stage::AfterAcceptance,
-        Stage::Unknown,
-    ];
-
-    /// The kebab-case name used in output and in rules.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Connect => "connect",
-            Stage::Greeting => "greeting",
-            Stage::Ehlo => "ehlo",
-            Stage::Starttls => "starttls",
-            Stage::Auth => "auth",
-            Stage::Mail => "mail",
-            Stage::Rcpt => "rcpt",
-            Stage::Data => "data",
-            Stage::EndOfData => "end-of-data",
-            Stage::AfterAcceptance => "after-acceptance",
-            Stage::Unknown => "unknown",
-        }
-    }
-
-    /// Parses a kebab-case stage name.
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(name))
+named_enum! {
+    /// The SMTP stage the failure answered; `ALL` is in protocol order.
+    #[derive(Default)]
+    Stage {
+        /// TCP connection (before any SMTP banner).
+        Connect = "connect",
+        /// The server greeting (banner).
+        Greeting = "greeting",
+        /// EHLO or HELO.
+        Ehlo = "ehlo",
+        /// STARTTLS negotiation.
+        Starttls = "starttls",
+        /// SMTP AUTH.
+        Auth = "auth",
+        /// MAIL FROM.
+        Mail = "mail",
+        /// RCPT TO.
+        Rcpt = "rcpt",
+        /// The DATA command itself.
+        Data = "data",
+        /// The final dot after the message content.
+        EndOfData = "end-of-data",
+        /// A later, asynchronous bounce after the receiver accepted the message.
+        AfterAcceptance = "after-acceptance",
+        /// The bounce does not say.
+        #[default]
+        Unknown = "unknown",
     }
 }
 

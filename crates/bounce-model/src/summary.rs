@@ -4,20 +4,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::Source;
 
-/// The bucket a message lands in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bucket {
-    /// At least one failed or delayed recipient.
-    Bounce,
-    /// A success DSN, auto-reply or complaint.
-    Report,
-    /// Clearly a bounce, but no recipient could be found.
-    BounceNoRecipient,
-    /// Not a bounce.
-    NotABounce,
-    /// The message could not be parsed.
-    Unparsed,
+named_enum! {
+    /// The bucket a message lands in.
+    Bucket {
+        /// At least one failed or delayed recipient.
+        Bounce = "bounce",
+        /// A success DSN, auto-reply or complaint.
+        Report = "report",
+        /// Clearly a bounce, but no recipient could be found.
+        BounceNoRecipient = "bounce-no-recipient",
+        /// Not a bounce.
+        NotABounce = "not-a-bounce",
+        /// The message could not be parsed.
+        Unparsed = "unparsed",
+    }
 }
 
 /// A message that needs the user's attention, with where to find it.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use bounce_model::{Aggregates, Category, Group, ListKind, Record, Summary};
+use bounce_model::{Aggregates, Category, Dimension, Group, ListKind, Record, Summary};
 
 use crate::chart::{build_chart, Chart};
 use crate::evidence::{confirm_row, evidence_of, provider_of, ConfirmRow, EvidenceView, FROM_ESP};
@@ -185,31 +185,8 @@ fn counts<'a>(items: impl Iterator<Item = (String, usize)> + 'a) -> Vec<Count> {
 
 /// Whether `record` belongs to `group`: every key the record can answer matches.
 fn in_group(record: &Record, group: &Group) -> bool {
-    let verdict = record.verdict.as_ref();
     group.key.iter().all(|(name, value)| {
-        let actual = match name.as_str() {
-            "category" => verdict.map_or("unknown", |v| v.category.as_str()).to_string(),
-            "action" => verdict.map_or("review", |v| v.action.as_str()).to_string(),
-            "reason" => record.reason.map_or("undefined", |r| r.as_str()).to_string(),
-            "provider" => provider_of(record),
-            "token" => verdict.and_then(|v| v.token.clone()).unwrap_or_else(|| "-".into()),
-            "remote_mta" => record.remote_mta.clone().unwrap_or_else(|| "-".into()),
-            "sending_ip" => {
-                record.original.sending_ip.as_ref().map_or("-".into(), |p| p.value.clone())
-            }
-            "recipient_domain" => record.recipient_domain().to_ascii_lowercase(),
-            "stage" => record.smtp_stage.as_str().to_string(),
-            other => match other.strip_prefix("header:") {
-                Some(h) => record
-                    .original
-                    .captured
-                    .get(&h.to_ascii_lowercase())
-                    .cloned()
-                    .unwrap_or_else(|| "-".into()),
-                None => return true,
-            },
-        };
-        actual == *value
+        Dimension::parse(name).is_none_or(|dimension| dimension.value_of(record) == *value)
     })
 }
 
@@ -289,11 +266,7 @@ fn entry_view(entry: &bounce_model::ListEntry, records: &[Record]) -> EntryView 
         r.source == entry.evidence.source
             && r.recipient.eq_ignore_ascii_case(&entry.evidence.recipient)
     });
-    let list = entry.list.map_or("keep", |l| match l {
-        ListKind::Suppress => "suppress",
-        ListKind::Keep => "keep",
-        ListKind::Complaint => "complaint",
-    });
+    let list = entry.list.unwrap_or(ListKind::Keep).as_str();
     EntryView {
         entry: entry.clone(),
         list: list.to_string(),
@@ -325,16 +298,10 @@ pub fn build_context(
     let tokens = counts(
         failures.iter().filter_map(|&i| Some((records[i].verdict.as_ref()?.token.clone()?, i))),
     );
-    let kinds = counts((0..records.len()).map(|i| {
-        let name = match records[i].kind {
-            Some(kind) => serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "unknown".into()),
-            None => "unknown".into(),
-        };
-        (name, i)
-    }));
+    let kinds =
+        counts((0..records.len()).map(|i| {
+            (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
+        }));
     let groups: Vec<GroupView> = aggregates
         .groups
         .iter()
@@ -430,9 +397,9 @@ pub fn build_context(
         sending_ips: sending_ips.into_iter().collect(),
         charts,
         spikes,
-        suppress: pick("suppress"),
-        keep: pick("keep"),
-        complaints: pick("complaint"),
+        suppress: pick(ListKind::Suppress.as_str()),
+        keep: pick(ListKind::Keep.as_str()),
+        complaints: pick(ListKind::Complaint.as_str()),
         evidence: records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect(),
     }
 }

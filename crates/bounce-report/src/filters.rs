@@ -1,6 +1,12 @@
-//! Filters the templates use: CSV quoting, Markdown code fences and table cells.
+//! Filters and functions the templates use: CSV cells and lists (through [`crate::csv`]),
+//! Markdown code fences and table cells.
 
+use bounce_model::ListEntry;
+use minijinja::value::ViaDeserialize;
 use minijinja::Environment;
+use serde::Deserialize;
+
+use crate::csv::{cell_text, list_text, Cell};
 
 /// Registers the report filters on `env`.
 pub(crate) fn register(env: &mut Environment<'static>) {
@@ -9,40 +15,29 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("fence", fence);
     env.add_filter("cell", cell);
     env.add_filter("percent", percent);
+    env.add_function("list_csv", list_csv);
 }
 
-/// Quotes a CSV field (RFC 4180) when it holds a comma, quote or line break, and defuses
-/// spreadsheet formulas (a leading `=`, `+`, `-`, `@`).
+/// A CSV cell of free text, through the one CSV writer ([`crate::csv`]).
 fn csv_field(value: String) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    cell_text(Cell::Text(&value))
 }
 
-/// A CSV cell holding an address: a syntactically valid address is written unchanged (`+`, `=`
-/// and `-` may begin a real local part, and a suppression list must import as it is); anything
-/// else is protected like free text.
+/// A CSV cell holding an address, through the one CSV writer ([`crate::csv`]).
 fn csv_address(value: String) -> String {
-    let valid = value.rsplit_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && local
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b))
-            && domain.contains('.')
-            && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    });
-    if valid {
-        value
-    } else {
-        csv_field(value)
-    }
+    cell_text(Cell::Address(&value))
+}
+
+/// The suppression, keep and complaint lists given (report list entries) as CSV with its
+/// header row: the columns and policy of `bounce-triage suppress`.
+fn list_csv(entries: ViaDeserialize<Vec<ListRow>>) -> String {
+    list_text(entries.0.iter().map(|row| &row.entry))
+}
+
+/// What `list_csv` reads of a report list entry.
+#[derive(Debug, Deserialize)]
+struct ListRow {
+    entry: ListEntry,
 }
 
 /// Wraps text in a Markdown code fence longer than any backtick run inside it, so the text is
@@ -77,17 +72,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_and_defuses() {
+    fn csv_filters_use_the_one_writer() {
         assert_eq!(csv_field("a,b".into()), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\"".into()), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=cmd()".into()), "'=cmd()");
-        assert_eq!(csv_field("plain".into()), "plain");
-        assert_eq!(csv_field("\tcmd".into()), "'\tcmd");
-    }
-
-    #[test]
-    fn csv_addresses_import_unchanged() {
-        assert_eq!(csv_address("-list+tag@example.com".into()), "-list+tag@example.com");
+        assert_eq!(csv_field(String::new()), "");
         assert_eq!(csv_address("=a@example.com".into()), "=a@example.com");
         assert_eq!(csv_address("=HYPERLINK(\"x\")".into()), "\"'=HYPERLINK(\"\"x\"\")\"");
     }

@@ -10,9 +10,9 @@
 
 mod chart;
 mod context;
+pub mod csv;
 mod evidence;
 mod filters;
-mod grouping;
 mod layer;
 
 use minijinja::{AutoEscape, Environment};
@@ -23,7 +23,6 @@ pub use context::{
     Totals,
 };
 pub use evidence::{ConfirmRow, EvidenceView, Field};
-pub use grouping::group_records;
 pub use layer::layer_of;
 
 /// The built-in templates: file name and source.

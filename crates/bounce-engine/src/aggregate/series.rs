@@ -1,7 +1,8 @@
-//! Time series per provider and per category, and the spike rule.
+//! Time series per receiver and per value of the series dimensions, and the spike rule.
 //!
-//! Counts are kept per UTC hour. At the end the bucket width is chosen from the archive's
-//! span: hours when the first and last timestamps are at most three days apart, days otherwise.
+//! Counts are kept per UTC hour. With [`SeriesLayout::Receivers`] the bucket width is chosen at
+//! the end from the archive's span: hours when the first and last timestamps are at most three
+//! days apart, days otherwise. With [`SeriesLayout::HourAndDay`] both widths are written.
 //!
 //! **Spike rule.** For each receiver (the provider the rules recognised, else the recipient
 //! domain), a window is flagged when
@@ -16,31 +17,48 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bounce_model::{Spike, TimeBucket, TimeSeries};
+use bounce_model::{Dimension, Record, Spike, TimeBucket, TimeSeries};
 
-use super::AggregateOptions;
+use super::{AggregateOptions, SeriesLayout};
 use crate::time::{floor_to, format_rfc3339, DAY, HOUR};
 use crate::SentCounts;
 
 /// Counts of one hour, split by category.
 type HourSlot = Vec<(&'static str, u64)>;
 
-/// Hourly counts per receiver (split by category) and per category.
+/// Hourly counts of one dimension, per value.
+type HourCounts = HashMap<String, BTreeMap<i64, u64>>;
+
+/// Hourly counts per receiver (split by category, for spikes) and per value of each series
+/// dimension.
 #[derive(Debug, Default)]
 pub(crate) struct SeriesAccumulator {
     sent: Option<SentCounts>,
     receivers: HashMap<String, BTreeMap<i64, HourSlot>>,
-    categories: HashMap<&'static str, BTreeMap<i64, u64>>,
+    dimensions: Vec<(Dimension, HourCounts)>,
     first: Option<i64>,
     last: Option<i64>,
 }
 
 impl SeriesAccumulator {
-    pub(crate) fn new(sent: Option<SentCounts>) -> Self {
-        SeriesAccumulator { sent, ..SeriesAccumulator::default() }
+    pub(crate) fn new(sent: Option<SentCounts>, layout: &SeriesLayout) -> Self {
+        let dimensions = match layout {
+            SeriesLayout::Receivers => vec![Dimension::Category],
+            SeriesLayout::HourAndDay(dimensions) => dimensions.clone(),
+        };
+        SeriesAccumulator {
+            sent,
+            dimensions: dimensions.into_iter().map(|d| (d, HashMap::new())).collect(),
+            ..SeriesAccumulator::default()
+        }
     }
 
-    pub(crate) fn add(&mut self, receiver: &str, category: &'static str, time: i64) {
+    pub(crate) fn add(&mut self, record: &Record, receiver: &str, time: i64) {
+        let category = record
+            .verdict
+            .as_ref()
+            .map_or(bounce_model::Category::Unknown, |v| v.category)
+            .as_str();
         self.first = Some(self.first.map_or(time, |f| f.min(time)));
         self.last = Some(self.last.map_or(time, |l| l.max(time)));
         let hour = floor_to(time, HOUR);
@@ -53,7 +71,14 @@ impl SeriesAccumulator {
             Some((_, n)) => *n += 1,
             None => slot.push((category, 1)),
         }
-        *self.categories.entry(category).or_default().entry(hour).or_default() += 1;
+        for (dimension, counts) in &mut self.dimensions {
+            let value = dimension.value_of(record);
+            let hours = match counts.get_mut(value.as_ref()) {
+                Some(hours) => hours,
+                None => counts.entry(value.into_owned()).or_default(),
+            };
+            *hours.entry(hour).or_default() += 1;
+        }
     }
 
     /// The series (providers by name, then categories by name) and the flagged spikes.
@@ -88,12 +113,14 @@ impl SeriesAccumulator {
             let rates: Option<Vec<Option<f64>>> = sent_per_window
                 .as_ref()
                 .map(|sent| counts.iter().zip(sent).map(|(&c, &s)| rate(c, s)).collect());
-            series.push(TimeSeries {
-                dimension: "provider".to_owned(),
-                name: receiver.clone(),
-                bucket: bucket_name.to_owned(),
-                buckets: buckets(&counts, rates.as_deref(), start, width),
-            });
+            if options.series == SeriesLayout::Receivers {
+                series.push(TimeSeries {
+                    dimension: "provider".to_owned(),
+                    name: receiver.clone(),
+                    bucket: bucket_name.to_owned(),
+                    buckets: buckets(&counts, rates.as_deref(), start, width),
+                });
+            }
             for index in options.spike_history..windows {
                 let count = counts[index];
                 if count < options.spike_min {
@@ -129,19 +156,46 @@ impl SeriesAccumulator {
                 }
             }
         }
-        let mut categories: Vec<_> = self.categories.into_iter().collect();
-        categories.sort_by(|a, b| a.0.cmp(b.0));
-        for (category, hours) in categories {
-            let mut counts = vec![0u64; windows];
-            for (hour, n) in hours {
-                counts[window_index(hour, start, width)] += n;
+        for (dimension, counts) in self.dimensions {
+            let mut values: Vec<_> = counts.into_iter().collect();
+            values.sort_by(|a, b| a.0.cmp(&b.0));
+            let dimension = dimension.name();
+            if options.series == SeriesLayout::Receivers {
+                for (value, hours) in values {
+                    let mut counts = vec![0u64; windows];
+                    for (hour, n) in hours {
+                        counts[window_index(hour, start, width)] += n;
+                    }
+                    series.push(TimeSeries {
+                        dimension: dimension.clone().into_owned(),
+                        name: value,
+                        bucket: bucket_name.to_owned(),
+                        buckets: buckets(&counts, None, start, width),
+                    });
+                }
+            } else {
+                for (bucket, width) in [("day", DAY), ("hour", HOUR)] {
+                    for (value, hours) in &values {
+                        let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
+                        for (hour, n) in hours {
+                            *counts.entry(floor_to(*hour, width)).or_default() += n;
+                        }
+                        series.push(TimeSeries {
+                            dimension: dimension.clone().into_owned(),
+                            name: value.clone(),
+                            bucket: bucket.to_owned(),
+                            buckets: counts
+                                .into_iter()
+                                .map(|(start, count)| TimeBucket {
+                                    start: format_rfc3339(start),
+                                    count,
+                                    rate: None,
+                                })
+                                .collect(),
+                        });
+                    }
+                }
             }
-            series.push(TimeSeries {
-                dimension: "category".to_owned(),
-                name: category.to_owned(),
-                bucket: bucket_name.to_owned(),
-                buckets: buckets(&counts, None, start, width),
-            });
         }
         (series, spikes)
     }

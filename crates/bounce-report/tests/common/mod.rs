@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::{Output, Pipeline, ReadOptions};
-use bounce_model::{Aggregates, Record, Summary};
+use bounce_model::{Aggregates, Dimension, Record, Summary};
 use bounce_report::{build_context, ReportContext, ReportOptions};
 
 /// The records and summary of `examples/bounces.mbox`, with a stable display path.
@@ -24,14 +25,11 @@ pub(crate) fn example_records() -> (Vec<Record>, Summary) {
     (records, summary)
 }
 
-/// Groups by provider, category and token with the report crate, spikes and lists from the
-/// engine: what `bounce-triage report` does.
+/// Groups by provider, category and token, series, spikes and lists from the engine's
+/// aggregator: what `bounce-triage report` does.
 pub(crate) fn simple_aggregates(records: &[Record]) -> Aggregates {
-    let keys: Vec<String> =
-        ["provider", "category", "token"].iter().map(|k| (*k).to_string()).collect();
-    let mut aggregates = bounce_report::group_records(records, &keys);
-    (aggregates.spikes, aggregates.lists) = bounce_engine::spikes_and_lists(records);
-    aggregates
+    let keys = vec![Dimension::Provider, Dimension::Category, Dimension::Token];
+    aggregate_records(records, AggregateOptions::report(keys))
 }
 
 /// The context of the example archive, deterministic (no generation time).

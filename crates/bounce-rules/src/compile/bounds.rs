@@ -11,8 +11,9 @@
 //!   or the mailbox (X.1, X.2; X.4 routing for a dead domain) or an "other or undefined" code
 //!   of its class (X.0.0, X.3.0, X.5.0) when the bounce states one: a 5.7.1 reply that says
 //!   "mailbox unavailable" is a policy refusal, not proof of a bad address.
-//! - **Two witnesses.** A suppression rests on a permanent code *and* text that names the
-//!   bad address (a rule's text condition matched); a code alone asks for review.
+//! - **Two witnesses.** A suppression rests on a stated permanent code *and* text that names
+//!   the bad address (a text condition of the winner, or of a later rule giving the same
+//!   reason, matched); a code alone, or text without any code, asks for review.
 //!
 //! Every bound that changed a verdict is named in `verdict.bounds`; the evidence that decided
 //! is listed in `verdict.basis`.
@@ -62,7 +63,11 @@ impl CodeBounds {
         let subject = subject.and_then(|s| s.parse::<u32>().ok());
         let detail = detail.and_then(|d| d.parse::<u32>().ok());
         let sender_status = subject == Some(1) && matches!(detail, Some(7 | 8));
+        // A refusal is a reply: a failure to connect at all (no MX, a timeout) says nothing
+        // about the sender.
+        let replied = record.reply_code.is_some();
         let sender_side = match record.smtp_stage {
+            _ if !replied && !sender_status => None,
             Stage::Mail => Some(SenderSide::Address),
             stage @ (Stage::Connect
             | Stage::Greeting
@@ -132,6 +137,13 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
             verdict.action = action;
             verdict.owner = owner;
         }
+        Some(SenderSide::Address) if suppresses(verdict.action) => {
+            verdict.action = Action::Review;
+            verdict.bounds.push(
+                "refused at MAIL FROM: about the sender, never a suppression of the recipient"
+                    .to_owned(),
+            );
+        }
         Some(SenderSide::Host(stage)) if suppresses(verdict.action) => {
             verdict.action = Action::Review;
             verdict.bounds.push(format!(
@@ -141,13 +153,27 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
         }
         _ => {}
     }
-    if !suppresses(verdict.action) || !recipient_reason {
+    if !suppresses(verdict.action) || decision.reason == Reason::Feedback {
         return;
     }
     if bounds.temporary {
         verdict.action = Action::ThrottleAndRetry;
         verdict.bounds.push(
             "temporary failure (4xx or delay): never an immediate suppression; retry".to_owned(),
+        );
+        return;
+    }
+    if !recipient_reason {
+        return;
+    }
+    // A dead domain has no server to reply: DNS says so without any SMTP code. A mailbox
+    // is only known bad when a server said so with a code.
+    let domain_reason = matches!(decision.reason, Reason::HostUnknown | Reason::NotAccept);
+    if !domain_reason && record.reply_code.is_none() && record.status.is_none() {
+        verdict.action = Action::Review;
+        verdict.bounds.push(
+            "no reply code or status states a permanent failure: review, do not suppress"
+                .to_owned(),
         );
         return;
     }
@@ -160,7 +186,7 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
         ));
         return;
     }
-    if text.is_none() {
+    if text.is_none() && !domain_reason {
         verdict.action = Action::Review;
         verdict.bounds.push(
             "the code alone names a bad address; no text confirms it: review, do not suppress"
@@ -178,7 +204,7 @@ fn basis(record: &Record, text: Option<&str>) -> Vec<String> {
         basis.push(format!("code {}", codes.join(" ")));
     }
     if let Some(text) = text {
-        basis.push(format!("text ~ {text}"));
+        basis.push(format!("text {text}"));
     }
     if record.smtp_stage != Stage::Unknown {
         let how = record.stage_source.as_deref().unwrap_or("stated");
@@ -243,11 +269,11 @@ mod tests {
         apply(&mut d, &record("550", "5.1.1", Stage::Rcpt), None);
         assert_eq!(d.verdict.action, Action::Review);
         let mut d = decision(Reason::UserUnknown, Action::Suppress);
-        apply(&mut d, &record("550", "5.1.1", Stage::Rcpt), Some("/user unknown/"));
+        apply(&mut d, &record("550", "5.1.1", Stage::Rcpt), Some("\"user unknown\""));
         assert_eq!(d.verdict.action, Action::Suppress);
         assert_eq!(
             d.verdict.basis,
-            ["code 550 5.1.1", "text ~ /user unknown/", "stage rcpt (stated)"]
+            ["code 550 5.1.1", "text \"user unknown\"", "stage rcpt (stated)"]
         );
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::OnceLock;
 
 use bounce_model::{Kind, Reason, Record, Verdict};
 
@@ -30,6 +31,10 @@ pub struct RuleSet {
     by_pattern: Vec<Vec<u32>>,
     /// Rules that can match without any text pattern: always tried.
     always: Vec<u32>,
+    /// Each text pattern's source and whether it is a literal phrase, by global index.
+    pattern_sources: Vec<(String, bool)>,
+    /// One regex per text pattern, compiled the first time a verdict names its span.
+    span_finders: Vec<OnceLock<Option<regex::bytes::Regex>>>,
 }
 
 /// The outcome of the first matching rule.
@@ -100,11 +105,13 @@ impl RuleSet {
         let (mut patterns, mut regex_index) = (Vec::new(), Vec::new());
         let (mut phrases, mut literal_index) = (Vec::new(), Vec::new());
         let mut index_of: HashMap<String, usize> = HashMap::new();
+        let mut pattern_sources = Vec::new();
         for rule in &mut rules {
             rule.tree.for_each_cond_mut(&mut |cond| {
                 if let Cond::Text { source, literal, index } = cond {
                     *index = *index_of.entry(source.clone()).or_insert_with(|| {
                         pattern_count += 1;
+                        pattern_sources.push((source.clone(), literal.is_some()));
                         match literal {
                             Some(phrase) => {
                                 phrases.push(phrase.clone());
@@ -181,7 +188,29 @@ impl RuleSet {
             pattern_count,
             by_pattern,
             always,
+            span_finders: (0..pattern_sources.len()).map(|_| OnceLock::new()).collect(),
+            pattern_sources,
         })
+    }
+
+    /// The part of the diagnostic that text pattern `index` matched, as `"…"` (at most 120
+    /// characters), for a verdict's basis.
+    fn matched_span(&self, index: usize, record: &Record) -> Option<String> {
+        let (source, literal) = self.pattern_sources.get(index)?;
+        let diagnostic = record.diagnostic.as_deref()?;
+        let diagnostic = &*without_continuations(diagnostic);
+        let finder = self.span_finders.get(index)?.get_or_init(|| {
+            let pattern = if *literal { regex::escape(source) } else { source.clone() };
+            regex::bytes::RegexBuilder::new(&pattern)
+                .case_insensitive(true)
+                .unicode(false)
+                .build()
+                .ok()
+        });
+        let found = finder.as_ref()?.find(diagnostic.as_bytes())?;
+        let text = String::from_utf8_lossy(found.as_bytes());
+        let text: String = text.chars().take(120).collect();
+        Some(format!("\"{}\"", text.trim()))
     }
 
     /// The name of the provider a record belongs to: by recipient domain, then by Remote-MTA,
@@ -261,7 +290,7 @@ impl RuleSet {
             .filter_map(|position| self.rules.get(position as usize))
             .filter(|rule| Self::applies(rule, &facts));
         let winner = matches.next()?;
-        let text = witness(winner, matches, &facts);
+        let text = witness(winner, matches, &facts).and_then(|i| self.matched_span(i, record));
         Some(decide(winner, &facts, text))
     }
 
@@ -299,7 +328,8 @@ impl RuleSet {
         let all: Vec<&CompiledRule> =
             self.rules.iter().filter(|rule| Self::applies(rule, &facts)).collect();
         let decision = all.first().map(|winner| {
-            let text = witness(winner, all[1..].iter().copied(), &facts);
+            let text = witness(winner, all[1..].iter().copied(), &facts)
+                .and_then(|i| self.matched_span(i, record));
             decide(winner, &facts, text)
         });
         let losers = all
@@ -376,13 +406,13 @@ fn default_hard(record: &Record) -> bool {
     }
 }
 
-/// The text condition of `rule` that matched the diagnostic, as `/pattern/`.
-fn matched_text(rule: &CompiledRule, facts: &Facts<'_>) -> Option<String> {
+/// The first text condition of `rule` that matched the diagnostic (its pattern index).
+fn matched_text(rule: &CompiledRule, facts: &Facts<'_>) -> Option<usize> {
     let mut text = None;
     rule.tree.for_each_cond(&mut |cond| {
-        if let Cond::Text { source, index, .. } = cond {
+        if let Cond::Text { index, .. } = cond {
             if text.is_none() && facts.text_matches.get(*index).copied().unwrap_or(false) {
-                text = Some(format!("/{source}/"));
+                text = Some(*index);
             }
         }
     });
@@ -396,7 +426,7 @@ fn witness<'r>(
     winner: &CompiledRule,
     mut later: impl Iterator<Item = &'r CompiledRule>,
     facts: &Facts<'_>,
-) -> Option<String> {
+) -> Option<usize> {
     matched_text(winner, facts).or_else(|| {
         later.find_map(|rule| (rule.reason == winner.reason).then(|| matched_text(rule, facts))?)
     })
