@@ -97,7 +97,11 @@ pub(crate) fn render_record(out: &mut String, record: &Record) {
     field("recipient", Some(&record.recipient));
     field("kind", record.kind.map(Kind::as_str));
     field("action", record.action.as_deref());
-    field("status", record.status.as_deref());
+    let status = record.status.as_deref().map(|code| match bounce_rules::registry::lookup(code) {
+        Some(registered) => format!("{code} ({}, {})", registered.title, registered.reference),
+        None => code.to_owned(),
+    });
+    field("status", status.as_deref());
     field("reply", record.reply_code.as_deref());
     let stage = match &record.stage_source {
         Some(how) => format!("{} ({how})", record.smtp_stage.as_str()),

@@ -100,6 +100,14 @@ pub(crate) fn run(cmd: &RulesCommand) -> Result<ExitCode> {
 fn check(args: &PathsArgs) -> Result<ExitCode> {
     match RuleSet::load(&args.paths) {
         Ok(rules) => {
+            for warning in rules.warnings() {
+                let text = warning.to_string();
+                eprintln!(
+                    "{}",
+                    text.strip_prefix("error")
+                        .map_or(text.clone(), |rest| format!("warning{rest}"))
+                );
+            }
             println!("ok: {} rules, {} providers", rules.len(), rules.provider_names().count());
             Ok(ExitCode::SUCCESS)
         }

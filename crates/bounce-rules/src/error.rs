@@ -42,6 +42,9 @@ pub enum ErrorKind {
     MissingStatement,
     /// A built-in rule reads a provider-dependent code without being provider-scoped.
     ProviderDependentCode,
+    /// A rule's reason is outside what its own status pattern allows (the registry of
+    /// enhanced status codes): an error for built-in rules, a warning for the user's.
+    OutsideStatusBound,
     /// An inline example does not produce its expected outcome.
     FailingExample,
     /// A rule file or directory could not be read.
@@ -68,6 +71,7 @@ impl ErrorKind {
             ErrorKind::ImpossibleStatus => "impossible-status",
             ErrorKind::MissingStatement => "missing-statement",
             ErrorKind::ProviderDependentCode => "provider-dependent-code",
+            ErrorKind::OutsideStatusBound => "outside-status-bound",
             ErrorKind::FailingExample => "failing-example",
             ErrorKind::Io => "io",
         }

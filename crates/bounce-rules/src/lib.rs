@@ -30,6 +30,7 @@
 mod compile;
 mod error;
 mod load;
+pub mod registry;
 mod syntax;
 
 pub use compile::examples::ExampleFailure;

@@ -121,6 +121,7 @@ impl RuleSet {
         let names: BTreeSet<String> = providers.iter().map(|p| p.name.clone()).collect();
         let mut rules: Vec<CompiledRule> = Vec::new();
         let mut disables = Vec::new();
+        let mut warnings = Vec::new();
         for (index, file) in &parsed {
             let (path, text, origin) = &sources[*index];
             let mut validator = Validator::new(path, text, *origin, &names);
@@ -132,13 +133,16 @@ impl RuleSet {
                 }
             }
             errors.append(&mut validator.errors);
+            warnings.append(&mut validator.warnings);
         }
         let rules = resolve_overrides(sources, rules, &disables, &mut errors);
         if !errors.is_empty() {
             return Err(RulesErrors { errors });
         }
         let texts = sources.iter().map(|(path, text, _)| (path.clone(), text.clone())).collect();
-        RuleSet::build(providers, rules, texts)
+        let mut set = RuleSet::build(providers, rules, texts)?;
+        set.warnings = warnings;
+        Ok(set)
     }
 }
 

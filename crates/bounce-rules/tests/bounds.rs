@@ -174,3 +174,17 @@ proptest! {
         prop_assert_eq!(broken(r), None);
     }
 }
+
+#[test]
+fn a_generic_rule_outside_its_status_bound_is_an_error_built_in_and_a_warning_for_users() {
+    let text = "rule odd.policy-user {\n    when status 5.7.1 and text ~ /no such person/\n    reason userunknown\n    example \"550 5.7.1 no such person\" status 5.7.1 => userunknown\n}\n";
+    let builtin =
+        [("rules/generic/odd.rules".to_owned(), text.to_owned(), bounce_rules::Origin::Builtin)];
+    let errors = RuleSet::from_sources(&builtin).expect_err("a built-in rule outside its bound");
+    let shown = errors.to_string();
+    assert!(shown.contains("error[outside-status-bound]: reason `userunknown` is outside what status `5.7.1` allows"), "{shown}");
+    let user = [("odd.rules".to_owned(), text.to_owned(), bounce_rules::Origin::User)];
+    let set = RuleSet::from_sources(&user).expect("a user rule outside its bound still loads");
+    assert_eq!(set.warnings().len(), 1);
+    assert_eq!(set.warnings()[0].kind, bounce_rules::ErrorKind::OutsideStatusBound);
+}

@@ -35,6 +35,8 @@ pub struct RuleSet {
     pattern_sources: Vec<(String, bool)>,
     /// One regex per text pattern, compiled the first time a verdict names its span.
     span_finders: Vec<OnceLock<Option<regex::bytes::Regex>>>,
+    /// Findings in the user's files that did not stop them from loading.
+    pub(crate) warnings: Vec<RulesError>,
 }
 
 /// The outcome of the first matching rule.
@@ -189,6 +191,7 @@ impl RuleSet {
             by_pattern,
             always,
             span_finders: (0..pattern_sources.len()).map(|_| OnceLock::new()).collect(),
+            warnings: Vec::new(),
             pattern_sources,
         })
     }
@@ -370,6 +373,13 @@ impl RuleSet {
                 Some(text[start..end].trim().to_owned())
             })
             .collect()
+    }
+
+    /// Findings in the user's rule files that did not stop them from loading (a reason
+    /// outside what the rule's own status pattern allows).
+    #[must_use]
+    pub fn warnings(&self) -> &[RulesError] {
+        &self.warnings
     }
 
     /// The number of rules.

@@ -80,6 +80,8 @@ pub(crate) struct Validator<'a> {
     pub(crate) origin: Origin,
     pub(crate) providers: &'a BTreeSet<String>,
     pub(crate) errors: Vec<RulesError>,
+    /// Findings that do not stop a user's file from loading.
+    pub(crate) warnings: Vec<RulesError>,
     rule_id: Option<String>,
 }
 
@@ -90,7 +92,15 @@ impl<'a> Validator<'a> {
         origin: Origin,
         providers: &'a BTreeSet<String>,
     ) -> Self {
-        Validator { path, text, origin, providers, errors: Vec::new(), rule_id: None }
+        Validator {
+            path,
+            text,
+            origin,
+            providers,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            rule_id: None,
+        }
     }
 
     pub(crate) fn error(
@@ -279,6 +289,11 @@ impl<'a> Validator<'a> {
         if self.origin == Origin::Builtin && rule.providers.is_empty() {
             self.check_provider_dependent(&rule.tree.clone());
         }
+        // Provider rules read the provider's own codes (Gmail's 4.7.23, Microsoft's
+        // 5.7.504), which need not follow the registry.
+        if rule.providers.is_empty() {
+            self.check_status_bound(&rule.tree.clone(), rule.reason);
+        }
         for example in examples {
             if let Some(example) = self.example(example) {
                 rule.examples.push(example);
@@ -304,6 +319,42 @@ impl<'a> Validator<'a> {
             let message = format!("`{code}` means different things at different providers");
             let help = Some("scope the rule with `provider NAME`, or test the text instead".into());
             self.error(ErrorKind::ProviderDependentCode, span, message, help);
+        }
+    }
+
+    /// A reason outside what a status pattern of the rule allows (the registry of enhanced
+    /// status codes): `status 5.7.1 ... reason userunknown` cannot be right. Patterns under
+    /// `not` are skipped. Built-in rules: an error; user rules: a warning.
+    fn check_status_bound(&mut self, tree: &Tree, reason: bounce_model::Reason) {
+        let mut outside = Vec::new();
+        positive_statuses(tree, &mut |pattern| {
+            let [_, Some(subject), detail] = pattern.0 else { return };
+            if !crate::registry::allows(subject, detail, reason) {
+                let code =
+                    pattern.0.map(|part| part.map_or("*".to_owned(), |n| n.to_string())).join(".");
+                outside.push(code);
+            }
+        });
+        for code in outside {
+            let span = self.rule_id_span();
+            let message = format!("reason `{reason}` is outside what status `{code}` allows");
+            let help = Some(
+                "the registry of enhanced status codes (crates/bounce-rules/data) lists the reasons of each code; drop the status condition or change the reason".into(),
+            );
+            if self.origin == Origin::Builtin {
+                self.error(ErrorKind::OutsideStatusBound, span, message, help);
+            } else {
+                let warning = RulesError::at(
+                    ErrorKind::OutsideStatusBound,
+                    self.path,
+                    self.text,
+                    span,
+                    message,
+                )
+                .in_rule(self.rule_id.as_deref())
+                .with_help(help);
+                self.warnings.push(warning);
+            }
         }
     }
 
@@ -641,5 +692,18 @@ impl<'a> Validator<'a> {
             help,
         );
         None
+    }
+}
+
+/// Calls `visit` on every status pattern that must match for the tree to match (not under
+/// `not`).
+fn positive_statuses(tree: &Tree, visit: &mut impl FnMut(&super::condition::StatusPattern)) {
+    match tree {
+        Tree::Or(parts) | Tree::And(parts) => {
+            parts.iter().for_each(|part| positive_statuses(part, visit));
+        }
+        Tree::Not(_) => {}
+        Tree::Leaf(Cond::Status(pattern)) => visit(pattern),
+        Tree::Leaf(_) => {}
     }
 }
