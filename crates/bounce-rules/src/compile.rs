@@ -84,7 +84,8 @@ pub(crate) struct CompiledRule {
     pub(crate) id: String,
     pub(crate) doc: String,
     pub(crate) path: String,
-    pub(crate) line: usize,
+    /// `file:line`, formatted once.
+    pub(crate) location: String,
     pub(crate) id_span: (usize, usize),
     pub(crate) origin: Origin,
     pub(crate) file_index: usize,
@@ -106,7 +107,7 @@ pub(crate) struct CompiledRule {
 impl CompiledRule {
     /// `file:line` of the rule's id.
     pub(crate) fn location(&self) -> String {
-        format!("{}:{}", self.path, self.line)
+        self.location.clone()
     }
 
     /// The precedence key: user before built-in, provider-scoped before generic, higher

@@ -300,7 +300,8 @@ impl RuleSet {
     /// Sets the record's reason, verdict and (when the bounce states no status) its inferred
     /// status; a record no rule decides gets reason `undefined`.
     pub fn apply(&self, record: &mut Record) {
-        match self.classify(record) {
+        let provider = self.provider_of(record);
+        match self.classify_as(record, provider) {
             Some(decision) => {
                 record.reason = Some(decision.reason);
                 if record.status.is_none() {
@@ -309,7 +310,7 @@ impl RuleSet {
                 record.verdict = Some(decision.verdict);
             }
             None => {
-                let provider = self.provider_of(record).map(str::to_owned);
+                let provider = provider.map(str::to_owned);
                 record.reason = Some(Reason::Undefined);
                 record.verdict =
                     Some(Verdict { hard: default_hard(record), provider, ..Verdict::default() });

@@ -155,11 +155,12 @@ impl<'a> Validator<'a> {
     ) -> Option<CompiledRule> {
         self.rule_id = Some(def.id.clone());
         let before = self.errors.len();
+        let line = line_of(self.text, def.id_span.0);
         let mut rule = CompiledRule {
             id: def.id.clone(),
             doc: def.doc.clone(),
             path: self.path.to_owned(),
-            line: line_of(self.text, def.id_span.0),
+            location: format!("{}:{line}", self.path),
             id_span: def.id_span,
             origin: self.origin,
             file_index,
