@@ -606,6 +606,13 @@ fn stage_of(
     diag_type: Option<&str>,
     group: &Group,
 ) -> (Stage, Option<String>) {
+    // "(in reply to X command)" anywhere (Postfix puts it in the prose, not in the DSN's
+    // Diagnostic-Code) outranks stage words in the reply's own text.
+    for text in texts.iter().flatten() {
+        if let Some(stage) = super::codes::in_reply_to_stage(text) {
+            return (stage, Some("prose".to_string()));
+        }
+    }
     for text in texts.iter().flatten() {
         if let Some(stage) = stage_from_text(text) {
             return (stage, Some("prose".to_string()));

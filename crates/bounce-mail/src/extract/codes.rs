@@ -219,16 +219,14 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
 
 /// The command named by the last "in reply to X command" of a text (Postfix writes it at the
 /// end of the remote reply).
-fn in_reply_to_stage(text: &str) -> Option<Stage> {
-    const MARKER: &[u8] = b"in reply to ";
-    let bytes = text.as_bytes();
-    let start = (0..bytes.len().checked_sub(MARKER.len())? + 1)
-        .rev()
-        .find(|&i| bytes[i..i + MARKER.len()].eq_ignore_ascii_case(MARKER))?;
-    let rest = &text[start + MARKER.len()..];
-    let end = rest.find([')', '\n']).unwrap_or(rest.len());
-    let command = rest[..end].trim().to_ascii_lowercase();
-    let command = command.strip_suffix("command").unwrap_or(&command).trim();
+pub(crate) fn in_reply_to_stage(text: &str) -> Option<Stage> {
+    // Bounces fold the phrase across lines ("(in reply\n    to RCPT TO command)").
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let start = text.rfind("in reply to ")?;
+    let rest = &text[start + "in reply to ".len()..];
+    let end = rest.find(')').unwrap_or(rest.len());
+    let command = rest[..end].trim();
+    let command = command.strip_suffix("command").unwrap_or(command).trim();
     let stage = match command {
         "end of data" | "end of message" => Stage::EndOfData,
         "data" => Stage::Data,
@@ -339,6 +337,10 @@ mod tests {
                 "host mx.example.net said: 550 5.7.1 mail from 192.0.2.7 refused (in reply to \
                  RCPT TO command)"
             ),
+            Some(Stage::Rcpt)
+        );
+        assert_eq!(
+            in_reply_to_stage("refused by local policy (in reply\n    to RCPT TO command)"),
             Some(Stage::Rcpt)
         );
         assert_eq!(
