@@ -17,6 +17,8 @@ mod phrases;
 mod prose;
 mod ses;
 mod text_facts;
+mod transcript;
+mod wrapper;
 
 use std::borrow::Cow;
 

@@ -55,6 +55,7 @@ builtin_files![
     "rules/generic/vendor.rules",
     "rules/generic/wordings.rules",
     "rules/generic/languages.rules",
+    "rules/generic/stock.rules",
     "rules/generic/fallback.rules",
 ];
 

@@ -89,7 +89,9 @@ fn seed_cases_get_the_expected_reason() {
         ("550 5.7.1 Messages from [23.251.255.157] weren't sent. Part of their network is on our block list (S3150).", Some("5.7.1"), Reason::Blocked),
         ("550 5.7.1 [C15] RBL restriction: Blacklisted by Internal Reputation Service - 203.0.113.25", Some("5.7.1"), Reason::Blocked),
         ("550 5.7.1 relaying denied for user@example.net", Some("5.7.1"), Reason::NoRelaying),
-        ("550 Invalid Domain [smtp-41.iol.local; VIR_420]", None, Reason::HostUnknown),
+        // The seed lists it among policy refusals: an Italian ISP refusing the sender's domain
+        // with its own token, not a recipient domain that does not exist.
+        ("550 Invalid Domain [smtp-41.iol.local; VIR_420]", None, Reason::Rejected),
         ("554 Email rejected due to security policies.", None, Reason::PolicyViolation),
         ("5.0.0 (undefined status) permanent failure for one or more recipients (recipient@example.com:blocked)", Some("5.0.0"), Reason::Blocked),
         ("421 Service not available, closing transmission channel", None, Reason::TooManyConn),

@@ -9,6 +9,7 @@ use super::dsn::{self, Group};
 use super::original;
 use super::parts::MessageView;
 use super::prose::{self, Found};
+use super::transcript;
 use super::{ExtractOptions, Extraction};
 
 /// What kind of message this is, before recipients are looked at.
@@ -55,6 +56,10 @@ pub(super) fn classify(
     }
     let shared = shared_evidence(view, options);
     for record in &mut records {
+        if let Some(reply) = record.diagnostic.as_deref().and_then(super::wrapper::without_wrapper)
+        {
+            record.diagnostic = Some(reply);
+        }
         if let Some(diag) = record.diagnostic.as_deref() {
             let codes = read_codes(diag);
             if record.status.is_none() {
@@ -332,12 +337,14 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
     let mut records: Vec<Record> = groups
         .iter()
         .filter(|g| g.is_recipient())
-        .filter_map(|g| dsn_record(&message_group, g, &found.recipients, found.global.as_ref()))
+        .filter_map(|g| {
+            dsn_record(&message_group, g, &found.recipients, found.global.as_ref(), view.notice())
+        })
         .collect();
     if records.is_empty() {
         let failed = failed_recipients_header(view);
         records = if failed.is_empty() {
-            found.recipients.iter().map(|f| prose_record(f, &found.format)).collect()
+            found.recipients.iter().map(|f| prose_record(f, &found.format, view.notice())).collect()
         } else {
             // Exim and Gmail name the failed recipients in a header; the prose adds the why.
             failed
@@ -354,7 +361,7 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
                     if f.diagnostic.is_none() {
                         f.diagnostic.clone_from(&found.global);
                     }
-                    prose_record(&f, &found.format)
+                    prose_record(&f, &found.format, view.notice())
                 })
                 .collect()
         };
@@ -369,7 +376,7 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
         // single To address is the recipient the bounce is about.
         if let Some(to) = returned_single_to(view) {
             let f = Found { recipient: to, diagnostic: found.global.clone(), ..Found::default() };
-            records.push(prose_record(&f, &found.format));
+            records.push(prose_record(&f, &found.format, view.notice()));
         }
     }
     let greeting_refusal = prose::reply_without_command(view.notice());
@@ -436,6 +443,7 @@ fn dsn_record(
     group: &Group,
     prose_found: &[Found],
     global: Option<&String>,
+    notice: &str,
 ) -> Option<Record> {
     let global = global.cloned();
     let final_rcpt = group.typed("Final-Recipient");
@@ -460,6 +468,7 @@ fn dsn_record(
     let diagnostic = diagnostic.or_else(|| group.get("Status").and_then(status_comment));
     let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
     let diagnostic = diagnostic.or_else(|| global.clone());
+    let diagnostic = diagnostic.map(|d| own_reply(d, notice, &recipient));
     let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let dsn_status = group
         .get("Status")
@@ -493,7 +502,10 @@ fn dsn_record(
         },
     };
     let stage_text = [diagnostic.as_deref(), matching.and_then(|f| f.context.as_deref())];
-    let (stage, stage_source) = stage_of(&stage_text, diag_type.as_deref(), group);
+    let (stage, stage_source) = match transcript_stage(diagnostic.as_deref(), notice, &recipient) {
+        Some(found) => found,
+        None => stage_of(&stage_text, diag_type.as_deref(), group),
+    };
     let remote = group.typed("Remote-MTA").or_else(|| matching.and_then(|f| f.remote_mta.clone()));
     Some(Record {
         recipient,
@@ -594,6 +606,13 @@ fn stage_of(
     diag_type: Option<&str>,
     group: &Group,
 ) -> (Stage, Option<String>) {
+    // "(in reply to X command)" anywhere (Postfix puts it in the prose, not in the DSN's
+    // Diagnostic-Code) outranks stage words in the reply's own text.
+    for text in texts.iter().flatten() {
+        if let Some(stage) = super::codes::in_reply_to_stage(text) {
+            return (stage, Some("prose".to_string()));
+        }
+    }
     for text in texts.iter().flatten() {
         if let Some(stage) = stage_from_text(text) {
             return (stage, Some("prose".to_string()));
@@ -619,14 +638,47 @@ fn diagnostic_statuses(text: &str) -> Vec<String> {
     out
 }
 
-fn prose_record(found: &Found, format: &str) -> Record {
+/// The recipient's own reply when the transcript gives more than the diagnostic: the whole of
+/// a multi-line reply whose first line alone was kept (Sendmail's Diagnostic-Code), or the
+/// reply echoing the recipient in place of a consequential 503 to DATA.
+fn own_reply(diagnostic: String, notice: &str, recipient: &str) -> String {
+    if let Some(whole) = transcript::complete_multiline(&diagnostic, notice) {
+        return whole;
+    }
+    if transcript::is_consequential(diagnostic.trim()) {
+        if let Some(own) = transcript::reply_for(notice, recipient) {
+            return own;
+        }
+    }
+    diagnostic
+}
+
+/// The stage a session transcript shows for the recipient, unless the diagnostic itself names
+/// the command it answered (Postfix's "in reply to X command").
+fn transcript_stage(
+    diagnostic: Option<&str>,
+    notice: &str,
+    recipient: &str,
+) -> Option<(Stage, Option<String>)> {
+    if diagnostic.and_then(stage_from_text).is_some() {
+        return None;
+    }
+    let stage = transcript::stage_for(notice, recipient)?;
+    Some((stage, Some("transcript: the reply to the recipient's RCPT".to_string())))
+}
+
+fn prose_record(found: &Found, format: &str, notice: &str) -> Record {
     let codes = found.diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let statuses = found.diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
     let status = prefer_status(None, &statuses).or(found.status.clone()).or(codes.status);
     let reply = found.reply.clone().or(codes.reply);
     let kind = if found.delayed { Kind::Delay } else { Kind::Bounce };
     let texts = [found.diagnostic.as_deref(), found.context.as_deref()];
-    let (stage, stage_source) = stage_of(&texts, None, &Group::default());
+    let (stage, stage_source) =
+        match transcript_stage(found.diagnostic.as_deref(), notice, &found.recipient) {
+            Some(found) => found,
+            None => stage_of(&texts, None, &Group::default()),
+        };
     Record {
         recipient: found.recipient.clone(),
         kind: Some(kind),

@@ -191,6 +191,11 @@ fn strong_reply_position(text: &str, pos: usize) -> bool {
 /// Reads the SMTP stage that prose such as "in reply to RCPT TO command" names.
 #[must_use]
 pub fn stage_from_text(text: &str) -> Option<Stage> {
+    // Postfix's "(in reply to RCPT TO command)" names the command the reply answered; it
+    // outranks any stage word in the reply's own prose ("mail from 192.0.2.7 refused").
+    if let Some(stage) = in_reply_to_stage(text) {
+        return Some(stage);
+    }
     // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
     for (i, position) in COMMAND_SET.iter(text) {
         let marker = COMMAND_MARKERS[i];
@@ -210,6 +215,29 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
     }
     // The earliest stage marker in the text wins: bounces name the command first.
     STAGE_SET.iter(text).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown)
+}
+
+/// The command named by the last "in reply to X command" of a text (Postfix writes it at the
+/// end of the remote reply).
+pub(crate) fn in_reply_to_stage(text: &str) -> Option<Stage> {
+    // Bounces fold the phrase across lines ("(in reply\n    to RCPT TO command)").
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let start = text.rfind("in reply to ")?;
+    let rest = &text[start + "in reply to ".len()..];
+    let end = rest.find(')').unwrap_or(rest.len());
+    let command = rest[..end].trim();
+    let command = command.strip_suffix("command").unwrap_or(command).trim();
+    let stage = match command {
+        "end of data" | "end of message" => Stage::EndOfData,
+        "data" => Stage::Data,
+        c if c.starts_with("rcpt") => Stage::Rcpt,
+        c if c.starts_with("mail") => Stage::Mail,
+        "ehlo" | "helo" | "lhlo" => Stage::Ehlo,
+        "starttls" => Stage::Starttls,
+        c if c.starts_with("auth") => Stage::Auth,
+        _ => return None,
+    };
+    Some(stage)
 }
 
 /// Labels after which a bounce names the SMTP command that failed.
@@ -304,6 +332,21 @@ mod tests {
             Some(Stage::Mail)
         );
         assert_eq!(stage_from_text("nothing here"), None);
+        assert_eq!(
+            stage_from_text(
+                "host mx.example.net said: 550 5.7.1 mail from 192.0.2.7 refused (in reply to \
+                 RCPT TO command)"
+            ),
+            Some(Stage::Rcpt)
+        );
+        assert_eq!(
+            in_reply_to_stage("refused by local policy (in reply\n    to RCPT TO command)"),
+            Some(Stage::Rcpt)
+        );
+        assert_eq!(
+            stage_from_text("554 5.7.1 rejected after DATA (in reply to end of DATA command)"),
+            Some(Stage::EndOfData)
+        );
         assert_eq!(stage_from_text("550 5.7.1 Not currently accepting mail from your IP"), None);
     }
 }

@@ -13,7 +13,9 @@ use bounce_model::{AuthResult, DkimSignature, Original, Provenanced};
 use mail_parser::parsers::MessageStream;
 use mail_parser::HeaderValue;
 
-pub(crate) use address::{extract_addr_spec, is_valid_address, is_valid_message_id};
+pub(crate) use address::{
+    extract_addr_spec, is_valid_address, is_valid_message_id, without_address_type_prefix,
+};
 
 /// The most link domains kept from one body.
 const MAX_LINK_DOMAINS: usize = 20;

@@ -30,6 +30,11 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(Record, Vec<String>), 
         return Err("the diagnostic text is empty".to_owned());
     }
     let mut notes = Vec::new();
+    let unwrapped = super::wrapper::without_wrapper(text);
+    if unwrapped.is_some() {
+        notes.push("the reporting MTA's wrapper words were set apart from the reply".to_owned());
+    }
+    let text = unwrapped.as_deref().unwrap_or(text);
     let stated = codes::read_codes(text);
     let status = match facts.status {
         Some(code) => Some(valid_status(code)?),

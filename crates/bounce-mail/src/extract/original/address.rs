@@ -149,6 +149,7 @@ pub(crate) fn extract_addr_spec(text: &str) -> Option<String> {
         Some(scheme) if scheme.eq_ignore_ascii_case("mailto:") => &candidate[7..],
         _ => candidate,
     };
+    let candidate = without_address_type_prefix(candidate);
     let (local, domain) = candidate.rsplit_once('@')?;
     let domain = domain.trim_end_matches('.');
     let quoted_local = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
@@ -161,6 +162,21 @@ pub(crate) fn extract_addr_spec(text: &str) -> Option<String> {
         return None;
     }
     Some(format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// The address without an X.400 / Exchange address-type prefix (`SMTP=user@example.net`,
+/// `SMTP:user@example.net`, `RFC822:user@example.net`): gateways write the type of a proxy
+/// address in front of it, and the sender mailed the address after it.
+pub(crate) fn without_address_type_prefix(candidate: &str) -> &str {
+    for prefix in ["smtp=", "smtp:", "rfc822=", "rfc822:"] {
+        if let Some(head) = candidate.get(..prefix.len()) {
+            let rest = &candidate[prefix.len()..];
+            if head.eq_ignore_ascii_case(prefix) && rest.contains('@') {
+                return rest.trim_start();
+            }
+        }
+    }
+    candidate
 }
 
 #[cfg(test)]
@@ -195,6 +211,9 @@ mod tests {
         assert_eq!(addr("\"a <b>\" <c@d.example>").as_deref(), Some("c@d.example"));
         assert_eq!(addr("\"odd local\"@example.com").as_deref(), Some("\"odd local\"@example.com"));
         assert_eq!(addr("user@example.com.").as_deref(), Some("user@example.com"));
+        assert_eq!(addr("rfc822; SMTP=kim@Example.NET").as_deref(), Some("kim@example.net"));
+        assert_eq!(addr("smtp:Kim@example.net").as_deref(), Some("Kim@example.net"));
+        assert_eq!(addr("<SMTP:kim@example.net>").as_deref(), Some("kim@example.net"));
     }
 
     #[test]

@@ -196,7 +196,10 @@ pub(crate) fn find(view: &MessageView) -> Finding {
         let context = (!listing).then(|| text[context_start..end].to_string());
         let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
         finding.recipients.push(Found {
-            recipient: addr.trim_matches(['<', '>', '"', '\'']).to_string(),
+            recipient: super::super::original::without_address_type_prefix(
+                addr.trim_matches(['<', '>', '"', '\'']),
+            )
+            .to_string(),
             remote_mta: remote_host(&text[context_start..end])
                 .or_else(|| whole_host.get_or_init(|| remote_host(text)).clone()),
             reply: codes.reply,
@@ -349,8 +352,14 @@ fn block_diagnostic(block: &str, addr: &str) -> Option<String> {
         .map(str::trim)
         .filter(|l| l.starts_with(['4', '5']))
         .collect();
-    if let Some(last) = replies.last() {
-        return Some((*last).to_string());
+    if !replies.is_empty() {
+        // The reply that echoes the address is this recipient's; a 503 to DATA after refused
+        // recipients (pipelining) only follows from them.
+        if let Some(own) = super::super::transcript::reply_for(block, addr) {
+            return Some(own);
+        }
+        let cause = replies.iter().rev().find(|r| !super::super::transcript::is_consequential(r));
+        return cause.or(replies.last()).map(|r| (*r).to_string());
     }
     let after = block.get(addr.len()..).unwrap_or("");
     let after = after.trim_start_matches(['>', '"', '\'']);
