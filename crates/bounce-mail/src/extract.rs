@@ -10,7 +10,9 @@ mod classify;
 pub mod codes;
 mod date;
 mod dsn;
+mod found;
 mod limits;
+mod notice;
 mod original;
 mod parts;
 mod phrases;
@@ -177,7 +179,7 @@ fn forwarded_report<'m>(
         })
     });
     let outer_names_nobody =
-        prose::find(view).recipients.is_empty() && view.header("X-Failed-Recipients").is_none();
+        prose::finding(view).recipients.is_empty() && view.header("X-Failed-Recipients").is_none();
     (is_report && outer_names_nobody).then_some(nested)
 }
 

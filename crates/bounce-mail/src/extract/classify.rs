@@ -6,6 +6,7 @@ use bounce_model::{Bucket, Kind, Record, Source, Stage};
 
 use super::codes::{read_codes, stage_from_text};
 use super::dsn::{self, Group};
+use super::notice::floor_char_boundary;
 use super::original;
 use super::parts::MessageView;
 use super::prose::{self, Found};
@@ -228,7 +229,7 @@ fn auto_reply_records(view: &MessageView) -> Vec<Record> {
     // The whole reply (cut) is evidence for rules (`notice`): "I have left the company" or
     // "this address is no longer in use" is rarely the first line.
     let body = view.prose.trim();
-    let body = &body[..prose::floor_char_boundary(body, MAX_NOTICE.min(body.len()))];
+    let body = &body[..floor_char_boundary(body, MAX_NOTICE.min(body.len()))];
     vec![Record {
         recipient: from,
         kind: Some(Kind::AutoReply),
@@ -325,7 +326,7 @@ fn first_paragraph(text: &str) -> String {
 }
 
 fn bounce_records(view: &MessageView) -> Vec<Record> {
-    let found = prose::find(view);
+    let found = prose::finding(view);
     let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     if groups.iter().all(|g| !g.is_recipient()) {
         // Some MTAs put the DSN fields in the text part.
@@ -382,7 +383,7 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
     let greeting_refusal = prose::reply_without_command(view.notice());
     if let [only] = records.as_mut_slice() {
         let text = view.notice().trim();
-        let end = prose::floor_char_boundary(text, MAX_NOTICE.min(text.len()));
+        let end = floor_char_boundary(text, MAX_NOTICE.min(text.len()));
         only.notice = Some(text[..end].to_string()).filter(|t| !t.is_empty());
     }
     let verdicts: Vec<(String, String)> = VERDICT_HEADERS
@@ -550,7 +551,7 @@ fn vendor_fields(group: &Group) -> BTreeMap<String, String> {
         .take(MAX_VENDOR_FIELDS)
         .map(|f| {
             let value = f.value.trim();
-            let end = super::prose::floor_char_boundary(value, MAX_VENDOR_VALUE.min(value.len()));
+            let end = floor_char_boundary(value, MAX_VENDOR_VALUE.min(value.len()));
             (f.name.to_ascii_lowercase(), value[..end].to_string())
         })
         .collect()

@@ -1,6 +1,10 @@
 //! A flat view of the parts of a parsed bounce that the extraction needs.
 
+use std::cell::OnceCell;
+
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+
+use super::found::Finding;
 
 /// What a bounce is made of, sorted by role.
 #[derive(Debug, Default)]
@@ -29,6 +33,8 @@ pub(crate) struct MessageView {
     pub(crate) original_body: Option<String>,
     /// Recipients named in the returned original's To header (fallback for some reports).
     pub(crate) original_to: Option<String>,
+    /// What the prose gives, read once on first use and shared by every step.
+    finding: OnceCell<Finding>,
 }
 
 impl MessageView {
@@ -56,13 +62,18 @@ impl MessageView {
         for part in &message.parts {
             view.add_part(part, max_part);
         }
-        view.notice_len = super::prose::notice(&view.prose).len();
+        view.notice_len = super::notice::notice(&view.prose).len();
         view
     }
 
     /// The notice: the prose of the bounce up to where the returned original begins.
     pub(crate) fn notice(&self) -> &str {
         &self.prose[..self.notice_len]
+    }
+
+    /// Where the prose's reading of this message is kept once made (`prose::finding`).
+    pub(crate) fn finding_cell(&self) -> &OnceCell<Finding> {
+        &self.finding
     }
 
     /// The raw value of the first top-level header with this name.

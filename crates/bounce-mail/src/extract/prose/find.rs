@@ -6,55 +6,8 @@ use regex::Regex;
 
 use super::super::codes::read_codes;
 use super::super::parts::MessageView;
-use super::super::phrases::{DELAY_TEXT_SET, FAMILY_SET};
+use super::super::phrases::{DELAY_TEXT_SET, FAMILIES, FAMILY_SET};
 use super::{addresses, is_daemon_address, Finding, Found};
-
-/// MTA families recognised by their wording, most specific first: (family, lowercase marker).
-pub(crate) const FAMILIES: &[(&str, &str)] = &[
-    ("qmail", "this is the qmail-send program"),
-    ("qmail", "qmail-send"),
-    ("postfix", "this is the mail system at host"),
-    ("postfix", "x-postfix"),
-    ("exim", "this message was created automatically by mail delivery software"),
-    ("exim", "the following address(es) failed"),
-    ("exim", "incorrectly constructed"),
-    ("sendmail", "the following addresses had permanent fatal errors"),
-    ("sendmail", "transcript of session follows"),
-    ("sendmail", "the original message was received at"),
-    ("gmail", "delivery to the following recipient failed permanently"),
-    ("gmail", "google tried to deliver your message"),
-    ("gmail", "the response from the remote server was"),
-    ("google-groups", "google groups"),
-    ("office365", "office 365"),
-    ("office365", "microsoft exchange online"),
-    ("outlook", "outlook.com"),
-    ("exchange", "microsoft exchange"),
-    ("exchange", "delivery has failed to these recipients or groups"),
-    ("exchange", "did not reach the following recipient"),
-    ("yahoo", "sorry, we were unable to deliver your message"),
-    ("amazonses", "amazonses"),
-    ("amazonses", "amazon ses"),
-    ("amazonworkmail", "amazon workmail"),
-    ("opensmtpd", "opensmtpd"),
-    ("opensmtpd", "your message could not be delivered to one or more recipients"),
-    ("courier", "courier mail server"),
-    ("domino", "lotus domino"),
-    ("domino", "domino"),
-    ("notes", "lotus notes"),
-    ("messagingserver", "this report relates to a message you sent"),
-    ("gmx", "gmx"),
-    ("mailru", "mail.ru"),
-    ("yandex", "yandex"),
-    ("zoho", "zoho"),
-    ("dragonfly", "dragonfly"),
-    ("mcafee", "mcafee"),
-    ("imailserver", "imail"),
-    ("imailserver", "<smtp32 v"),
-    ("exim", "(exim "),
-    ("mimecast", "mimecast"),
-    ("barracuda", "barracuda"),
-    ("sendgrid", "sendgrid"),
-];
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
