@@ -220,6 +220,26 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
 /// The command named by the last "in reply to X command" of a text (Postfix writes it at the
 /// end of the remote reply).
 pub(crate) fn in_reply_to_stage(text: &str) -> Option<Stage> {
+    // Only a text with the word "reply" can hold the phrase: most have none, and pay nothing.
+    // The last "in reply to …" counts, as it did when the whole text was searched.
+    let bytes = text.as_bytes();
+    let replies = (0..bytes.len().saturating_sub(4))
+        .rev()
+        .filter(|&i| bytes[i..i + 5].eq_ignore_ascii_case(b"reply"));
+    for last in replies {
+        let mut from = last.saturating_sub(16);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        if let Some(stage) = in_reply_to_in(&text[from..]) {
+            return Some(stage);
+        }
+    }
+    None
+}
+
+/// The stage of the last "in reply to X command" in `text`.
+fn in_reply_to_in(text: &str) -> Option<Stage> {
     // Bounces fold the phrase across lines ("(in reply\n    to RCPT TO command)").
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
     let start = text.rfind("in reply to ")?;
