@@ -12,6 +12,7 @@ mod date;
 mod dsn;
 mod found;
 mod limits;
+mod named_ip;
 mod notice;
 mod original;
 mod parts;

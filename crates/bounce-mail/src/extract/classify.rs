@@ -72,8 +72,14 @@ pub(super) fn classify(
         }
         record.source = source.clone();
         let mut original = shared.clone();
-        if original.envelope_id.is_none() {
-            original.envelope_id = None;
+        if let Some(ip) =
+            record.diagnostic.as_deref().and_then(super::named_ip::sending_ip_named_in)
+        {
+            original.sending_ip = Some(bounce_model::Provenanced {
+                value: ip,
+                source: "the receiver's reply".to_string(),
+                uncertain: false,
+            });
         }
         record.original = original;
         if record.last_attempt_date.is_none() {
