@@ -291,6 +291,8 @@ const STAGE_PROBES: &[(&str, Stage)] = &[
     ("auth command", Stage::Auth),
     ("smtp auth", Stage::Auth),
     ("initial connection", Stage::Greeting),
+    // Postfix: the server's banner was a refusal ("host X[ip] refused to talk to me: 554 …").
+    ("refused to talk to me", Stage::Greeting),
     ("greeting", Stage::Greeting),
     ("banner", Stage::Greeting),
     ("connect to", Stage::Connect),
@@ -347,6 +349,10 @@ mod tests {
             Some(Stage::Rcpt)
         );
         assert_eq!(stage_from_text("(in reply to end of DATA command)"), Some(Stage::EndOfData));
+        assert_eq!(
+            stage_from_text("host mx[198.51.100.80] refused to talk to me: 554 go away"),
+            Some(Stage::Greeting)
+        );
         assert_eq!(
             stage_from_text("SMTP error from remote mail server after MAIL FROM:<a@b>"),
             Some(Stage::Mail)

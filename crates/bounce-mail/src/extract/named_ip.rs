@@ -12,6 +12,7 @@ static NAMED: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = r"(?ix)
         (?: \b(?:messages?|mail|e-?mail|connections?|client(?:\s+host)?|sending\s+ip|ip(?:\s+address)?|your\s+ip)
             \s+(?:from\s+)?(?:ip\s+)?[\[(]?
+          | \bip=
           | ^\s*(?:smtp;\s*)?[45]\d\d[\s-]+(?:[45]\.\d{1,3}\.\d{1,3}\s+)?\[
         )
         (?P<ip>(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})\b
@@ -45,6 +46,7 @@ mod tests {
             ("421 4.7.0 [TSS04] Messages from 192.0.2.192 temporarily deferred", Some("192.0.2.192")),
             ("550 5.7.606 Access denied, banned sending IP [203.0.113.13].", Some("203.0.113.13")),
             ("554 found on one or more DNSBLs: your IP address 198.51.100.9;", Some("198.51.100.9")),
+            ("554 IP=203.0.113.21 - A problem occurred. (BL)", Some("203.0.113.21")),
             // Not the connecting client: a version, a remote host's own address, private space.
             ("550 5.1.1 user unknown (Postfix 3.5.1.2)", None),
             ("550 5.7.1 messages from [10.1.2.3] refused", None),
