@@ -141,7 +141,10 @@ pub(super) fn message_kind(view: &MessageView) -> MessageKind {
     if !view.feedback_texts.is_empty() || view.report_type.as_deref() == Some("feedback-report") {
         return MessageKind::Complaint;
     }
-    if !view.dsn_texts.is_empty() || view.report_type.as_deref() == Some("delivery-status") {
+    if !view.dsn_texts.is_empty()
+        || view.report_type.as_deref() == Some("delivery-status")
+        || view.mdn_rejects()
+    {
         return MessageKind::Bounce;
     }
     if is_unsubscribe_request(view) {
@@ -165,7 +168,10 @@ pub(super) fn message_kind(view: &MessageView) -> MessageKind {
 /// receipts (RFC 8098 disposition notifications), TLS reports (RFC 8460) and DMARC aggregate
 /// reports (RFC 7489 section 7.2: subject `Report Domain: ... Submitter: ...`).
 fn is_machine_report(view: &MessageView) -> bool {
-    if matches!(view.report_type.as_deref(), Some("disposition-notification" | "tlsrpt")) {
+    if view.report_type.as_deref() == Some("disposition-notification") && !view.mdn_rejects() {
+        return true;
+    }
+    if view.report_type.as_deref() == Some("tlsrpt") {
         return true;
     }
     let subject = view.subject.to_ascii_lowercase();
@@ -334,6 +340,10 @@ fn first_paragraph(text: &str) -> String {
 fn bounce_records(view: &MessageView) -> Vec<Record> {
     let found = prose::finding(view);
     let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+    if groups.is_empty() && view.mdn_rejects() {
+        // A rejecting disposition notification names its recipient as a DSN does.
+        groups = view.mdn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+    }
     if groups.iter().all(|g| !g.is_recipient()) {
         // Some MTAs put the DSN fields in the text part.
         if let Some(embedded) = prose::embedded_dsn(&view.prose) {

@@ -23,6 +23,8 @@ pub(crate) struct MessageView {
     pub(crate) dsn_texts: Vec<String>,
     /// Bodies of `message/feedback-report` parts.
     pub(crate) feedback_texts: Vec<String>,
+    /// Bodies of `message/disposition-notification` parts (RFC 8098).
+    pub(crate) mdn_texts: Vec<String>,
     /// The human-readable text of the bounce (text parts outside the returned original).
     pub(crate) prose: String,
     /// Length of the notice: the prose up to where the returned original begins.
@@ -76,6 +78,26 @@ impl MessageView {
         &self.finding
     }
 
+    /// Whether a disposition notification reports that the message was rejected or deleted
+    /// unread by an automatic action (RFC 8098 `automatic-action/…; deleted` or `failed`;
+    /// Sieve `reject`, RFC 5429, as Dovecot's delivery agent sends it): a delivery failure,
+    /// not a read receipt.
+    pub(crate) fn mdn_rejects(&self) -> bool {
+        self.mdn_texts.iter().any(|text| {
+            text.lines().any(|line| {
+                let Some((name, value)) = line.split_once(':') else { return false };
+                if !name.trim().eq_ignore_ascii_case("disposition") {
+                    return false;
+                }
+                let value = value.to_ascii_lowercase();
+                let (mode, kind) = value.split_once(';').unwrap_or(("", value.as_str()));
+                let kind = kind.split(['/', '(']).next().unwrap_or("").trim();
+                mode.trim().starts_with("automatic-action")
+                    && matches!(kind, "deleted" | "failed" | "rejected")
+            })
+        })
+    }
+
     /// The raw value of the first top-level header with this name.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -93,6 +115,9 @@ impl MessageView {
                 self.dsn_texts.push(body_text(body));
             }
             (body, "message", "feedback-report") => self.feedback_texts.push(body_text(body)),
+            (body, "message", "disposition-notification" | "global-disposition-notification") => {
+                self.mdn_texts.push(body_text(body));
+            }
             (body, "text" | "message", "rfc822-headers" | "global-headers")
                 if self.original_headers.is_none() =>
             {
