@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use bounce_model::{Action, Category, Owner, Reason, Stage};
+use bounce_model::{Action, Category, Kind, Owner, Reason, Stage};
 
 use super::condition::{Cond, DomainPattern, ReplyPattern, StatusPattern, StrMatch, Tree};
-use super::patterns::{field_hint, kind_from_name, parse_status, regex_message};
+use super::patterns::{field_hint, parse_status, regex_message};
 use super::{line_of, CompiledRule, Origin, Provider, Token};
 use crate::error::{did_you_mean, ErrorKind, RulesError};
 use crate::syntax::{Condition, Expr, Field, ProviderDef, RuleDef, Statement, Value};
@@ -68,7 +68,6 @@ pub(crate) const EXAMPLE_CHECKS: [&str; 7] =
     ["token", "category", "action", "owner", "status_inferred", "rule", "hard"];
 const PROVIDER_FIELDS: [&str; 3] = ["domains", "mx", "text"];
 pub(crate) const DSN_ACTIONS: [&str; 5] = ["failed", "delayed", "delivered", "relayed", "expanded"];
-pub(crate) const KINDS: [&str; 5] = ["bounce", "delay", "delivered", "auto-reply", "complaint"];
 
 /// The compiled size limit of one regex.
 pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -604,7 +603,12 @@ impl<'a> Validator<'a> {
             "action" => Cond::DsnAction(
                 self.choice(value, "dsn action", &DSN_ACTIONS, |s| Some(s.to_owned()))?,
             ),
-            "kind" => Cond::Kind(self.choice(value, "kind", &KINDS, kind_from_name)?),
+            "kind" => Cond::Kind(self.choice(
+                value,
+                "kind",
+                &Kind::ALL.map(Kind::as_str),
+                Kind::from_name,
+            )?),
             "provider" => Cond::Provider(self.provider_name(value)?),
             "rcpt_domain" => Cond::RcptDomain(self.domain_pattern(value)?),
             "sender_domain" => Cond::SenderDomain(self.domain_pattern(value)?),
