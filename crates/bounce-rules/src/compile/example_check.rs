@@ -40,12 +40,12 @@ impl Validator<'_> {
                 "provider" => checked.provider = self.provider_name(value),
                 "stage" => {
                     checked.stage = self
-                        .choice(value, "stage", &Stage::ALL.map(Stage::as_str), Stage::from_name)
+                        .named_choice(value, "stage", Stage::ALL, Stage::as_str, Stage::from_name)
                         .unwrap_or_default()
                 }
                 "kind" => {
                     checked.kind =
-                        self.choice(value, "kind", &Kind::ALL.map(Kind::as_str), Kind::from_name)
+                        self.named_choice(value, "kind", Kind::ALL, Kind::as_str, Kind::from_name)
                 }
                 "action" => {
                     checked.dsn_action =

@@ -594,19 +594,21 @@ impl<'a> Validator<'a> {
                 };
                 Cond::Text { source: self.text_pattern(value)?, literal, index: 0 }
             }
-            "stage" => Cond::Stage(self.choice(
+            "stage" => Cond::Stage(self.named_choice(
                 value,
                 "stage",
-                &Stage::ALL.map(Stage::as_str),
+                Stage::ALL,
+                Stage::as_str,
                 Stage::from_name,
             )?),
             "action" => Cond::DsnAction(
                 self.choice(value, "dsn action", &DSN_ACTIONS, |s| Some(s.to_owned()))?,
             ),
-            "kind" => Cond::Kind(self.choice(
+            "kind" => Cond::Kind(self.named_choice(
                 value,
                 "kind",
-                &Kind::ALL.map(Kind::as_str),
+                Kind::ALL,
+                Kind::as_str,
                 Kind::from_name,
             )?),
             "provider" => Cond::Provider(self.provider_name(value)?),
@@ -625,6 +627,18 @@ impl<'a> Validator<'a> {
             }
         };
         Some(cond)
+    }
+
+    /// [`Self::choice`] over the name table of a model enum (`ALL`, `as_str`, `from_name`).
+    pub(crate) fn named_choice<T: Copy, const N: usize>(
+        &mut self,
+        value: &Value,
+        what: &str,
+        all: &[T; N],
+        as_str: fn(T) -> &'static str,
+        from_name: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        self.choice(value, what, &all.map(as_str), from_name)
     }
 
     pub(crate) fn choice<T>(
