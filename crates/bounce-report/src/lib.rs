@@ -1,8 +1,8 @@
 //! bounce-report: renders reports and escalation documents with minijinja.
 //!
-//! The built-in templates live in the workspace's `templates/` folder and are embedded with
-//! `include_str!`. A caller may add templates or override built-ins by name
-//! ([`Templates::with_overrides`]); this crate does no I/O itself. The data a template sees is a
+//! The built-in templates are the files of the workspace's `templates/` folder, embedded with
+//! `include_str!` by the build script; each one's first line is a comment with its description.
+//! A caller may add templates or override built-ins by name ([`Templates::with_overrides`]); this crate does no I/O itself. The data a template sees is a
 //! [`ReportContext`], built from records, the run summary and the aggregates by
 //! [`build_context`]. HTML templates (`.html`) are autoescaped, so text from bounces is never
 //! interpreted as markup.
@@ -25,34 +25,8 @@ pub use context::{
 pub use evidence::{ConfirmRow, EvidenceView, Field};
 pub use layer::layer_of;
 
-/// The built-in templates: file name and source.
-const BUILTIN: &[(&str, &str, &str)] = &[
-    (
-        "esp-escalation.md",
-        "ticket to the ESP: observed responses, the please-confirm list, evidence per group",
-        include_str!("../../../templates/esp-escalation.md"),
-    ),
-    (
-        "esp-escalation.txt",
-        "the ESP ticket as plain text, for web forms",
-        include_str!("../../../templates/esp-escalation.txt"),
-    ),
-    (
-        "it-escalation.md",
-        "note to IT: relay-denied, routing, transport and Microsoft 365 cases",
-        include_str!("../../../templates/it-escalation.md"),
-    ),
-    (
-        "triage-summary.html",
-        "self-contained HTML summary with charts, lists and evidence",
-        include_str!("../../../templates/triage-summary.html"),
-    ),
-    (
-        "suppression.csv",
-        "suppression, keep and complaint lists with the deciding evidence",
-        include_str!("../../../templates/suppression.csv"),
-    ),
-];
+// `BUILTIN`: every file of `templates/` with its first-line description, from `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
 
 /// The built-in templates as (file name, source) pairs, for `templates export`.
 #[must_use]

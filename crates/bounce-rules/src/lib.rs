@@ -14,7 +14,7 @@
 //! 2. within each, rules scoped to a provider (`provider NAME`) before generic rules;
 //! 3. then higher `priority` first (default 0);
 //! 4. then file order (user files in the order given, directories walked sorted; built-ins in
-//!    [`BUILTIN_FILES`] order);
+//!    [`BUILTIN_FILES`] order: `rules/load-order`, then the other files in sorted path order);
 //! 5. then position in the file.
 //!
 //! A user rule with the id of a built-in rule replaces it and takes the user file's place in

@@ -11,53 +11,8 @@ use crate::error::{did_you_mean, ErrorKind, RulesError, RulesErrors};
 use crate::syntax::{parse_file, Item, SourceFile};
 use crate::RuleSet;
 
-macro_rules! builtin_files {
-    ($($path:literal),* $(,)?) => {
-        /// The built-in rule files, embedded at build time: `(path, text)` in load order.
-        pub const BUILTIN_FILES: &[(&str, &str)] = &[
-            $(($path, include_str!(concat!("../../../", $path))),)*
-        ];
-    };
-}
-
-builtin_files![
-    "rules/providers/gmail.rules",
-    "rules/providers/microsoft.rules",
-    "rules/providers/outlook-com.rules",
-    "rules/providers/yahoo-aol.rules",
-    "rules/providers/apple-icloud.rules",
-    "rules/providers/comcast.rules",
-    "rules/providers/cox.rules",
-    "rules/providers/orange.rules",
-    "rules/providers/mimecast.rules",
-    "rules/providers/godaddy.rules",
-    "rules/providers/tencent.rules",
-    "rules/providers/spectrum.rules",
-    "rules/providers/zoho.rules",
-    "rules/providers/messagelabs.rules",
-    "rules/providers/verizon.rules",
-    "rules/providers/iua.rules",
-    "rules/providers/nttdocomo.rules",
-    "rules/providers/kddi.rules",
-    "rules/providers/facebook.rules",
-    "rules/providers/blocklists.rules",
-    "rules/generic/reports.rules",
-    "rules/generic/recipient.rules",
-    "rules/generic/mailbox.rules",
-    "rules/generic/domain.rules",
-    "rules/generic/relay.rules",
-    "rules/generic/auth.rules",
-    "rules/generic/reputation.rules",
-    "rules/generic/rate.rules",
-    "rules/generic/content.rules",
-    "rules/generic/transport.rules",
-    "rules/generic/system.rules",
-    "rules/generic/vendor.rules",
-    "rules/generic/wordings.rules",
-    "rules/generic/languages.rules",
-    "rules/generic/stock.rules",
-    "rules/generic/fallback.rules",
-];
+// `BUILTIN_FILES`: every `rules/**/*.rules` file, found and ordered by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 impl RuleSet {
     /// The built-in rules alone.

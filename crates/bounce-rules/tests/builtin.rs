@@ -52,7 +52,7 @@ fn every_rules_file_is_embedded() {
             path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         assert!(
             BUILTIN_FILES.iter().any(|(name, _)| *name == relative),
-            "{relative} is not listed in BUILTIN_FILES (crates/bounce-rules/src/load.rs)"
+            "{relative} is not embedded in BUILTIN_FILES (crates/bounce-rules/build.rs)"
         );
     }
 }

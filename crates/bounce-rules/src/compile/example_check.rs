@@ -1,10 +1,9 @@
 //! Validation of inline examples: the evidence fields, the expected reason and the extra
 //! outcome checks of each `example` line.
 
-use bounce_model::{Action, Category, Owner, Reason, Stage};
+use bounce_model::{Action, Category, Kind, Owner, Reason, Stage};
 
-use super::patterns::kind_from_name;
-use super::validate::{Validator, DSN_ACTIONS, EXAMPLE_CHECKS, EXAMPLE_FIELDS, KINDS};
+use super::validate::{Validator, DSN_ACTIONS, EXAMPLE_CHECKS, EXAMPLE_FIELDS};
 use super::CheckedExample;
 use crate::error::{did_you_mean, ErrorKind};
 use crate::syntax::Example;
@@ -41,10 +40,13 @@ impl Validator<'_> {
                 "provider" => checked.provider = self.provider_name(value),
                 "stage" => {
                     checked.stage = self
-                        .choice(value, "stage", &Stage::ALL.map(Stage::as_str), Stage::from_name)
+                        .named_choice(value, "stage", Stage::ALL, Stage::as_str, Stage::from_name)
                         .unwrap_or_default()
                 }
-                "kind" => checked.kind = self.choice(value, "kind", &KINDS, kind_from_name),
+                "kind" => {
+                    checked.kind =
+                        self.named_choice(value, "kind", Kind::ALL, Kind::as_str, Kind::from_name)
+                }
                 "action" => {
                     checked.dsn_action =
                         self.choice(value, "dsn action", &DSN_ACTIONS, |s| Some(s.to_owned()))

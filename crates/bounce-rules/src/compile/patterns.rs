@@ -1,21 +1,7 @@
-//! Parsing of the small value languages of conditions: status patterns, kinds, and the
+//! Parsing of the small value languages of conditions: status patterns and the
 //! wording of regex errors and field hints.
 
-use bounce_model::Kind;
-
 use super::condition::StatusPattern;
-
-/// Parses a kind name.
-pub(crate) fn kind_from_name(name: &str) -> Option<Kind> {
-    match name {
-        "bounce" => Some(Kind::Bounce),
-        "delay" => Some(Kind::Delay),
-        "delivered" => Some(Kind::Delivered),
-        "auto-reply" => Some(Kind::AutoReply),
-        "complaint" => Some(Kind::Complaint),
-        _ => None,
-    }
-}
 
 /// Parses a status pattern such as `5.7.1`, `5.7.*` or `*.1.1`.
 pub(crate) fn parse_status(text: &str) -> Result<StatusPattern, (String, Option<String>)> {

@@ -500,14 +500,7 @@ fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
     put("remote_mta", record.remote_mta.as_deref());
     put("reporting_mta", record.reporting_mta.as_deref());
     put("text", record.diagnostic.as_deref());
-    let kind = record.kind.map(|kind| match kind {
-        Kind::Bounce => "bounce",
-        Kind::Delay => "delay",
-        Kind::Delivered => "delivered",
-        Kind::AutoReply => "auto-reply",
-        Kind::Complaint => "complaint",
-    });
-    put("kind", kind);
+    put("kind", record.kind.map(Kind::as_str));
     let order = [
         "kind",
         "status",

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use bounce_model::{Action, Category, Owner, Reason, Stage};
+use bounce_model::{Action, Category, Kind, Owner, Reason, Stage};
 
 use super::condition::{Cond, DomainPattern, ReplyPattern, StatusPattern, StrMatch, Tree};
-use super::patterns::{field_hint, kind_from_name, parse_status, regex_message};
+use super::patterns::{field_hint, parse_status, regex_message};
 use super::{line_of, CompiledRule, Origin, Provider, Token};
 use crate::error::{did_you_mean, ErrorKind, RulesError};
 use crate::syntax::{Condition, Expr, Field, ProviderDef, RuleDef, Statement, Value};
@@ -68,7 +68,6 @@ pub(crate) const EXAMPLE_CHECKS: [&str; 7] =
     ["token", "category", "action", "owner", "status_inferred", "rule", "hard"];
 const PROVIDER_FIELDS: [&str; 3] = ["domains", "mx", "text"];
 pub(crate) const DSN_ACTIONS: [&str; 5] = ["failed", "delayed", "delivered", "relayed", "expanded"];
-pub(crate) const KINDS: [&str; 5] = ["bounce", "delay", "delivered", "auto-reply", "complaint"];
 
 /// The compiled size limit of one regex.
 pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -595,16 +594,23 @@ impl<'a> Validator<'a> {
                 };
                 Cond::Text { source: self.text_pattern(value)?, literal, index: 0 }
             }
-            "stage" => Cond::Stage(self.choice(
+            "stage" => Cond::Stage(self.named_choice(
                 value,
                 "stage",
-                &Stage::ALL.map(Stage::as_str),
+                Stage::ALL,
+                Stage::as_str,
                 Stage::from_name,
             )?),
             "action" => Cond::DsnAction(
                 self.choice(value, "dsn action", &DSN_ACTIONS, |s| Some(s.to_owned()))?,
             ),
-            "kind" => Cond::Kind(self.choice(value, "kind", &KINDS, kind_from_name)?),
+            "kind" => Cond::Kind(self.named_choice(
+                value,
+                "kind",
+                Kind::ALL,
+                Kind::as_str,
+                Kind::from_name,
+            )?),
             "provider" => Cond::Provider(self.provider_name(value)?),
             "rcpt_domain" => Cond::RcptDomain(self.domain_pattern(value)?),
             "sender_domain" => Cond::SenderDomain(self.domain_pattern(value)?),
@@ -621,6 +627,18 @@ impl<'a> Validator<'a> {
             }
         };
         Some(cond)
+    }
+
+    /// [`Self::choice`] over the name table of a model enum (`ALL`, `as_str`, `from_name`).
+    pub(crate) fn named_choice<T: Copy, const N: usize>(
+        &mut self,
+        value: &Value,
+        what: &str,
+        all: &[T; N],
+        as_str: fn(T) -> &'static str,
+        from_name: fn(&str) -> Option<T>,
+    ) -> Option<T> {
+        self.choice(value, what, &all.map(as_str), from_name)
     }
 
     pub(crate) fn choice<T>(
