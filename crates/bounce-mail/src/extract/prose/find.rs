@@ -11,7 +11,7 @@ use super::{addresses, is_daemon_address, Finding, Found};
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\bhost:?|\bserver|\bmx)\s+([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays)",
+        r"(?i)(?:\bhost:?|\bserver|\bmx)\s+([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|\[[0-9a-f.:]+\])(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|:|\(|refused|\bsays|smtp error)",
     )
     .expect("host pattern is valid")
 });
@@ -638,6 +638,8 @@ mod tests {
         assert_eq!(remote_host(exim).as_deref(), Some("mx.example.fr"));
         let postfix = "host mx1.example.net[203.0.113.25] said: 552 5.2.2 Mailbox full";
         assert_eq!(remote_host(postfix).as_deref(), Some("mx1.example.net"));
+        let exim = "host mx.example.org [198.51.100.52]\n    SMTP error from remote mail server after RCPT TO:<a@example.org>: 550 5.7.1 refused";
+        assert_eq!(remote_host(exim).as_deref(), Some("mx.example.org"));
     }
 
     #[test]
