@@ -5,39 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
 /// A DSN whose returned headers carry a campaign id, as an ESP stamps them.
 fn dsn(n: usize, recipient: &str, campaign: &str, status: &str, diagnostic: &str) -> String {
-    format!(
-        "From MAILER-DAEMON Thu Jun 11 10:{n:02}:00 2026
-From: MAILER-DAEMON@mta1.example.com
-Subject: Undelivered Mail Returned to Sender
-Date: Thu, 11 Jun 2026 10:{n:02}:00 +0000
-Message-Id: <bounce{n}@mta1.example.com>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"B{n}\"
-
---B{n}
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mta1.example.com
-
-Final-Recipient: rfc822; {recipient}
-Action: failed
-Status: {status}
-Remote-MTA: dns; mx.example.net
-Diagnostic-Code: smtp; {diagnostic}
-
---B{n}
-Content-Type: text/rfc822-headers
-
-Message-ID: <orig{n}@news.example.com>
-From: news@example.com
-X-Campaign-ID: {campaign}
-
---B{n}--
-
-"
-    )
+    let header = format!("X-Campaign-ID: {campaign}");
+    support::dsn_with_header(n, recipient, status, diagnostic, (10, n), &header)
 }
 
 fn archive(dir: &Path) -> PathBuf {

@@ -1,6 +1,7 @@
 //! Builders shared by the end-to-end tests.
 
 /// A DSN for `recipient` at `hour`:`minute` on 11 June 2026.
+#[allow(dead_code)]
 pub(crate) fn dsn(
     n: usize,
     recipient: &str,
@@ -8,6 +9,19 @@ pub(crate) fn dsn(
     diagnostic: &str,
     hour: usize,
     minute: usize,
+) -> String {
+    dsn_with_header(n, recipient, status, diagnostic, (hour, minute), "X-Mailer: news 1.0")
+}
+
+/// [`dsn`] whose returned headers carry one more header line (`Name: value`).
+#[allow(dead_code)]
+pub(crate) fn dsn_with_header(
+    n: usize,
+    recipient: &str,
+    status: &str,
+    diagnostic: &str,
+    (hour, minute): (usize, usize),
+    header: &str,
 ) -> String {
     format!(
         "From MAILER-DAEMON Thu Jun 11 {hour:02}:{minute:02}:00 2026
@@ -35,6 +49,7 @@ Content-Type: text/rfc822-headers
 Message-ID: <orig{n}@news.example.com>
 From: news@example.com
 Subject: =HYPERLINK(\"http://evil.example\")
+{header}
 
 --B{n}--
 
