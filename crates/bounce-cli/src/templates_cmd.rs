@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use bounce_report::Origin;
 use clap::Subcommand;
 
 /// Subcommands of `templates`.
@@ -32,12 +31,7 @@ pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
         TemplatesCommand::List { templates } => {
             let set = crate::report::load_templates(templates.as_deref())?;
             for info in set.list() {
-                let origin = match info.origin {
-                    Origin::Builtin => "built-in",
-                    Origin::Override => "override",
-                    Origin::User => "user",
-                };
-                println!("{:<22} {:<9} {}", info.name, origin, info.description);
+                println!("{:<22} {:<9} {}", info.name, info.origin.as_str(), info.description);
             }
         }
         TemplatesCommand::Export { dir, force } => {

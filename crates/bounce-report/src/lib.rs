@@ -79,9 +79,8 @@ impl ReportError {
     }
 }
 
-/// Where a template comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// Where a template comes from; [`Origin::as_str`] is its one name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// Embedded in the binary.
     Builtin,
@@ -89,6 +88,18 @@ pub enum Origin {
     User,
     /// Given by the user, replacing a built-in of the same name.
     Override,
+}
+
+impl Origin {
+    /// The name `templates list` prints.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Builtin => "built-in",
+            Origin::User => "user",
+            Origin::Override => "override",
+        }
+    }
 }
 
 /// One available template.
