@@ -94,7 +94,7 @@ impl Suppressor {
                 );
                 self.decide_suppress(address, record, time, why, 1);
             }
-            Reason::Suppressed => {
+            Reason::Suppressed if action_of(record) == Some(Action::Suppress) => {
                 let why = "already on the sending service's suppression list".to_owned();
                 self.decide_suppress(address, record, time, why, 1);
             }

@@ -368,3 +368,31 @@ fn feedback_the_rules_keep_is_not_a_complaint() {
     }
     assert!(decide(&[report]).is_empty());
 }
+
+#[test]
+fn no_suppression_when_the_verdict_was_bounded_away_from_it() {
+    // The rules kept these from suppressing (a 4xx on an ESP's suppression note, a code with
+    // no confirming text): the list follows the verdict, whatever the reason says.
+    let mut temporary =
+        record("ann@example.net", Reason::Suppressed, "421", "4.0.0", "m1", "2026-06-11T08:00:00Z");
+    if let Some(v) = temporary.verdict.as_mut() {
+        v.action = Action::ThrottleAndRetry;
+    }
+    let mut code_alone = record(
+        "bob@example.net",
+        Reason::UserUnknown,
+        "550",
+        "5.1.1",
+        "m2",
+        "2026-06-11T08:00:00Z",
+    );
+    if let Some(v) = code_alone.verdict.as_mut() {
+        v.action = Action::Review;
+        v.bounds.push("the code alone names a bad address".to_owned());
+    }
+    let entries = decide(&[temporary, code_alone]);
+    assert_eq!(list_of(&entries, "ann@example.net"), Some(ListKind::Keep));
+    assert_eq!(list_of(&entries, "bob@example.net"), Some(ListKind::Keep));
+    let bob = entries.iter().find(|e| e.address == "bob@example.net").unwrap();
+    assert!(bob.why.contains("the code alone"), "{}", bob.why);
+}
