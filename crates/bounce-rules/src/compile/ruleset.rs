@@ -11,6 +11,9 @@ use super::condition::{Cond, Facts};
 use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
 
+/// The lazy-DFA cache limit of each pattern's span finder (see `matched_span`).
+const SPAN_DFA_LIMIT: usize = 64 << 10;
+
 /// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
 const SET_DFA_LIMIT: usize = 256 << 20;
 
@@ -204,9 +207,12 @@ impl RuleSet {
         let diagnostic = &*without_continuations(diagnostic);
         let finder = self.span_finders.get(index)?.get_or_init(|| {
             let pattern = if *literal { regex::escape(source) } else { source.clone() };
+            // Spans are looked for in one short diagnostic per record: a small lazy-DFA cache
+            // per pattern keeps hundreds of these regexes from costing megabytes each.
             regex::bytes::RegexBuilder::new(&pattern)
                 .case_insensitive(true)
                 .unicode(false)
+                .dfa_size_limit(SPAN_DFA_LIMIT)
                 .build()
                 .ok()
         });
@@ -430,15 +436,19 @@ fn matched_text(rule: &CompiledRule, facts: &Facts<'_>) -> Option<usize> {
     text
 }
 
-/// The text that confirms the winner's reason: the winner's own matched text condition, else
-/// that of a later matching rule giving the same reason (a provider rule on codes may win
-/// over the generic rule that read the words).
+/// The text that confirms the winner's reason: the winner's own matched text condition, else,
+/// when the winner would suppress, that of a later matching rule giving the same reason (a
+/// provider rule on codes may win over the generic rule that read the words).
 fn witness<'r>(
     winner: &CompiledRule,
     mut later: impl Iterator<Item = &'r CompiledRule>,
     facts: &Facts<'_>,
 ) -> Option<usize> {
+    // Only a suppression needs a second witness; other verdicts do not search further.
     matched_text(winner, facts).or_else(|| {
+        if !bounds::suppresses(winner.action) {
+            return None;
+        }
         later.find_map(|rule| (rule.reason == winner.reason).then(|| matched_text(rule, facts))?)
     })
 }
