@@ -248,6 +248,11 @@ fn is_scored_status(s: &str) -> bool {
         && !(parts[1] == "0" && parts[2].len() == 3 && parts[2].starts_with('9'))
 }
 
+/// Prints `label: hit/total (pct%)`, the one shape of every scorer's metric line.
+fn ratio(label: &str, hit: usize, total: usize) {
+    println!("{label}: {hit}/{total} ({:.1}%)", pct(hit, total));
+}
+
 fn pct(a: usize, b: usize) -> f64 {
     if b == 0 {
         0.0

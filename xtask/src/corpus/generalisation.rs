@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::labels::{coarse, permanence, read_tsv, text};
-use super::pct;
+use super::{pct, ratio};
 
 /// A recipient as compared: lower case, without angle brackets.
 fn normalise(address: &str) -> String {
@@ -222,20 +222,10 @@ fn field_list(value: &str) -> Vec<&str> {
 fn print_figures(t: &Tally, unlabelled: &[&String]) {
     println!("tests/generalisation:");
     println!("rows: {}; files without a label: {unlabelled:?}", t.rows);
-    println!(
-        "recipients found: {}/{} ({:.1}%)",
-        t.recipients_found,
-        t.recipients,
-        pct(t.recipients_found, t.recipients)
-    );
-    println!("reason right: {}/{} ({:.1}%)", t.reason_ok, t.rows, pct(t.reason_ok, t.rows));
-    println!("coarse class right: {}/{} ({:.1}%)", t.class_ok, t.rows, pct(t.class_ok, t.rows));
-    println!(
-        "permanent/temporary right: {}/{} ({:.1}%)",
-        t.permanence_ok,
-        t.permanence,
-        pct(t.permanence_ok, t.permanence)
-    );
+    ratio("recipients found", t.recipients_found, t.recipients);
+    ratio("reason right", t.reason_ok, t.rows);
+    ratio("coarse class right", t.class_ok, t.rows);
+    ratio("permanent/temporary right", t.permanence_ok, t.permanence);
     println!(
         "wrongly suppressed: {} of {} suppressed records; missed suppress: {}/{}",
         t.wrongly_suppressed, t.suppressed_records, t.suppress_missed, t.suppress_expected

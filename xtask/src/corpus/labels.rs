@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::pct;
+use super::{pct, ratio};
 
 /// The coarse class of a reason, as `COARSE` in `score_labels.py`; an unknown or missing
 /// reason is `other`.
@@ -137,21 +137,11 @@ fn read_index(dir: &Path) -> Result<HashMap<String, u64>> {
 /// Prints the metric lines as `score_labels.py` does, so that the two can be compared.
 fn print_figures(name: &str, f: &Figures, per_source: &BTreeMap<String, PerSource>) {
     println!("{name} (as score_labels.py):");
-    println!("recipients found: {}/{} ({:.1}%)", f.rc_hit, f.rc_tot, pct(f.rc_hit, f.rc_tot));
-    println!(
-        "messages with every recipient: {}/{} ({:.1}%)",
-        f.msg_hit,
-        f.msg_tot,
-        pct(f.msg_hit, f.msg_tot)
-    );
-    println!("coarse class right: {}/{} ({:.1}%)", f.cls_hit, f.cls_tot, pct(f.cls_hit, f.cls_tot));
+    ratio("recipients found", f.rc_hit, f.rc_tot);
+    ratio("messages with every recipient", f.msg_hit, f.msg_tot);
+    ratio("coarse class right", f.cls_hit, f.cls_tot);
     println!("non-bounces left alone: {}/{}", f.nb_hit, f.nb_tot);
-    println!(
-        "permanent/temporary right (where a status was given): {}/{} ({:.1}%)",
-        f.dl_hit,
-        f.dl_tot,
-        pct(f.dl_hit, f.dl_tot)
-    );
+    ratio("permanent/temporary right (where a status was given)", f.dl_hit, f.dl_tot);
     for (src, s) in per_source {
         println!(
             "  {src}: recipients {}/{} ({:.1}%), class {}/{} ({:.1}%)",
