@@ -1,4 +1,6 @@
-//! `cargo xtask bench [--size MB]`: throughput and memory of `classify` on a synthetic archive.
+//! `cargo xtask bench [--size MB] [--real MBOX]`: throughput and memory of `classify` on a
+//! synthetic archive, or with `--real` on copies of a real archive (each copy's addresses and
+//! message ids made unique by a `+N` tag before the `@`, so no two messages are alike).
 //!
 //! The archive is generated deterministically (a fixed-seed generator) and every message is
 //! unique: addresses, ids, dates, IPs and diagnostic details vary. The mix: RFC 3464 DSNs with
@@ -172,11 +174,46 @@ fn memory(pid: u32, peak_anon: &mut u64, hwm: &mut u64) {
     }
 }
 
+/// Writes copies of the mbox `source` to `path` until it holds `target` bytes; copy `n` has
+/// `+n` before every `@` that follows a letter or digit. Returns the messages written.
+fn replicate(source: &Path, path: &Path, target: u64) -> Result<u64> {
+    let original = fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let per_copy =
+        original.split(|b| *b == b'\n').filter(|line| line.starts_with(b"From ")).count() as u64;
+    if per_copy == 0 {
+        bail!("{} holds no `From ` line: not an mbox", source.display());
+    }
+    let mut out = BufWriter::new(File::create(path)?);
+    let (mut written, mut messages, mut copy) = (0u64, 0u64, 0u64);
+    while written < target {
+        copy += 1;
+        let tag = format!("+{copy}");
+        let mut previous = b'\n';
+        for &byte in &original {
+            if byte == b'@' && previous.is_ascii_alphanumeric() {
+                out.write_all(tag.as_bytes())?;
+                written += tag.len() as u64;
+            }
+            out.write_all(&[byte])?;
+            previous = byte;
+        }
+        if original.last() != Some(&b'\n') {
+            out.write_all(b"\n")?;
+        }
+        written += original.len() as u64 + 1;
+        messages += per_copy;
+    }
+    out.flush()?;
+    Ok(messages)
+}
+
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let mut size_mb = 1024u64;
+    let mut real: Option<PathBuf> = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
+            "--real" => real = Some(PathBuf::from(iter.next().context("--real needs an mbox")?)),
             "--size" => {
                 size_mb = iter
                     .next()
@@ -184,7 +221,9 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                     .parse()
                     .context("--size needs a number")?
             }
-            other => bail!("unknown argument `{other}`; usage: cargo xtask bench [--size MB]"),
+            other => {
+                bail!("unknown argument `{other}`; usage: cargo xtask bench [--size MB] [--real MBOX]")
+            }
         }
     }
     let root = crate::project_root();
@@ -205,8 +244,17 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "size", "messages", "floor s", "wall s", "MB/s", "msgs/s", "peak anon", "peak rss"
     );
     for mb in [size_mb.div_ceil(4).max(1), size_mb] {
-        let path = dir.join(format!("archive-{mb}MB.mbox"));
-        let messages = generate(&path, mb << 20)?;
+        let (path, messages) = match &real {
+            Some(source) => {
+                let path = dir.join(format!("real-{mb}MB.mbox"));
+                let messages = replicate(source, &path, mb << 20)?;
+                (path, messages)
+            }
+            None => {
+                let path = dir.join(format!("archive-{mb}MB.mbox"));
+                (path.clone(), generate(&path, mb << 20)?)
+            }
+        };
         let bytes = fs::metadata(&path)?.len();
         let floor = floor(&path)?;
         let start = Instant::now();
