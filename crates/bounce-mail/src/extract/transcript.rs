@@ -60,6 +60,9 @@ pub(crate) fn stage_for(text: &str, recipient: &str) -> Option<Stage> {
     if recipient.is_empty() || !text.contains("<<<") {
         return None;
     }
+    if let Some(stage) = pipelined_stage(text, recipient) {
+        return Some(stage);
+    }
     if let Some(stage) = echo_stage(text, recipient) {
         return stage;
     }
@@ -81,6 +84,55 @@ pub(crate) fn stage_for(text: &str, recipient: &str) -> Option<Stage> {
         }
     }
     None
+}
+
+/// The stage of a failure reply in a pipelined exchange printed whole: a run of commands
+/// (`>>> MAIL`, `>>> RCPT`, `>>> DATA`) followed by as many replies (a multi-line reply counts
+/// once), paired in order as RFC 2920 requires. `Some(Rcpt)` when the recipient's own `RCPT
+/// TO` drew a failure reply; `None` when the exchange is not printed whole (Sendmail printing
+/// only `>>> DATA`) or the recipient's RCPT was accepted.
+fn pipelined_stage(text: &str, recipient: &str) -> Option<Stage> {
+    let mut commands: Vec<&str> = Vec::new();
+    let mut replies: Vec<&str> = Vec::new();
+    let mut in_replies = false;
+    for line in text.lines().map(str::trim_start) {
+        if let Some(command) = line.strip_prefix(">>>") {
+            if in_replies {
+                if let Some(stage) = paired_rcpt(&commands, &replies, recipient) {
+                    return Some(stage);
+                }
+                commands.clear();
+                replies.clear();
+                in_replies = false;
+            }
+            commands.push(command.trim_start());
+        } else if let Some(reply) = line.strip_prefix("<<<") {
+            in_replies = true;
+            let reply = reply.trim_start();
+            let continued = replies.last().is_some_and(|last: &&str| {
+                last.as_bytes().get(3) == Some(&b'-') && last.get(..3) == reply.get(..3)
+            });
+            if continued {
+                *replies.last_mut().expect("a reply") = reply;
+            } else {
+                replies.push(reply);
+            }
+        }
+    }
+    paired_rcpt(&commands, &replies, recipient)
+}
+
+/// Pairs a pipelined run of commands with its replies: the stage of the recipient's RCPT when
+/// it drew a failure reply of its own (a 503 only follows from an earlier refusal).
+fn paired_rcpt(commands: &[&str], replies: &[&str], recipient: &str) -> Option<Stage> {
+    if commands.len() < 2 || commands.len() != replies.len() {
+        return None;
+    }
+    commands.iter().zip(replies).find_map(|(command, reply)| {
+        let rcpt = command.get(..4).is_some_and(|c| c.eq_ignore_ascii_case("rcpt"))
+            && names(command, recipient);
+        (rcpt && reply.starts_with(['4', '5']) && !is_consequential(reply)).then_some(Stage::Rcpt)
+    })
 }
 
 /// The stage of the failure reply echoing `recipient`: `Some(Some(Rcpt))` when the command
@@ -165,6 +217,17 @@ mod tests {
         assert_eq!(stage_for(data, "b@example.net"), None);
         let echoed_at_data = ">>> DATA\n<<< 554 5.7.1 <b@example.net>... spam\n";
         assert_eq!(stage_for(echoed_at_data, "b@example.net"), None);
+    }
+
+    #[test]
+    fn a_pipelined_exchange_printed_whole_pairs_replies_with_commands() {
+        let text = "... while talking to mx.example.net.:\n>>> MAIL From:<news@example.com> SIZE=1203\n>>> RCPT To:<ann@example.net>\n>>> RCPT To:<bo@example.net>\n>>> DATA\n<<< 250 2.1.0 <news@example.com>... Sender ok\n<<< 550-5.1.1 <ann@example.net>... User unknown\n<<< 550 5.1.1 see the help page\n<<< 250 2.1.5 <bo@example.net>... Recipient ok\n<<< 503 5.0.0 Need RCPT (recipient)\n";
+        assert_eq!(stage_for(text, "ann@example.net"), Some(Stage::Rcpt));
+        // The other recipient was accepted at RCPT: no RCPT failure for it.
+        assert_eq!(pipelined_stage(text, "bo@example.net"), None);
+        // A refused sender: the failure answers MAIL, not the recipient's RCPT.
+        let refused = ">>> MAIL From:<news@example.com>\n>>> RCPT To:<ann@example.net>\n>>> DATA\n<<< 553 5.1.8 Domain of sender address does not exist\n<<< 503 5.0.0 Need MAIL\n<<< 503 5.0.0 Need RCPT\n";
+        assert_eq!(pipelined_stage(refused, "ann@example.net"), None);
     }
 
     #[test]
