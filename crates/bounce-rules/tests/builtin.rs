@@ -127,7 +127,14 @@ fn apply_sets_undefined_when_nothing_matches() {
     let mut full = record("552 mailbox full", None, None);
     set.apply(&mut full);
     assert_eq!(full.reason, Some(Reason::MailboxFull));
-    assert_eq!(full.status_inferred.as_deref(), Some("4.2.2"));
+    // A returned (failed) notice keeps its finality: 5.2.2, counted as soft all the same.
+    assert_eq!(full.status_inferred.as_deref(), Some("5.2.2"));
+    assert_eq!(full.verdict.as_ref().map(|v| v.action), Some(bounce_model::Action::CountAsSoft));
+    let mut delayed = record("mailbox full", None, None);
+    delayed.kind = Some(Kind::Delay);
+    delayed.action = Some("delayed".into());
+    set.apply(&mut delayed);
+    assert_eq!(delayed.status_inferred.as_deref(), Some("4.2.2"));
 }
 
 #[test]

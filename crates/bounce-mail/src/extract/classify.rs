@@ -340,7 +340,8 @@ fn first_paragraph(text: &str) -> String {
 fn bounce_records(view: &MessageView) -> Vec<Record> {
     let found = prose::finding(view);
     let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
-    if groups.is_empty() && view.mdn_rejects() {
+    let rejecting_mdn = groups.is_empty() && view.mdn_rejects();
+    if rejecting_mdn {
         // A rejecting disposition notification names its recipient as a DSN does.
         groups = view.mdn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     }
@@ -358,6 +359,13 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
             dsn_record(&message_group, g, &found.recipients, found.global.as_ref(), view.notice())
         })
         .collect();
+    if rejecting_mdn {
+        // The receiving side rejected the message for good (RFC 8098 "deleted"/"failed"
+        // disposition): no retry follows, as with a DSN's `Action: failed`.
+        for record in records.iter_mut().filter(|r| r.action.is_none()) {
+            record.action = Some("failed".to_string());
+        }
+    }
     if records.is_empty() {
         let failed = failed_recipients_header(view);
         records = if failed.is_empty() {

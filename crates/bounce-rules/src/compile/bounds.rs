@@ -132,7 +132,10 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
                 decision.reason, verdict.rule_id
             ));
             decision.reason = reason;
-            decision.status_inferred = defaults::inferred_status(reason, verdict.hard);
+            decision.status_inferred = defaults::inferred_status(
+                reason,
+                super::ruleset::permanent_class(record, verdict.hard),
+            );
             verdict.category = category;
             verdict.action = action;
             verdict.owner = owner;

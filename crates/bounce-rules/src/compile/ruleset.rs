@@ -423,6 +423,23 @@ fn default_hard(record: &Record) -> bool {
     }
 }
 
+/// The class of an inferred status: the reply code's class, else the notice's finality (a
+/// failed notice was returned for good, a delay will be retried), else the verdict's `hard`.
+/// A rule's `soft` says how to count the failure (a full mailbox is counted, not suppressed);
+/// it never turns a returned message into a 4.x.x.
+pub(crate) fn permanent_class(record: &Record, hard: bool) -> bool {
+    match record.reply_code.as_deref().and_then(|c| c.trim().bytes().next()) {
+        Some(b'5') => return true,
+        Some(b'4') => return false,
+        _ => {}
+    }
+    match record.kind {
+        Some(Kind::Delay) => false,
+        _ if record.action.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("failed")) => true,
+        _ => hard,
+    }
+}
+
 /// The first text condition of `rule` that matched the diagnostic (its pattern index).
 fn matched_text(rule: &CompiledRule, facts: &Facts<'_>) -> Option<usize> {
     let mut text = None;
@@ -471,8 +488,10 @@ fn decide(rule: &CompiledRule, facts: &Facts<'_>, text: Option<String>) -> Decis
         }),
         None => None,
     };
-    let status_inferred =
-        rule.status_inferred.clone().or_else(|| defaults::inferred_status(rule.reason, hard));
+    let status_inferred = rule
+        .status_inferred
+        .clone()
+        .or_else(|| defaults::inferred_status(rule.reason, permanent_class(record, hard)));
     let mut decision = Decision {
         reason: rule.reason,
         status_inferred,
