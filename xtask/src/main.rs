@@ -1,5 +1,5 @@
-//! Development tasks for bounce-triage: `cargo xtask codegen [--check]` and
-//! `cargo xtask corpus [DIR] [--show N]`.
+//! Development tasks for bounce-triage: `cargo xtask codegen [--check]`,
+//! `cargo xtask corpus [DIR] [--show N]`, `cargo xtask bench [...]` and `cargo xtask fuzz [...]`.
 //!
 //! Kept out of the shipped binary; its dependencies are few.
 #![allow(clippy::print_stdout)]
@@ -28,7 +28,9 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let mut args: Vec<String> = env::args().skip(1).collect();
     if args.is_empty() {
-        bail!("usage: cargo xtask codegen [--check] | corpus [DIR] [--show N]");
+        bail!(
+            "usage: cargo xtask codegen [--check] | corpus [DIR] [--show N] | bench [--size MB] [--real PATH] [--threads LIST] [--compare CMD] | fuzz [...]"
+        );
     }
     let task = args.remove(0);
     match task.as_str() {
@@ -36,7 +38,7 @@ fn run() -> Result<()> {
         "codegen" => codegen::run(&args, &project_root()),
         "corpus" => corpus::run(&args),
         "fuzz" => fuzz::run(&args),
-        other => bail!("unknown task `{other}`; tasks: codegen, corpus"),
+        other => bail!("unknown task `{other}`; tasks: bench, codegen, corpus, fuzz"),
     }
 }
 
