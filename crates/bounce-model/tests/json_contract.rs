@@ -78,3 +78,36 @@ fn missing_keys_take_their_defaults_and_the_notice_is_never_read() {
     let record: Record = serde_json::from_str(sparse).expect("a record");
     assert_eq!(record.notice, None);
 }
+
+/// Lines no run writes, read as sensibly as the split allows: a `reason` without a `verdict`
+/// object is a verdict (the record is not classified again) with the default outcome; a
+/// `verdict` object without a reason reads as `undefined`; a `status_inferred` with neither is
+/// dropped, since only the rules infer a status.
+#[test]
+fn a_reason_or_a_verdict_object_alone_makes_a_verdict() {
+    let reason_only = UNDECIDED.replace(r#""reason":null"#, r#""reason":"mailboxfull""#);
+    let record: Record = serde_json::from_str(&reason_only).expect("a record");
+    assert_eq!(record.reason(), Some(bounce_model::Reason::MailboxFull));
+    assert_eq!(record.verdict.as_ref().map(|v| v.rule_id.as_str()), Some(""));
+
+    let verdict_only = BARE_VERDICT.replace(r#""reason":"undefined""#, r#""reason":null"#);
+    let record: Record = serde_json::from_str(&verdict_only).expect("a record");
+    assert_eq!(record.reason(), Some(bounce_model::Reason::Undefined));
+    assert_eq!(serde_json::to_string(&record).expect("serializes"), BARE_VERDICT);
+
+    let stray = UNDECIDED.replace(r#""status":null"#, r#""status":null,"status_inferred":"5.1.1""#);
+    let record: Record = serde_json::from_str(&stray).expect("a record");
+    assert_eq!(record.verdict, None);
+    assert_eq!(serde_json::to_string(&record).expect("serializes"), UNDECIDED);
+}
+
+#[test]
+fn the_verdict_carries_reason_and_inferred_status_into_their_top_level_keys() {
+    let record: Record = serde_json::from_str(FULL).expect("a record");
+    let verdict = record.verdict.as_ref().expect("a verdict");
+    assert_eq!(verdict.reason, bounce_model::Reason::UserUnknown);
+    assert_eq!(verdict.status_inferred.as_deref(), Some("5.1.1"));
+    assert_eq!(record.status_inferred(), Some("5.1.1"));
+    assert_eq!(record.facts.status, None);
+    assert_eq!(record.recipient_domain(), "example.net");
+}
