@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use bounce_mail::extract::{extract, ExtractOptions, Extraction, Limits};
 use bounce_mail::input::{open_reader, ReadOptions};
 use bounce_mail::split::{Event, MboxFormat, MboxReader, SplitOptions};
-use bounce_model::{Bucket, Record, Source, Summary};
+use bounce_model::{BounceFacts, Bucket, Record, Source, Summary};
 use bounce_rules::{Origin, RuleSet};
 
 /// A tag that appears in no built-in template; finding it unescaped in HTML output means
@@ -98,35 +98,32 @@ fn fuzz_limits() -> Limits {
     }
 }
 
-/// Extracts one message and classifies its records with the built-in rules.
-fn extract_and_classify(data: &[u8]) -> (Extraction, Source) {
+/// Extracts one message and pairs the facts of each recipient with the built-in rules'
+/// verdict; the extraction keeps its bucket and problem, its facts move into the records.
+fn extract_and_classify(data: &[u8]) -> (Extraction, Vec<Record>, Source) {
     let source = Source { path: "fuzz.eml".to_string(), message: 1, offset: 0 };
     let options =
         ExtractOptions { capture_headers: vec!["X-Mailer".to_string()], limits: fuzz_limits() };
     let mut extraction = extract(data, &source, &options);
-    if let Some(rules) = builtin_rules() {
-        for record in &mut extraction.records {
-            rules.apply(record);
-        }
-    }
-    (extraction, source)
+    let records = std::mem::take(&mut extraction.records)
+        .into_iter()
+        .map(|facts| Record { verdict: builtin_rules().map(|rules| rules.classify(&facts)), facts })
+        .collect();
+    (extraction, records, source)
 }
 
 /// Reads arbitrary bytes as one message into records.
 pub(crate) fn extract_message(data: &[u8]) {
-    let (extraction, _) = extract_and_classify(data);
+    let (extraction, records, _) = extract_and_classify(data);
     match extraction.bucket {
         Bucket::Bounce | Bucket::Report => {}
         other => assert!(
-            extraction.records.is_empty(),
+            records.is_empty(),
             "a message in bucket {other:?} produced {} records",
-            extraction.records.len()
+            records.len()
         ),
     }
-    assert!(
-        extraction.records.len() <= fuzz_limits().max_recipients,
-        "more records than the recipient limit"
-    );
+    assert!(records.len() <= fuzz_limits().max_recipients, "more records than the recipient limit");
 }
 
 /// Compiles arbitrary text as a user rule file; errors must render, a rule set must classify.
@@ -135,13 +132,13 @@ pub(crate) fn rules(data: &[u8]) {
     let sources = vec![("fuzz.rules".to_string(), text, Origin::User)];
     match RuleSet::from_sources(&sources) {
         Ok(set) => {
-            let mut record = Record {
+            let facts = BounceFacts {
                 diagnostic: Some("550 5.1.1 user unknown".to_string()),
-                ..Record::default()
+                ..BounceFacts::default()
             };
-            let _ = set.classify(&record);
-            let _ = set.explain(&record);
-            set.apply(&mut record);
+            let _ = set.decide(&facts);
+            let _ = set.explain(&facts);
+            let _ = set.classify(&facts);
         }
         Err(errors) => {
             assert!(!errors.is_empty(), "an error result without errors");
@@ -157,15 +154,15 @@ pub(crate) fn rules(data: &[u8]) {
 
 /// Renders every built-in template over the records of one hostile message.
 pub(crate) fn report(data: &[u8]) {
-    let (extraction, source) = extract_and_classify(data);
+    let (extraction, records, source) = extract_and_classify(data);
     let mut summary = Summary::default();
     summary.count(extraction.bucket);
-    summary.records = extraction.records.len() as u64;
+    summary.records = records.len() as u64;
     if let Some(problem) = extraction.problem {
         summary.problems.push(bounce_model::Problem { source, error: problem });
     }
     let mut aggregator = bounce_engine::aggregate::Aggregator::new(Default::default(), None);
-    for record in &extraction.records {
+    for record in &records {
         aggregator.add(record);
     }
     let aggregates = aggregator.finish();
@@ -173,8 +170,7 @@ pub(crate) fn report(data: &[u8]) {
         title: String::from_utf8_lossy(data.get(..64).unwrap_or(data)).into_owned(),
         ..Default::default()
     };
-    let context =
-        bounce_report::build_context(&extraction.records, &summary, &aggregates, &options);
+    let context = bounce_report::build_context(&records, &summary, &aggregates, &options);
     let Ok(templates) = bounce_report::Templates::builtin() else {
         return;
     };

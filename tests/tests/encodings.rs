@@ -10,7 +10,7 @@
 mod builders;
 
 use bounce_mail::extract::{extract, ExtractOptions, Extraction};
-use bounce_model::{Bucket, Record, Source};
+use bounce_model::{BounceFacts, Bucket, Source};
 
 use builders::{base64, prose_bounce};
 
@@ -18,15 +18,16 @@ const RECIPIENT: &str = "taro@example.jp";
 
 fn read(message: &[u8]) -> Extraction {
     let source = Source { path: "encodings.eml".to_string(), message: 1, offset: 0 };
-    let mut extraction = extract(message, &source, &ExtractOptions::default());
-    for record in &mut extraction.records {
-        builders::rules().apply(record);
+    let extraction = extract(message, &source, &ExtractOptions::default());
+    for facts in &extraction.records {
+        // Decoded text of any charset classifies like any other.
+        let _ = builders::rules().classify(facts);
     }
     extraction
 }
 
-/// The one record of a bounce, which must name the recipient.
-fn only_record(extraction: &Extraction) -> &Record {
+/// The facts of the one record of a bounce, which must name the recipient.
+fn only_record(extraction: &Extraction) -> &BounceFacts {
     assert_eq!(extraction.bucket, Bucket::Bounce, "not a bounce: {:?}", extraction.problem);
     assert_eq!(extraction.records.len(), 1, "{:?}", extraction.records);
     let record = &extraction.records[0];

@@ -33,7 +33,7 @@ fn the_sample_archive_gives_the_reasons_its_readme_promises() {
     assert!(promised.len() >= 60, "the README table was not read: {} rows", promised.len());
     let mut per_message: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for record in &result.records {
-        let reason = record.reason.map_or("-", |r| r.as_str()).to_owned();
+        let reason = record.reason().map_or("-", |r| r.as_str()).to_owned();
         per_message.entry(record.source.message).or_default().push(reason);
     }
     let mut wrong = Vec::new();

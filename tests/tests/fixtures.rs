@@ -12,14 +12,14 @@ use bounce_rules::RuleSet;
 fn render(path: &std::path::Path, rules: &RuleSet) -> String {
     let raw = fs::read(path).expect("fixture is readable");
     let source = Source { path: "fixture".to_string(), message: 1, offset: 0 };
-    let mut ex = extract(&raw, &source, &ExtractOptions::default());
+    let ex = extract(&raw, &source, &ExtractOptions::default());
     let mut out = String::new();
     writeln!(out, "bucket: {:?}", ex.bucket).unwrap();
     if let Some(problem) = &ex.problem {
         writeln!(out, "problem: {problem}").unwrap();
     }
-    for record in &mut ex.records {
-        rules.apply(record);
+    for record in &ex.records {
+        let verdict = rules.classify(record);
         let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".to_string());
         writeln!(out, "- recipient: {}", record.recipient).unwrap();
         writeln!(out, "  kind: {}", record.kind.map_or("-".to_string(), |k| format!("{k:?}")))
@@ -34,15 +34,13 @@ fn render(path: &std::path::Path, rules: &RuleSet) -> String {
         .unwrap();
         writeln!(out, "  format: {}", record.format).unwrap();
         writeln!(out, "  diagnostic: {}", v(&record.diagnostic)).unwrap();
-        writeln!(out, "  reason: {}", record.reason.map_or("-", |r| r.as_str())).unwrap();
-        if let Some(verdict) = &record.verdict {
-            writeln!(
-                out,
-                "  rule: {} ({})  category: {}  action: {}",
-                verdict.rule_id, verdict.rule_location, verdict.category, verdict.action
-            )
-            .unwrap();
-        }
+        writeln!(out, "  reason: {}", verdict.reason).unwrap();
+        writeln!(
+            out,
+            "  rule: {} ({})  category: {}  action: {}",
+            verdict.rule_id, verdict.rule_location, verdict.category, verdict.action
+        )
+        .unwrap();
         for (name, value) in &record.vendor_fields {
             writeln!(out, "  vendor field: {name}: {value}").unwrap();
         }

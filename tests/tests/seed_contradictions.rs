@@ -81,7 +81,7 @@ fn stock_mailbox_unavailable_with_a_policy_status_is_never_suppressed() {
     let text =
         "550 5.7.1 Requested action not taken: mailbox unavailable (in reply to RCPT TO command)";
     let records = classify(&postfix_dsn("d.fischer@example.net", "5.7.1", text));
-    assert_ne!(records[0].reason, Some(Reason::UserUnknown));
+    assert_ne!(records[0].reason(), Some(Reason::UserUnknown));
     assert_eq!(action(&records[0]), Action::Review);
 }
 
@@ -89,7 +89,7 @@ fn stock_mailbox_unavailable_with_a_policy_status_is_never_suppressed() {
 fn invalid_domain_at_mail_from_is_a_sender_refusal_not_a_dead_recipient_domain() {
     let text = "550 Invalid Domain [smtp-12.example.it; VIR_420] (in reply to MAIL FROM command)";
     let records = classify(&postfix_dsn("g.rossi@example.it", "5.0.0", text));
-    assert_eq!(records[0].reason, Some(Reason::Rejected));
+    assert_eq!(records[0].reason(), Some(Reason::Rejected));
     assert!(!matches!(action(&records[0]), Action::Suppress | Action::SuppressAfterConfirmation));
 }
 
@@ -97,7 +97,7 @@ fn invalid_domain_at_mail_from_is_a_sender_refusal_not_a_dead_recipient_domain()
 fn delivery_not_authorized_outside_microsoft_is_a_policy_refusal_not_a_login_problem() {
     let text = "550 5.7.1 <reception@example.com>... Delivery not authorized, message refused";
     let records = classify(&postfix_dsn("reception@example.com", "5.7.1", text));
-    assert_ne!(records[0].reason, Some(Reason::SecurityError));
+    assert_ne!(records[0].reason(), Some(Reason::SecurityError));
     assert_ne!(action(&records[0]), Action::FixCredentials);
 }
 
@@ -105,14 +105,14 @@ fn delivery_not_authorized_outside_microsoft_is_a_policy_refusal_not_a_login_pro
 fn transaction_failed_alone_is_reviewed_not_retried_as_transport() {
     let records = classify(&postfix_dsn("a.haddad@example.com", "5.0.0", "554 Transaction failed"));
     assert_eq!(action(&records[0]), Action::Review);
-    assert_ne!(records[0].reason, Some(Reason::SystemError));
+    assert_ne!(records[0].reason(), Some(Reason::SystemError));
 }
 
 #[test]
 fn a_sender_domain_dns_failure_asks_to_repair_the_sending_path() {
     let text = "553 5.1.8 <bounces@news.example.com>: Sender address rejected: Domain not found (in reply to MAIL FROM command)";
     let records = classify(&postfix_dsn("maria.lopez@example.net", "5.1.8", text));
-    assert_eq!(records[0].reason, Some(Reason::Rejected));
+    assert_eq!(records[0].reason(), Some(Reason::Rejected));
     assert_eq!(action(&records[0]), Action::RepairSendingPath);
 }
 
@@ -156,6 +156,6 @@ Hello
 ";
     let records = classify(message);
     assert_eq!(records[0].remote_mta.as_deref(), Some("mx2.example.net"));
-    assert_eq!(records[0].reason, Some(Reason::UserUnknown));
+    assert_eq!(records[0].reason(), Some(Reason::UserUnknown));
     assert_eq!(action(&records[0]), Action::Suppress);
 }

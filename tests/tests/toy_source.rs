@@ -7,14 +7,14 @@ use std::io::{BufRead, Write as _};
 use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::source::{Events, Reading, RecordSource, Registry, SourceEvent, Stream, Unit};
 use bounce_engine::{InputFile, Output, Pipeline, ReadOptions};
-use bounce_model::{Bucket, Dimension, Kind, Reason, Record, Source};
+use bounce_model::{BounceFacts, Bucket, Dimension, Kind, Reason, Source};
 use bounce_report::{build_context, ReportOptions, Templates};
 use bounce_rules::RuleSet;
 
 /// The toy format: a `# toy-log v1` first line, then `time|recipient|reply|status|text`.
 mod toy {
     use super::{
-        Bucket, BufRead, Events, InputFile, Kind, ReadOptions, Reading, Record, RecordSource,
+        BounceFacts, Bucket, BufRead, Events, InputFile, Kind, ReadOptions, Reading, RecordSource,
         Source, SourceEvent, Stream, Unit,
     };
 
@@ -68,7 +68,7 @@ mod toy {
                 };
             };
             let kind = if reply.starts_with('4') { Kind::Delay } else { Kind::Bounce };
-            let record = Record {
+            let facts = BounceFacts {
                 source: source.clone(),
                 recipient: recipient.to_owned(),
                 kind: Some(kind),
@@ -77,9 +77,9 @@ mod toy {
                 diagnostic: Some(diagnostic.to_owned()),
                 timestamp: Some(time.to_owned()),
                 format: "toy-log".to_owned(),
-                ..Record::default()
+                ..BounceFacts::default()
             };
-            Reading { bucket: Bucket::Bounce, records: vec![record], problem: None }
+            Reading { bucket: Bucket::Bounce, records: vec![facts.into()], problem: None }
         }
     }
 }
@@ -124,7 +124,7 @@ fn a_toy_source_is_classified_and_reported_like_mail() {
     assert_eq!((summary.messages, summary.bounce, summary.unparsed), (4, 3, 1));
     assert_eq!(problems, ["line 4: expected 5 fields, found 1"]);
     let reasons: Vec<(&str, Option<Reason>)> =
-        records.iter().map(|r| (r.recipient.as_str(), r.reason)).collect();
+        records.iter().map(|r| (r.recipient.as_str(), r.reason())).collect();
     assert_eq!(
         reasons,
         [

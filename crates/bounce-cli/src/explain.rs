@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use bounce_engine::Output;
-use bounce_model::{Kind, Provenanced, Record};
+use bounce_model::{BounceFacts, Kind, Provenanced};
 use bounce_rules::{Explanation, RuleSet};
 use clap::Args;
 
@@ -35,7 +35,7 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                     "{} message {}, recipient {}",
                     source.path, source.message, record.recipient
                 );
-                render_record(&mut out, &record);
+                render_record(&mut out, &record.facts);
                 render_explanation(&mut out, &explanation);
                 out.push('\n');
             }
@@ -86,8 +86,8 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
     })
 }
 
-/// The evidence the extraction found for one record.
-pub(crate) fn render_record(out: &mut String, record: &Record) {
+/// The evidence the extraction found for one record: its facts.
+pub(crate) fn render_record(out: &mut String, record: &BounceFacts) {
     out.push_str("evidence:\n");
     let mut field = |name: &str, value: Option<&str>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -137,13 +137,12 @@ pub(crate) fn render_explanation(out: &mut String, explanation: &Explanation) {
         let _ = writeln!(out, "  {name:<16} {value}");
     }
     match &explanation.decision {
-        Some(decision) => {
-            let verdict = &decision.verdict;
+        Some(verdict) => {
             let _ = writeln!(out, "winner: {} ({})", verdict.rule_id, verdict.rule_location);
             let mut line = |name: &str, value: &str| {
                 let _ = writeln!(out, "  {name:<16} {value}");
             };
-            line("reason", decision.reason.as_str());
+            line("reason", verdict.reason.as_str());
             line("category", verdict.category.as_str());
             line("action", verdict.action.as_str());
             line("owner", verdict.owner.as_str());
@@ -152,7 +151,7 @@ pub(crate) fn render_explanation(out: &mut String, explanation: &Explanation) {
                 line("token", token);
             }
             let stated = explanation.evidence.iter().any(|(name, _)| name == "status");
-            if let Some(status) = decision.status_inferred.as_ref().filter(|_| !stated) {
+            if let Some(status) = verdict.status_inferred.as_ref().filter(|_| !stated) {
                 line("status inferred", status);
             }
             if let Some(provider) = &verdict.provider {

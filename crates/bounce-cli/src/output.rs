@@ -156,7 +156,7 @@ impl RecordWriter {
                     "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
                     clip(&record.recipient, 32),
                     record.kind.map_or("-", Kind::as_str),
-                    record.reason.map_or("-", |r| r.as_str()),
+                    record.reason().map_or("-", |r| r.as_str()),
                     verdict.map_or("-", |v| v.category.as_str()),
                     clip(&code, 13),
                     clip(verdict.and_then(|v| v.provider.as_deref()).unwrap_or("-"), 12),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use bounce_engine::{record_from_text, TextFacts};
-use bounce_model::Record;
+use bounce_model::BounceFacts;
 use bounce_rules::{RuleInfo, RuleSet};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
@@ -230,8 +230,8 @@ fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The record `rules explain` describes, and notes on what was read from the text.
-fn explain_record(args: &RuleExplainArgs) -> Result<(Record, Vec<String>)> {
+/// The facts `rules explain` describes, and notes on what was read from the text.
+fn explain_record(args: &RuleExplainArgs) -> Result<(BounceFacts, Vec<String>)> {
     let facts = TextFacts {
         text: &args.text,
         status: args.status.as_deref(),

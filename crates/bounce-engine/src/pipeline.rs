@@ -223,16 +223,17 @@ impl Pipeline {
         summary
     }
 
-    /// Reads one unit with the rules applied: what a worker does.
+    /// Reads one unit and pairs the facts of each record with the rules' verdict (a record
+    /// that already carries one, from an earlier run, keeps it): what a worker does.
     fn process(&self, source_impl: &dyn RecordSource, pending: &Pending) -> Processed {
         let mut reading = source_impl.read(&pending.unit, &pending.source, &self.options);
         let mut explanations = Vec::new();
         for record in &mut reading.records {
             if self.options.trace {
-                explanations.push(self.rules.explain(record));
+                explanations.push(self.rules.explain(&record.facts));
             }
-            if record.verdict.is_none() && record.reason.is_none() {
-                self.rules.apply(record);
+            if record.verdict.is_none() {
+                record.verdict = Some(self.rules.classify(&record.facts));
             }
         }
         Processed { reading, explanations }

@@ -75,7 +75,8 @@ pub enum SourceEvent {
 pub struct Reading {
     /// The bucket the unit lands in.
     pub bucket: Bucket,
-    /// One record per recipient.
+    /// One record per recipient: its facts, and the verdict only when the source carries one
+    /// (the `jsonl` source reading an earlier run); the pipeline classifies the others.
     pub records: Vec<Record>,
     /// Why the unit is unparsed or has no recipient, or a warning about it.
     pub problem: Option<String>,

@@ -57,7 +57,7 @@ impl Attempt {
             message_id: record.original.message_id.clone(),
             envelope_id: record.original.envelope_id.clone(),
             time,
-            reason: record.reason.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+            reason: record.reason().map(|r| r.as_str().to_owned()).unwrap_or_default(),
             rule_id: record.verdict.as_ref().map(|v| v.rule_id.clone()).unwrap_or_default(),
             evidence: crate::aggregate::sample_of(record),
         }

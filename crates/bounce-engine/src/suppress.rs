@@ -72,7 +72,7 @@ impl Suppressor {
             return;
         }
         let time = record.timestamp.as_deref().and_then(parse_rfc3339);
-        let reason = record.reason.unwrap_or(Reason::Undefined);
+        let reason = record.reason().unwrap_or(Reason::Undefined);
         match record.kind {
             Some(Kind::Complaint) if !keeps(record) => return self.complaint(address, record),
             // Feedback that is not a complaint (auth-failure, not-spam): the rules keep it.
@@ -353,7 +353,7 @@ fn entry_of(
         address: address.to_owned(),
         list: Some(list),
         reason: record
-            .reason
+            .reason()
             .map(|r| r.as_str().to_owned())
             .unwrap_or_else(|| "undefined".to_owned()),
         rule_id: record.verdict.as_ref().map(|v| v.rule_id.clone()).unwrap_or_default(),

@@ -2,10 +2,12 @@
 
 use bounce_engine::aggregate::{AggregateOptions, Aggregator};
 use bounce_engine::read_sent;
-use bounce_model::{Aggregates, Category, Group, Kind, Original, Reason, Record, Verdict};
+use bounce_model::{
+    Aggregates, BounceFacts, Category, Group, Kind, Original, Reason, Record, Verdict,
+};
 
 fn failure(address: &str, provider: Option<&str>, token: Option<&str>, time: &str) -> Record {
-    Record {
+    let facts = BounceFacts {
         recipient: address.to_owned(),
         kind: Some(Kind::Bounce),
         diagnostic: Some("550 5.7.1 Part of their network is on our block list (S3150)".to_owned()),
@@ -16,15 +18,18 @@ fn failure(address: &str, provider: Option<&str>, token: Option<&str>, time: &st
             from: Some("News <news@news.example.com>".to_owned()),
             ..Original::default()
         },
-        reason: Some(Reason::Blocked),
+        ..BounceFacts::default()
+    };
+    Record {
+        facts,
         verdict: Some(Verdict {
+            reason: Reason::Blocked,
             rule_id: "microsoft.block-list".to_owned(),
             category: Category::Reputation,
             provider: provider.map(str::to_owned),
             token: token.map(str::to_owned),
             ..Verdict::default()
         }),
-        ..Record::default()
     }
 }
 

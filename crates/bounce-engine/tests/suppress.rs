@@ -4,7 +4,9 @@
 use bounce_engine::aggregate::{AggregateOptions, Aggregator};
 use bounce_engine::state::SuppressionState;
 use bounce_engine::suppress::{SuppressOptions, Suppressor};
-use bounce_model::{Action, Kind, ListEntry, ListKind, Original, Reason, Record, Source, Verdict};
+use bounce_model::{
+    Action, BounceFacts, Kind, ListEntry, ListKind, Original, Reason, Record, Source, Verdict,
+};
 
 /// A classified failure record, as the rules would leave it.
 fn record(
@@ -15,7 +17,7 @@ fn record(
     original: &str,
     time: &str,
 ) -> Record {
-    Record {
+    let facts = BounceFacts {
         source: Source { path: "bounces.mbox".to_owned(), message: 1, offset: 0 },
         recipient: address.to_owned(),
         kind: Some(if reply.starts_with('5') { Kind::Bounce } else { Kind::Delay }),
@@ -27,14 +29,17 @@ fn record(
             message_id: Some(format!("<{original}@news.example.com>")),
             ..Original::default()
         },
-        reason: Some(reason),
+        ..BounceFacts::default()
+    };
+    Record {
+        facts,
         verdict: Some(Verdict {
+            reason,
             rule_id: format!("generic.{reason}"),
             hard: reply.starts_with('5'),
             action: action_for(reason, reply),
             ..Verdict::default()
         }),
-        ..Record::default()
     }
 }
 

@@ -27,7 +27,7 @@ use std::borrow::Cow;
 
 use mail_parser::MimeHeaders;
 
-use bounce_model::{Bucket, Record, Source};
+use bounce_model::{BounceFacts, Bucket, Source};
 
 pub use classify::MessageKind;
 pub use limits::Limits;
@@ -58,8 +58,8 @@ pub struct ExtractOptions {
 pub struct Extraction {
     /// The bucket the message lands in.
     pub bucket: Bucket,
-    /// One record per recipient (empty unless the bucket is bounce or report).
-    pub records: Vec<Record>,
+    /// The facts of each recipient (empty unless the bucket is bounce or report).
+    pub records: Vec<BounceFacts>,
     /// Why the message is unparsed or has no recipient.
     pub problem: Option<String>,
 }

@@ -2,7 +2,7 @@
 //!
 //! [`split`] cuts mbox archives into messages, [`input`] finds the messages of files,
 //! directories, Maildirs, gzip streams and stdin, and [`extract`] turns one message into
-//! [`bounce_model::Record`]s. This crate knows nothing about rules.
+//! [`bounce_model::BounceFacts`]: what each bounce states. This crate knows nothing about rules.
 #![deny(missing_docs)]
 
 pub mod extract;

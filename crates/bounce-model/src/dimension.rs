@@ -106,7 +106,7 @@ impl Dimension {
                 Some(Cow::Borrowed(verdict.map_or(Action::default(), |v| v.action).as_str()))
             }
             Dimension::Stage => Some(Cow::Borrowed(record.smtp_stage.as_str())),
-            Dimension::Reason => record.reason.map(|r| Cow::Borrowed(r.as_str())),
+            Dimension::Reason => record.reason().map(|r| Cow::Borrowed(r.as_str())),
             Dimension::Provider => borrowed(verdict.and_then(|v| v.provider.as_deref())),
             Dimension::Token => borrowed(verdict.and_then(|v| v.token.as_deref())),
             Dimension::RemoteMta => {
@@ -203,7 +203,7 @@ fn sender_domain(record: &Record) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::Dimension;
-    use crate::{Record, Verdict};
+    use crate::{BounceFacts, Record, Verdict};
 
     #[test]
     fn names_round_trip() {
@@ -217,7 +217,8 @@ mod tests {
 
     #[test]
     fn values_have_placeholders_and_combined_keys_drop_empty_parts() {
-        let mut record = Record { recipient: "Ann@Example.NET".into(), ..Record::default() };
+        let facts = BounceFacts { recipient: "Ann@Example.NET".into(), ..BounceFacts::default() };
+        let mut record = Record::from(facts);
         assert_eq!(Dimension::Provider.value_of(&record), "other");
         assert_eq!(Dimension::Provider.stated(&record), None);
         assert_eq!(Dimension::RecipientDomain.value_of(&record), "example.net");

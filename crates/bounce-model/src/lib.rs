@@ -1,5 +1,6 @@
-//! The data model of bounce-triage: one [`Record`] per recipient named in a delivery report,
-//! the [`Verdict`] the rules give it, and the [`Summary`] of a run.
+//! The data model of bounce-triage: the [`BounceFacts`] a delivery report states about each
+//! recipient it names, the [`Verdict`] the rules give them, the [`Record`] that pairs the two,
+//! and the [`Summary`] of a run.
 //!
 //! This crate does no I/O and depends only on serde; every other crate speaks its types.
 #![deny(missing_docs)]
@@ -19,7 +20,8 @@ pub use aggregate::{
 };
 pub use dimension::Dimension;
 pub use record::{
-    AuthResult, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage, Verdict,
+    AuthResult, BounceFacts, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage,
+    Verdict,
 };
 pub use summary::{Bucket, Problem, Summary};
 pub use taxonomy::{Action, Category, Owner, Reason};

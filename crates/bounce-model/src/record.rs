@@ -1,10 +1,13 @@
-//! The per-recipient evidence record and its parts.
+//! The per-recipient record: the facts a bounce states and their parts, the rules' verdict, and
+//! the record that pairs them (its JSON in `record/wire.rs`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::taxonomy::{Action, Category, Owner, Reason};
+
+mod wire;
 
 /// Where a message came from: the input file, its position and byte offset there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,14 +176,79 @@ pub struct Original {
     pub captured: BTreeMap<String, String>,
 }
 
-/// The rules' judgement of one record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+/// What a bounce states about one recipient named in a delivery report, with provenance:
+/// everything the source said and nothing the rules decided (that is the [`Verdict`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BounceFacts {
+    /// Where the message came from.
+    pub source: Source,
+    /// The recipient address (Final-Recipient, or the address the prose names).
+    pub recipient: String,
+    /// What the record reports.
+    pub kind: Option<Kind>,
+    /// The enhanced status code the bounce states (RFC 3463), never invented.
+    pub status: Option<String>,
+    /// The SMTP reply code the bounce states.
+    pub reply_code: Option<String>,
+    /// The diagnostic text, unfolded, as the receiving side wrote it.
+    pub diagnostic: Option<String>,
+    /// The Diagnostic-Code type (`smtp`, `x-unix`, …).
+    pub diagnostic_type: Option<String>,
+    /// The SMTP stage the failure answered.
+    pub smtp_stage: Stage,
+    /// How the stage was learnt (`dsn`, `prose`, `inferred`).
+    pub stage_source: Option<String>,
+    /// The DSN's Reporting-MTA (or the host that wrote the bounce).
+    pub reporting_mta: Option<String>,
+    /// The DSN's Remote-MTA (or the host named in the prose).
+    pub remote_mta: Option<String>,
+    /// The DSN's Received-From-MTA.
+    pub received_from_mta: Option<String>,
+    /// The DSN Action (failed, delayed, delivered, relayed, expanded).
+    pub action: Option<String>,
+    /// The DSN's Original-Recipient.
+    pub original_recipient: Option<String>,
+    /// The DSN's Arrival-Date.
+    pub arrival_date: Option<String>,
+    /// The DSN's Last-Attempt-Date, or the bounce's own Date.
+    pub last_attempt_date: Option<String>,
+    /// The same date normalised to UTC (RFC 3339), when it could be parsed.
+    pub timestamp: Option<String>,
+    /// The DSN's Will-Retry-Until.
+    pub will_retry_until: Option<String>,
+    /// The MTA format family that produced the bounce (`rfc3464`, `postfix`, `exim`, …).
+    pub format: String,
+    /// Verdicts the sending or reporting MTA wrote into the bounce itself, by lowercase name:
+    /// the `X-` fields of the recipient's DSN group (PowerMTA's `X-PowerMTA-BounceCategory`)
+    /// and the filter-verdict headers of the bounce (`X-SPASIGN` of au/KDDI).
+    pub vendor_fields: BTreeMap<String, String>,
+    /// The human-readable notice of a bounce about one recipient (its first 2 KB), where the
+    /// reporting MTA may name a cause the diagnostic does not ("automatically rejected: Not
+    /// enough disk space"). Rules read it with `notice`; it is not written to the output.
+    pub notice: Option<String>,
+    /// The complaint feedback type (ARF), for complaint records.
+    pub feedback_type: Option<String>,
+    /// The bounce message's own Message-ID.
+    pub bounce_message_id: Option<String>,
+    /// What the bounce tells about the returned original.
+    pub original: Original,
+}
+
+/// What the rules decided about one bounce: the reason, the triage outcome and what it rests
+/// on. It is made from [`BounceFacts`] by the rules and never states a fact of its own.
+///
+/// In a record's JSON, `reason` and `status_inferred` are top-level keys and the rest is the
+/// `verdict` object (see [`Record`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verdict {
+    /// The reason (taxonomy layer 1).
+    pub reason: Reason,
+    /// A standard code the rules infer when the bounce states none (a record's verdict never
+    /// carries one beside a stated status).
+    pub status_inferred: Option<String>,
     /// Id of the rule that decided.
     pub rule_id: String,
     /// Where the rule is written (`file:line`).
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub rule_location: String,
     /// Triage category.
     pub category: Category,
@@ -191,106 +259,73 @@ pub struct Verdict {
     /// Whether the failure is permanent (hard) for this delivery attempt.
     pub hard: bool,
     /// A grouping token captured from the text (S3150, CS01, an RBL name).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// Steps to fix, for reports.
-    #[serde(skip_serializing_if = "String::is_empty")]
     pub fix: String,
     /// The provider the rules recognised, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// The evidence the decision rests on: `code 550 5.1.1`, `text ~ /pattern/`, `stage rcpt
     /// (dsn)`, `kind delay`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub basis: Vec<String>,
     /// The bounds that changed what the rule decided (a 4xx never suppresses, a refusal at
     /// MAIL FROM is about the sender, …), each with why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bounds: Vec<String>,
 }
 
-/// One recipient named in a delivery report, with the evidence about it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Record {
-    /// Where the message came from.
-    pub source: Source,
-    /// The recipient address (Final-Recipient, or the address the prose names).
-    pub recipient: String,
-    /// What the record reports.
-    pub kind: Option<Kind>,
-    /// The enhanced status code the bounce states (RFC 3463), never invented.
-    pub status: Option<String>,
-    /// A standard code the rules infer when the bounce states none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_inferred: Option<String>,
-    /// The SMTP reply code the bounce states.
-    pub reply_code: Option<String>,
-    /// The diagnostic text, unfolded, as the receiving side wrote it.
-    pub diagnostic: Option<String>,
-    /// The Diagnostic-Code type (`smtp`, `x-unix`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnostic_type: Option<String>,
-    /// The SMTP stage the failure answered.
-    pub smtp_stage: Stage,
-    /// How the stage was learnt (`dsn`, `prose`, `inferred`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stage_source: Option<String>,
-    /// The DSN's Reporting-MTA (or the host that wrote the bounce).
-    pub reporting_mta: Option<String>,
-    /// The DSN's Remote-MTA (or the host named in the prose).
-    pub remote_mta: Option<String>,
-    /// The DSN's Received-From-MTA.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub received_from_mta: Option<String>,
-    /// The DSN Action (failed, delayed, delivered, relayed, expanded).
-    pub action: Option<String>,
-    /// The DSN's Original-Recipient.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_recipient: Option<String>,
-    /// The DSN's Arrival-Date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arrival_date: Option<String>,
-    /// The DSN's Last-Attempt-Date, or the bounce's own Date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_attempt_date: Option<String>,
-    /// The same date normalised to UTC (RFC 3339), when it could be parsed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    /// The DSN's Will-Retry-Until.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub will_retry_until: Option<String>,
-    /// The MTA format family that produced the bounce (`rfc3464`, `postfix`, `exim`, …).
-    pub format: String,
-    /// Verdicts the sending or reporting MTA wrote into the bounce itself, by lowercase name:
-    /// the `X-` fields of the recipient's DSN group (PowerMTA's `X-PowerMTA-BounceCategory`)
-    /// and the filter-verdict headers of the bounce (`X-SPASIGN` of au/KDDI).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub vendor_fields: BTreeMap<String, String>,
-    /// The human-readable notice of a bounce about one recipient (its first 2 KB), where the
-    /// reporting MTA may name a cause the diagnostic does not ("automatically rejected: Not
-    /// enough disk space"). Rules read it with `notice`; it is not written to the output.
-    #[serde(skip)]
-    pub notice: Option<String>,
-    /// The complaint feedback type (ARF), for complaint records.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub feedback_type: Option<String>,
-    /// The bounce message's own Message-ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bounce_message_id: Option<String>,
-    /// What the bounce tells about the returned original.
-    pub original: Original,
-    /// The reason (taxonomy layer 1), set by the rules.
-    pub reason: Option<Reason>,
-    /// The rest of the verdict, set by the rules.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
-}
-
-impl Record {
+impl BounceFacts {
     /// The domain part of the recipient, lowercased.
     #[must_use]
     pub fn recipient_domain(&self) -> &str {
         self.recipient.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}
+
+/// One output record: what the bounce states about a recipient and, once the rules have run,
+/// what they decided.
+///
+/// Its JSON (`classify` output, read back by the `jsonl` source) is one flat object: the facts'
+/// keys, with `status_inferred` after `status`, then `reason` and the `verdict` object; the
+/// keys and their order are a contract (see `record/wire.rs`). A record reads as its facts
+/// (`record.recipient`, `record.status`) through `Deref`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// What the bounce states.
+    pub facts: BounceFacts,
+    /// What the rules decided; `None` until they have run.
+    pub verdict: Option<Verdict>,
+}
+
+impl Record {
+    /// The reason the rules gave, if they have run.
+    #[must_use]
+    pub fn reason(&self) -> Option<Reason> {
+        self.verdict.as_ref().map(|v| v.reason)
+    }
+
+    /// The standard code the rules inferred because the bounce states none.
+    #[must_use]
+    pub fn status_inferred(&self) -> Option<&str> {
+        self.verdict.as_ref().and_then(|v| v.status_inferred.as_deref())
+    }
+}
+
+impl From<BounceFacts> for Record {
+    /// A record of these facts that the rules have not judged yet.
+    fn from(facts: BounceFacts) -> Record {
+        Record { facts, verdict: None }
+    }
+}
+
+impl std::ops::Deref for Record {
+    type Target = BounceFacts;
+
+    fn deref(&self) -> &BounceFacts {
+        &self.facts
+    }
+}
+
+impl std::ops::DerefMut for Record {
+    fn deref_mut(&mut self) -> &mut BounceFacts {
+        &mut self.facts
     }
 }

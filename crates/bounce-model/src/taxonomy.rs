@@ -2,6 +2,7 @@
 
 named_enum! {
     /// What the receiving side said: the corpus' 36-name vocabulary.
+    #[derive(Default)]
     Reason {
         /// The local part does not exist.
         UserUnknown = "userunknown",
@@ -66,6 +67,7 @@ named_enum! {
         /// The bounce says too little to decide yet.
         OnHold = "onhold",
         /// No rule could decide.
+        #[default]
         Undefined = "undefined",
         /// The sending service refused: the address is on its own suppression list.
         Suppressed = "suppressed",

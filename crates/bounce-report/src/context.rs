@@ -252,7 +252,7 @@ fn group_view(
         action: verdict.map_or("review", |v| v.action.as_str()).to_string(),
         microsoft: is_microsoft(&provider, remote),
         provider,
-        layer: layer_of(category, first.and_then(|r| r.reason)).to_string(),
+        layer: layer_of(category, first.and_then(|r| r.reason())).to_string(),
         stages: stages.into_iter().collect(),
         fix: verdict.map(|v| v.fix.clone()).filter(|f| !f.is_empty()).unwrap_or_default(),
         responses,

@@ -120,7 +120,7 @@ impl<W: Write> Writer<W> {
             Cell::Text(or_empty(record.kind.map(Kind::as_str))),
             Cell::Text(or_empty(record.status.as_deref())),
             Cell::Text(or_empty(record.reply_code.as_deref())),
-            Cell::Text(or_empty(record.reason.map(|r| r.as_str()))),
+            Cell::Text(or_empty(record.reason().map(|r| r.as_str()))),
             Cell::Text(or_empty(verdict.map(|v| v.category.as_str()))),
             Cell::Text(or_empty(verdict.map(|v| v.action.as_str()))),
             Cell::Text(or_empty(verdict.and_then(|v| v.provider.as_deref()))),

@@ -198,13 +198,14 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         .map(|d| format!("d={} s={}", d.domain, d.selector))
         .collect::<Vec<_>>()
         .join(", ");
-    let status = match (&record.reply_code, &record.status, &record.status_inferred) {
-        (Some(r), Some(s), _) => Some(format!("{r} {s}")),
-        (None, Some(s), _) => Some(s.clone()),
-        (Some(r), None, Some(i)) => Some(format!("{r} (inferred {i})")),
-        (None, None, Some(i)) => Some(format!("{i} (inferred)")),
-        (Some(r), None, None) => Some(r.clone()),
-        (None, None, None) => None,
+    let stated = (record.reply_code.as_deref(), record.status.as_deref());
+    let status = match (stated, record.status_inferred()) {
+        ((Some(r), Some(s)), _) => Some(format!("{r} {s}")),
+        ((None, Some(s)), _) => Some(s.to_owned()),
+        ((Some(r), None), Some(i)) => Some(format!("{r} (inferred {i})")),
+        ((None, None), Some(i)) => Some(format!("{i} (inferred)")),
+        ((Some(r), None), None) => Some(r.to_owned()),
+        ((None, None), None) => None,
     };
     let stage = (record.smtp_stage != Stage::Unknown).then(|| {
         let mut text =

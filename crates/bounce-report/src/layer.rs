@@ -41,7 +41,7 @@ pub fn layer_of(category: Category, reason: Option<Reason>) -> &'static str {
 /// The layer of one record (unclassified records are `unknown`).
 pub(crate) fn record_layer(record: &Record) -> &'static str {
     let category = record.verdict.as_ref().map_or(Category::Unknown, |v| v.category);
-    layer_of(category, record.reason)
+    layer_of(category, record.reason())
 }
 
 /// Whether a category belongs in the note to IT (relay, routing, transport, DNS, login).

@@ -1,12 +1,13 @@
 //! Bounce text is data: HTML output escapes it, and template errors name template, line, cause.
 
 use bounce_model::{
-    Aggregates, Category, Group, Kind, ListEntry, ListKind, Record, Sample, Summary, Verdict,
+    Aggregates, BounceFacts, Category, Group, Kind, ListEntry, ListKind, Record, Sample, Summary,
+    Verdict,
 };
 use bounce_report::{build_context, ReportError, ReportOptions, Templates};
 
 fn hostile_record() -> Record {
-    Record {
+    let facts = BounceFacts {
         recipient: "victim@example.net".into(),
         kind: Some(Kind::Bounce),
         status: Some("5.7.1".into()),
@@ -15,6 +16,10 @@ fn hostile_record() -> Record {
             "550 5.7.1 <script>alert('x')</script> \"><img src=x onerror=alert(1)>".into(),
         ),
         timestamp: Some("2026-06-10T14:02:11Z".into()),
+        ..BounceFacts::default()
+    };
+    Record {
+        facts,
         verdict: Some(Verdict {
             rule_id: "test.hostile".into(),
             category: Category::Reputation,
@@ -22,7 +27,6 @@ fn hostile_record() -> Record {
             provider: Some("evil\"><svg onload=alert(2)>".into()),
             ..Verdict::default()
         }),
-        ..Record::default()
     }
 }
 

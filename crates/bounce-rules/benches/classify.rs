@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use bounce_model::{Kind, Record};
+use bounce_model::{BounceFacts, Kind};
 use bounce_rules::{Origin, RuleSet};
 
 const LINES: [&str; 12] = [
@@ -60,16 +60,16 @@ fn generated_rules(count: usize) -> String {
     text
 }
 
-fn records() -> Vec<Record> {
+fn records() -> Vec<BounceFacts> {
     (0..1000)
         .map(|i| {
             let line = LINES[i % LINES.len()];
-            Record {
+            BounceFacts {
                 recipient: format!("user{i}@example.org"),
                 kind: Some(Kind::Bounce),
                 reply_code: Some(line[..3].to_owned()),
                 diagnostic: Some(format!("{line} id{i}")),
-                ..Record::default()
+                ..BounceFacts::default()
             }
         })
         .collect()
@@ -83,13 +83,13 @@ fn bench(c: &mut Criterion) {
         let sources = [("gen.rules".to_owned(), generated_rules(count), Origin::User)];
         let Ok(set) = RuleSet::from_sources(&sources) else { panic!("generated rules load") };
         group.bench_with_input(BenchmarkId::from_parameter(count), &set, |b, set| {
-            b.iter(|| records.iter().filter(|r| set.classify(r).is_some()).count());
+            b.iter(|| records.iter().filter(|r| set.decide(r).is_some()).count());
         });
     }
     let builtin = RuleSet::builtin().ok();
     if let Some(set) = builtin {
         group.bench_function("builtin", |b| {
-            b.iter(|| records.iter().filter(|r| set.classify(r).is_some()).count());
+            b.iter(|| records.iter().filter(|r| set.decide(r).is_some()).count());
         });
     }
     group.finish();

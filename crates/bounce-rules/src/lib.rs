@@ -34,7 +34,7 @@ pub mod registry;
 mod syntax;
 
 pub use compile::examples::ExampleFailure;
-pub use compile::ruleset::{Decision, Explanation, RuleInfo, RuleMatch, RuleSet};
+pub use compile::ruleset::{Explanation, RuleInfo, RuleMatch, RuleSet};
 pub use compile::Origin;
 pub use error::{ErrorKind, RulesError, RulesErrors};
 pub use load::BUILTIN_FILES;

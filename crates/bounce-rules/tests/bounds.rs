@@ -3,7 +3,7 @@
 //! FROM never gives a recipient reason. Every rule's own example texts are tried under every
 //! code class and stage, then random mixtures of them.
 
-use bounce_model::{Action, Kind, Reason, Record, Stage};
+use bounce_model::{Action, BounceFacts, Kind, Reason, Record, Stage};
 use bounce_rules::RuleSet;
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -47,8 +47,8 @@ fn record(
     status: Option<&str>,
     stage: Stage,
     kind: Kind,
-) -> Record {
-    Record {
+) -> BounceFacts {
+    BounceFacts {
         recipient: "someone@example.net".into(),
         kind: Some(kind),
         reply_code: reply.map(str::to_owned),
@@ -56,7 +56,7 @@ fn record(
         diagnostic: Some(text.to_owned()),
         smtp_stage: stage,
         action: Some(if kind == Kind::Delay { "delayed" } else { "failed" }.to_owned()),
-        ..Record::default()
+        ..BounceFacts::default()
     }
 }
 
@@ -75,8 +75,8 @@ const RECIPIENT_REASONS: [Reason; 6] = [
 ];
 
 /// Checks the bounds on one record, returning what broke.
-fn broken(mut r: Record) -> Option<String> {
-    rules().apply(&mut r);
+fn broken(facts: BounceFacts) -> Option<String> {
+    let r = Record { verdict: Some(rules().classify(&facts)), facts };
     let temporary = r.kind == Some(Kind::Delay)
         || r.reply_code.as_deref().or(r.status.as_deref()).is_some_and(|c| c.starts_with('4'));
     let sender_side = r.reply_code.is_some()
@@ -96,7 +96,7 @@ fn broken(mut r: Record) -> Option<String> {
         r.status,
         r.smtp_stage,
         r.kind,
-        r.reason,
+        r.reason(),
         r.verdict.as_ref().map(|v| v.action)
     );
     if suppresses(&r) && temporary {
@@ -114,7 +114,7 @@ fn broken(mut r: Record) -> Option<String> {
     if r.smtp_stage == Stage::Mail
         && r.reply_code.is_some()
         && !names_recipient
-        && r.reason.is_some_and(|reason| RECIPIENT_REASONS.contains(&reason))
+        && r.reason().is_some_and(|reason| RECIPIENT_REASONS.contains(&reason))
     {
         return Some(format!("a recipient reason at MAIL FROM: {what}"));
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bounce_model::{Kind, Reason, Record};
+use bounce_model::{BounceFacts, Kind, Reason};
 use bounce_rules::{RuleSet, BUILTIN_FILES};
 
 fn builtin() -> RuleSet {
@@ -70,15 +70,15 @@ fn builtin_generic_rules_do_not_read_provider_dependent_codes() {
     assert!(as_user.is_ok());
 }
 
-fn record(text: &str, status: Option<&str>, reply: Option<&str>) -> Record {
-    Record {
+fn record(text: &str, status: Option<&str>, reply: Option<&str>) -> BounceFacts {
+    BounceFacts {
         recipient: "someone@example.net".into(),
         kind: Some(Kind::Bounce),
         status: status.map(str::to_owned),
         reply_code: reply.map(str::to_owned),
         diagnostic: Some(text.to_owned()),
         action: Some("failed".into()),
-        ..Record::default()
+        ..BounceFacts::default()
     }
 }
 
@@ -99,7 +99,7 @@ fn seed_cases_get_the_expected_reason() {
         ("550 5.1.1 user unknown", Some("5.1.1"), Reason::UserUnknown),
     ];
     for (text, status, expected) in cases {
-        let decision = set.classify(&record(text, status, None));
+        let decision = set.decide(&record(text, status, None));
         assert_eq!(decision.map(|d| d.reason), Some(expected), "{text}");
     }
 }
@@ -109,32 +109,33 @@ fn reply_code_decides_hard_or_soft() {
     let set = builtin();
     let mut soft = record("This is odd", Some("5.7.32"), Some("421"));
     soft.recipient = "x@gmail.com".into();
-    let decision = set.classify(&soft).map(|d| d.verdict.hard);
+    let decision = set.decide(&soft).map(|d| d.hard);
     assert_eq!(decision, Some(false));
-    let hard = set.classify(&record("550 5.1.1 user unknown", Some("5.1.1"), Some("550")));
-    assert_eq!(hard.map(|d| d.verdict.hard), Some(true));
+    let hard = set.decide(&record("550 5.1.1 user unknown", Some("5.1.1"), Some("550")));
+    assert_eq!(hard.map(|d| d.hard), Some(true));
 }
 
 #[test]
-fn apply_sets_undefined_when_nothing_matches() {
+fn classify_gives_undefined_when_nothing_matches() {
     let set = builtin();
     let mut nothing = record("", None, None);
     nothing.kind = Some(Kind::Bounce);
     nothing.action = None;
     nothing.diagnostic = None;
-    set.apply(&mut nothing);
-    assert_eq!(nothing.reason, Some(Reason::Undefined));
-    let mut full = record("552 mailbox full", None, None);
-    set.apply(&mut full);
-    assert_eq!(full.reason, Some(Reason::MailboxFull));
+    let verdict = set.classify(&nothing);
+    assert_eq!(verdict.reason, Reason::Undefined);
+    assert!(verdict.hard, "a bounce without codes is permanent");
+    let full = set.classify(&record("552 mailbox full", None, None));
+    assert_eq!(full.reason, Reason::MailboxFull);
     // A returned (failed) notice keeps its finality: 5.2.2, counted as soft all the same.
     assert_eq!(full.status_inferred.as_deref(), Some("5.2.2"));
-    assert_eq!(full.verdict.as_ref().map(|v| v.action), Some(bounce_model::Action::CountAsSoft));
+    assert_eq!(full.action, bounce_model::Action::CountAsSoft);
     let mut delayed = record("mailbox full", None, None);
     delayed.kind = Some(Kind::Delay);
     delayed.action = Some("delayed".into());
-    set.apply(&mut delayed);
-    assert_eq!(delayed.status_inferred.as_deref(), Some("4.2.2"));
+    assert_eq!(set.classify(&delayed).status_inferred.as_deref(), Some("4.2.2"));
+    let stated = set.classify(&record("552 mailbox full", Some("5.2.2"), None));
+    assert_eq!(stated.status_inferred, None, "no status is inferred when the bounce states one");
 }
 
 #[test]

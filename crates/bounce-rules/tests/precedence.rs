@@ -1,7 +1,7 @@
 //! Rule order (like kumomta's `test_rule_order`): user before built-in, provider-scoped before
 //! generic, higher priority first, then file order, then position; overrides and `disable`.
 
-use bounce_model::{Kind, Record};
+use bounce_model::{BounceFacts, Kind};
 use bounce_rules::{Origin, RuleSet};
 
 const PROVIDERS: &str = "/// p\nprovider acme { domains = [\"acme.example\"] }\n";
@@ -14,16 +14,16 @@ fn rule(id: &str, extra: &str) -> String {
 
 fn winner(sources: &[(String, String, Origin)], domain: &str) -> (String, Vec<String>) {
     let set = RuleSet::from_sources(sources).unwrap_or_else(|e| panic!("{e}"));
-    let record = Record {
+    let record = BounceFacts {
         recipient: format!("x@{domain}"),
         kind: Some(Kind::Bounce),
         diagnostic: Some("550 boom".into()),
-        ..Record::default()
+        ..BounceFacts::default()
     };
     let explanation = set.explain(&record);
-    let classified = set.classify(&record).map(|d| d.verdict.rule_id);
-    let won = explanation.decision.map(|d| d.verdict.rule_id).unwrap_or_default();
-    assert_eq!(classified.as_deref(), Some(won.as_str()), "classify and explain agree");
+    let classified = set.decide(&record).map(|d| d.rule_id);
+    let won = explanation.decision.map(|d| d.rule_id).unwrap_or_default();
+    assert_eq!(classified.as_deref(), Some(won.as_str()), "decide and explain agree");
     (won, explanation.losers.into_iter().map(|l| l.rule_id).collect())
 }
 

@@ -4,7 +4,7 @@
 use bounce_mail::extract::extract;
 use bounce_mail::input::{self, InputFile, Stream};
 use bounce_mail::split::Event;
-use bounce_model::Source;
+use bounce_model::{Record, Source};
 
 use super::{Events, Reading, RecordSource, SourceEvent, Unit};
 use crate::pipeline::ReadOptions;
@@ -43,6 +43,7 @@ impl RecordSource for MailSource {
 
     fn read(&self, unit: &Unit, source: &Source, options: &ReadOptions) -> Reading {
         let ex = extract(&unit.bytes, source, &options.extract);
-        Reading { bucket: ex.bucket, records: ex.records, problem: ex.problem }
+        let records = ex.records.into_iter().map(Record::from).collect();
+        Reading { bucket: ex.bucket, records, problem: ex.problem }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use bounce_model::{Bucket, Kind, Record, Source, Stage};
+use bounce_model::{BounceFacts, Bucket, Kind, Source, Stage};
 
 use super::codes::{read_codes, stage_from_text};
 use super::dsn::{self, Group};
@@ -97,7 +97,7 @@ pub(super) fn classify(
     Extraction { bucket, records, problem: None }
 }
 
-fn records_of(kind: MessageKind, view: &MessageView) -> Vec<Record> {
+fn records_of(kind: MessageKind, view: &MessageView) -> Vec<BounceFacts> {
     match kind {
         MessageKind::Complaint => complaint_records(view),
         MessageKind::AutoReply => auto_reply_records(view),
@@ -231,7 +231,7 @@ fn subject_is_auto_reply(subject: &str) -> bool {
         || s.starts_with("auto:")
 }
 
-fn auto_reply_records(view: &MessageView) -> Vec<Record> {
+fn auto_reply_records(view: &MessageView) -> Vec<BounceFacts> {
     let Some(from) = original::extract_addr_spec(&view.from)
         .or_else(|| view.header("From").and_then(original::extract_addr_spec))
     else {
@@ -242,7 +242,7 @@ fn auto_reply_records(view: &MessageView) -> Vec<Record> {
     // "this address is no longer in use" is rarely the first line.
     let body = view.prose.trim();
     let body = &body[..floor_char_boundary(body, MAX_NOTICE.min(body.len()))];
-    vec![Record {
+    vec![BounceFacts {
         recipient: from,
         kind: Some(Kind::AutoReply),
         notice: Some(body.to_string()).filter(|b| !b.is_empty()),
@@ -252,23 +252,23 @@ fn auto_reply_records(view: &MessageView) -> Vec<Record> {
             first_line.to_string()
         }),
         format: "rfc3834".to_string(),
-        ..Record::default()
+        ..BounceFacts::default()
     }]
 }
 
-fn complaint_records(view: &MessageView) -> Vec<Record> {
+fn complaint_records(view: &MessageView) -> Vec<BounceFacts> {
     let groups: Vec<Group> =
         view.feedback_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     let field = |name: &str| groups.iter().find_map(|g| g.get(name)).map(str::to_string);
     if groups.is_empty() && is_unsubscribe_request(view) {
         let from = original::extract_addr_spec(&view.from).unwrap_or_default();
-        return vec![Record {
+        return vec![BounceFacts {
             recipient: from,
             kind: Some(Kind::Complaint),
             feedback_type: Some("opt-out".to_string()),
             diagnostic: Some(first_paragraph(&view.prose)),
             format: "unsubscribe".to_string(),
-            ..Record::default()
+            ..BounceFacts::default()
         }];
     }
     let feedback_type = field("Feedback-Type").map(|t| t.to_ascii_lowercase());
@@ -308,7 +308,7 @@ fn complaint_records(view: &MessageView) -> Vec<Record> {
         feedback_type.iter().map(|t| ("feedback-type".to_string(), t.clone())).collect();
     recipients
         .into_iter()
-        .map(|recipient| Record {
+        .map(|recipient| BounceFacts {
             recipient,
             kind: Some(Kind::Complaint),
             feedback_type: feedback_type.clone(),
@@ -317,7 +317,7 @@ fn complaint_records(view: &MessageView) -> Vec<Record> {
             arrival_date: arrival.clone(),
             reporting_mta: reporting.clone(),
             format: "arf".to_string(),
-            ..Record::default()
+            ..BounceFacts::default()
         })
         .collect()
 }
@@ -337,7 +337,7 @@ fn first_paragraph(text: &str) -> String {
     para.join(" ")
 }
 
-fn bounce_records(view: &MessageView) -> Vec<Record> {
+fn bounce_records(view: &MessageView) -> Vec<BounceFacts> {
     let found = prose::finding(view);
     let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     let rejecting_mdn = groups.is_empty() && view.mdn_rejects();
@@ -352,7 +352,7 @@ fn bounce_records(view: &MessageView) -> Vec<Record> {
         }
     }
     let message_group = groups.iter().find(|g| !g.is_recipient()).cloned().unwrap_or_default();
-    let mut records: Vec<Record> = groups
+    let mut records: Vec<BounceFacts> = groups
         .iter()
         .filter(|g| g.is_recipient())
         .filter_map(|g| {
@@ -469,7 +469,7 @@ fn dsn_record(
     prose_found: &[Found],
     global: Option<&String>,
     notice: &str,
-) -> Option<Record> {
+) -> Option<BounceFacts> {
     let global = global.cloned();
     let final_rcpt = group.typed("Final-Recipient");
     let original_rcpt = group.typed("Original-Recipient");
@@ -532,7 +532,7 @@ fn dsn_record(
         None => stage_of(&stage_text, diag_type.as_deref(), group),
     };
     let remote = group.typed("Remote-MTA").or_else(|| matching.and_then(|f| f.remote_mta.clone()));
-    Some(Record {
+    Some(BounceFacts {
         recipient,
         kind: Some(kind),
         status,
@@ -550,7 +550,7 @@ fn dsn_record(
         last_attempt_date: group.typed("Last-Attempt-Date"),
         will_retry_until: group.typed("Will-Retry-Until"),
         vendor_fields: vendor_fields(group),
-        ..Record::default()
+        ..BounceFacts::default()
     })
 }
 
@@ -692,7 +692,7 @@ fn transcript_stage(
     Some((stage, Some("transcript: the reply to the recipient's RCPT".to_string())))
 }
 
-fn prose_record(found: &Found, format: &str, notice: &str) -> Record {
+fn prose_record(found: &Found, format: &str, notice: &str) -> BounceFacts {
     let codes = found.diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let statuses = found.diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
     let status = prefer_status(None, &statuses).or(found.status.clone()).or(codes.status);
@@ -704,7 +704,7 @@ fn prose_record(found: &Found, format: &str, notice: &str) -> Record {
             Some(found) => found,
             None => stage_of(&texts, None, &Group::default()),
         };
-    Record {
+    BounceFacts {
         recipient: found.recipient.clone(),
         kind: Some(kind),
         status,
@@ -715,6 +715,6 @@ fn prose_record(found: &Found, format: &str, notice: &str) -> Record {
         remote_mta: found.remote_mta.clone(),
         action: Some(if kind == Kind::Delay { "delayed" } else { "failed" }.to_string()),
         format: format.to_string(),
-        ..Record::default()
+        ..BounceFacts::default()
     }
 }

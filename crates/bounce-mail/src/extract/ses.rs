@@ -1,11 +1,11 @@
 //! Amazon SES event notifications (bounce, complaint, delivery) delivered as JSON by e-mail,
 //! either bare or wrapped in an SNS envelope whose `Message` field holds the JSON as a string.
 
-use bounce_model::{Kind, Record};
+use bounce_model::{BounceFacts, Kind};
 use serde_json::Value;
 
 /// Parses an SES notification from the text of a message, if it is one.
-pub(crate) fn records(text: &str) -> Option<Vec<Record>> {
+pub(crate) fn records(text: &str) -> Option<Vec<BounceFacts>> {
     let start = text.find('{')?;
     let end = text.rfind('}')?;
     if end <= start {
@@ -34,7 +34,7 @@ pub(crate) fn records(text: &str) -> Option<Vec<Record>> {
             for r in bounce.get("bouncedRecipients")?.as_array()? {
                 let diagnostic = str_of(r, "diagnosticCode").map(|d| strip_type(&d));
                 let action = str_of(r, "action");
-                out.push(Record {
+                out.push(BounceFacts {
                     recipient: str_of(r, "emailAddress")?,
                     kind: Some(if soft && action.as_deref() != Some("failed") {
                         Kind::Delay
@@ -48,27 +48,27 @@ pub(crate) fn records(text: &str) -> Option<Vec<Record>> {
                     action: action.or(Some("failed".to_string())),
                     last_attempt_date: str_of(bounce, "timestamp"),
                     format: "amazonses".to_string(),
-                    ..Record::default()
+                    ..BounceFacts::default()
                 });
             }
         }
         "Complaint" => {
             let complaint = value.get("complaint")?;
             for r in complaint.get("complainedRecipients")?.as_array()? {
-                out.push(Record {
+                out.push(BounceFacts {
                     recipient: str_of(r, "emailAddress")?,
                     kind: Some(Kind::Complaint),
                     feedback_type: str_of(complaint, "complaintFeedbackType"),
                     last_attempt_date: str_of(complaint, "timestamp"),
                     format: "amazonses".to_string(),
-                    ..Record::default()
+                    ..BounceFacts::default()
                 });
             }
         }
         "Delivery" => {
             let delivery = value.get("delivery")?;
             for r in delivery.get("recipients")?.as_array()? {
-                out.push(Record {
+                out.push(BounceFacts {
                     recipient: r.as_str()?.to_string(),
                     kind: Some(Kind::Delivered),
                     diagnostic: str_of(delivery, "smtpResponse"),
@@ -77,7 +77,7 @@ pub(crate) fn records(text: &str) -> Option<Vec<Record>> {
                     action: Some("delivered".to_string()),
                     last_attempt_date: str_of(delivery, "timestamp"),
                     format: "amazonses".to_string(),
-                    ..Record::default()
+                    ..BounceFacts::default()
                 });
             }
         }

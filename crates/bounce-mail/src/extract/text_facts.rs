@@ -1,7 +1,7 @@
 //! A record made from one diagnostic text, as `rules explain` asks for it: the codes and the
 //! stage the text states unless the caller gives them, a bounce or (for a 4xx) a delay.
 
-use bounce_model::{Kind, Record, Stage};
+use bounce_model::{BounceFacts, Kind, Stage};
 
 use super::codes;
 
@@ -24,7 +24,7 @@ pub struct TextFacts<'a> {
 ///
 /// # Errors
 /// An empty text, a malformed status or reply code, an unknown stage or a bad recipient.
-pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(Record, Vec<String>), String> {
+pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<String>), String> {
     let text = facts.text.trim();
     if text.is_empty() {
         return Err("the diagnostic text is empty".to_owned());
@@ -76,7 +76,7 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(Record, Vec<String>), 
     if recipient.ends_with('@') || recipient.contains(char::is_whitespace) {
         return Err(format!("bad recipient `{}`: write an address or a domain", facts.recipient));
     }
-    let record = Record {
+    let record = BounceFacts {
         recipient: recipient.to_ascii_lowercase(),
         kind: Some(kind),
         status,
@@ -84,7 +84,7 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(Record, Vec<String>), 
         diagnostic: Some(text.to_owned()),
         smtp_stage: stage,
         action: Some(action.to_owned()),
-        ..Record::default()
+        ..BounceFacts::default()
     };
     Ok((record, notes))
 }

@@ -16,12 +16,11 @@
 //!   reason, matched); a code alone, or text without any code, asks for review.
 //!
 //! Every bound that changed a verdict is named in `verdict.bounds`; the evidence that decided
-//! is listed in `verdict.basis`.
+//! is listed in `verdict.basis`. Bounds read the bounce's facts and write only the verdict.
 
-use bounce_model::{Action, Kind, Reason, Record, Stage};
+use bounce_model::{Action, BounceFacts, Kind, Reason, Stage, Verdict};
 
 use super::defaults;
-use super::ruleset::Decision;
 
 /// What the codes and the stage of a record allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +52,8 @@ fn class_of(code: Option<&str>) -> Option<char> {
 }
 
 impl CodeBounds {
-    /// The bounds the record's codes, kind and stage set.
-    pub(crate) fn of(record: &Record) -> CodeBounds {
+    /// The bounds the bounce's codes, kind and stage set.
+    pub(crate) fn of(record: &BounceFacts) -> CodeBounds {
         let status = record.status.as_deref().map(str::trim);
         let class = class_of(record.reply_code.as_deref()).or_else(|| class_of(status));
         let temporary = record.kind == Some(Kind::Delay) || class == Some('4');
@@ -116,23 +115,22 @@ fn subject_allows(reason: Reason, subject: u32, detail: Option<u32>) -> bool {
     }
 }
 
-/// Applies the bounds to a decision; `text` is the matched text condition that confirms the
-/// decision's reason, if any.
-pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>) {
+/// Applies the bounds of a bounce's facts to the winning rule's verdict; `text` is the matched
+/// text condition that confirms the verdict's reason, if any.
+pub(crate) fn apply(verdict: &mut Verdict, record: &BounceFacts, text: Option<&str>) {
     let bounds = CodeBounds::of(record);
-    let verdict = &mut decision.verdict;
     verdict.basis = basis(record, text);
-    let recipient_reason = is_recipient_reason(decision.reason);
+    let recipient_reason = is_recipient_reason(verdict.reason);
     match bounds.sender_side {
         Some(SenderSide::Address) if recipient_reason && !bounds.names_recipient => {
             let reason = Reason::Rejected;
             let (category, action, owner) = defaults::outcome(reason);
             verdict.bounds.push(format!(
                 "refused at MAIL FROM or with a sender status (X.1.7/X.1.8): about the sender, not the recipient; was {} by {}",
-                decision.reason, verdict.rule_id
+                verdict.reason, verdict.rule_id
             ));
-            decision.reason = reason;
-            decision.status_inferred = defaults::inferred_status(
+            verdict.reason = reason;
+            verdict.status_inferred = defaults::inferred_status(
                 reason,
                 super::ruleset::permanent_class(record, verdict.hard),
             );
@@ -156,7 +154,7 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
         }
         _ => {}
     }
-    if !suppresses(verdict.action) || decision.reason == Reason::Feedback {
+    if !suppresses(verdict.action) || verdict.reason == Reason::Feedback {
         return;
     }
     if bounds.temporary {
@@ -171,7 +169,7 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
     }
     // A dead domain has no server to reply: DNS says so without any SMTP code. A mailbox
     // is only known bad when a server said so with a code.
-    let domain_reason = matches!(decision.reason, Reason::HostUnknown | Reason::NotAccept);
+    let domain_reason = matches!(verdict.reason, Reason::HostUnknown | Reason::NotAccept);
     if !domain_reason && record.reply_code.is_none() && record.status.is_none() {
         verdict.action = Action::Review;
         verdict.bounds.push(
@@ -181,7 +179,7 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
         return;
     }
     if let Some(subject) =
-        bounds.subject.filter(|s| !subject_allows(decision.reason, *s, bounds.detail))
+        bounds.subject.filter(|s| !subject_allows(verdict.reason, *s, bounds.detail))
     {
         verdict.action = Action::Review;
         verdict.bounds.push(format!(
@@ -198,8 +196,8 @@ pub(crate) fn apply(decision: &mut Decision, record: &Record, text: Option<&str>
     }
 }
 
-/// The evidence a decision rests on: the codes, the matched text, the stage.
-fn basis(record: &Record, text: Option<&str>) -> Vec<String> {
+/// The evidence a verdict rests on: the codes, the matched text, the stage.
+fn basis(record: &BounceFacts, text: Option<&str>) -> Vec<String> {
     let mut basis = Vec::new();
     let codes: Vec<&str> =
         [record.reply_code.as_deref(), record.status.as_deref()].into_iter().flatten().collect();
@@ -223,60 +221,52 @@ fn basis(record: &Record, text: Option<&str>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use bounce_model::{Action, Kind, Reason, Record, Stage, Verdict};
+    use bounce_model::{Action, BounceFacts, Kind, Reason, Stage, Verdict};
 
     use super::apply;
-    use crate::compile::ruleset::Decision;
 
-    fn decision(reason: Reason, action: Action) -> Decision {
-        Decision {
-            reason,
-            status_inferred: None,
-            verdict: Verdict { rule_id: "r".into(), action, hard: true, ..Verdict::default() },
-        }
+    fn verdict(reason: Reason, action: Action) -> Verdict {
+        Verdict { reason, rule_id: "r".into(), action, hard: true, ..Verdict::default() }
     }
 
-    fn record(reply: &str, status: &str, stage: Stage) -> Record {
-        Record {
+    fn record(reply: &str, status: &str, stage: Stage) -> BounceFacts {
+        BounceFacts {
             recipient: "a@example.net".into(),
             kind: Some(Kind::Bounce),
             reply_code: Some(reply.into()),
             status: Some(status.into()),
             smtp_stage: stage,
-            ..Record::default()
+            ..BounceFacts::default()
         }
     }
 
     #[test]
     fn a_4xx_never_suppresses() {
-        let mut d = decision(Reason::UserUnknown, Action::Suppress);
+        let mut d = verdict(Reason::UserUnknown, Action::Suppress);
         apply(&mut d, &record("450", "4.1.1", Stage::Rcpt), Some("/unknown/"));
-        assert_eq!(d.verdict.action, Action::ThrottleAndRetry);
-        assert_eq!(d.verdict.bounds.len(), 1);
+        assert_eq!(d.action, Action::ThrottleAndRetry);
+        assert_eq!(d.bounds.len(), 1);
     }
 
     #[test]
     fn a_refusal_at_mail_from_is_about_the_sender() {
-        let mut d = decision(Reason::HostUnknown, Action::SuppressAfterConfirmation);
+        let mut d = verdict(Reason::HostUnknown, Action::SuppressAfterConfirmation);
         apply(&mut d, &record("550", "5.1.8", Stage::Mail), Some("/invalid domain/"));
         assert_eq!(d.reason, Reason::Rejected);
-        assert_eq!(d.verdict.action, Action::PauseAndFixSender);
+        assert_eq!(d.action, Action::PauseAndFixSender);
     }
 
     #[test]
     fn a_policy_status_or_a_code_alone_asks_for_review() {
-        let mut d = decision(Reason::UserUnknown, Action::Suppress);
+        let mut d = verdict(Reason::UserUnknown, Action::Suppress);
         apply(&mut d, &record("550", "5.7.1", Stage::Rcpt), Some("/mailbox unavailable/"));
-        assert_eq!(d.verdict.action, Action::Review);
-        let mut d = decision(Reason::UserUnknown, Action::Suppress);
+        assert_eq!(d.action, Action::Review);
+        let mut d = verdict(Reason::UserUnknown, Action::Suppress);
         apply(&mut d, &record("550", "5.1.1", Stage::Rcpt), None);
-        assert_eq!(d.verdict.action, Action::Review);
-        let mut d = decision(Reason::UserUnknown, Action::Suppress);
+        assert_eq!(d.action, Action::Review);
+        let mut d = verdict(Reason::UserUnknown, Action::Suppress);
         apply(&mut d, &record("550", "5.1.1", Stage::Rcpt), Some("\"user unknown\""));
-        assert_eq!(d.verdict.action, Action::Suppress);
-        assert_eq!(
-            d.verdict.basis,
-            ["code 550 5.1.1", "text \"user unknown\"", "stage rcpt (stated)"]
-        );
+        assert_eq!(d.action, Action::Suppress);
+        assert_eq!(d.basis, ["code 550 5.1.1", "text \"user unknown\"", "stage rcpt (stated)"]);
     }
 }

@@ -3,7 +3,7 @@
 //! Text conditions on the diagnostic are not evaluated here one by one: every text pattern of the
 //! rule set sits in one `RegexSet`, run once per record, and conditions read its match bits.
 
-use bounce_model::{Kind, Record, Stage};
+use bounce_model::{BounceFacts, Kind, Stage};
 
 /// A status pattern: three parts, `None` standing for `*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,9 +151,9 @@ pub(crate) enum Tree {
     Leaf(Cond),
 }
 
-/// What a record offers to conditions: the record, its provider and the text-set matches.
+/// What conditions read: the facts of one bounce, its provider and the text-set matches.
 pub(crate) struct Facts<'a> {
-    pub(crate) record: &'a Record,
+    pub(crate) record: &'a BounceFacts,
     pub(crate) provider: Option<&'a str>,
     pub(crate) text_matches: &'a [bool],
 }

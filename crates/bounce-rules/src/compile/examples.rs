@@ -1,7 +1,7 @@
-//! Inline examples: each one becomes a record, is classified by the whole rule set, and must
-//! produce the reason (and any extra outcomes) it names.
+//! Inline examples: each one becomes the facts of a bounce, is decided by the whole rule set,
+//! and must produce the reason (and any extra outcomes) it names.
 
-use bounce_model::{Kind, Provenanced, Record};
+use bounce_model::{BounceFacts, Kind, Provenanced};
 
 use super::ruleset::RuleSet;
 use super::{CheckedExample, CompiledRule};
@@ -52,24 +52,23 @@ impl RuleSet {
     fn check_example(&self, example: &CheckedExample) -> Option<String> {
         let record = example_record(example);
         let provider = example.provider.as_deref().or_else(|| self.provider_of(&record));
-        let Some(decision) = self.classify_as(&record, provider) else {
+        let Some(verdict) = self.decide_as(&record, provider) else {
             return Some(format!("expected `{}`, but no rule matched", example.expect));
         };
-        let winner = &decision.verdict.rule_id;
-        if decision.reason != example.expect {
+        let winner = &verdict.rule_id;
+        if verdict.reason != example.expect {
             return Some(format!(
                 "expected `{}`, got `{}` from rule `{winner}`",
-                example.expect, decision.reason
+                example.expect, verdict.reason
             ));
         }
         for (key, expected) in &example.checks {
-            let verdict = &decision.verdict;
             let actual = match key.as_str() {
                 "token" => verdict.token.clone().unwrap_or_default(),
                 "category" => verdict.category.to_string(),
                 "action" => verdict.action.to_string(),
                 "owner" => verdict.owner.to_string(),
-                "status_inferred" => decision.status_inferred.clone().unwrap_or_default(),
+                "status_inferred" => verdict.status_inferred.clone().unwrap_or_default(),
                 "rule" => winner.clone(),
                 "hard" => if verdict.hard { "true" } else { "false" }.to_owned(),
                 _ => continue,
@@ -84,8 +83,8 @@ impl RuleSet {
     }
 }
 
-/// The record an example describes.
-fn example_record(example: &CheckedExample) -> Record {
+/// The facts an example describes.
+fn example_record(example: &CheckedExample) -> BounceFacts {
     let kind = example.kind.unwrap_or(Kind::Bounce);
     let action = example.dsn_action.clone().or_else(|| {
         match kind {
@@ -101,7 +100,7 @@ fn example_record(example: &CheckedExample) -> Record {
         Some(domain) => format!("recipient@{domain}"),
         None => "recipient@example.org".to_owned(),
     };
-    let mut record = Record {
+    let mut record = BounceFacts {
         recipient,
         kind: Some(kind),
         status: example.status.clone(),
@@ -114,7 +113,7 @@ fn example_record(example: &CheckedExample) -> Record {
         vendor_fields: example.vendor.iter().cloned().collect(),
         notice: example.notice.clone(),
         diagnostic_type: example.diagnostic_type.clone(),
-        ..Record::default()
+        ..BounceFacts::default()
     };
     if let Some(sender) = &example.sender {
         record.original.envelope_sender = Some(Provenanced {

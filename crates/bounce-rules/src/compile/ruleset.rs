@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::OnceLock;
 
-use bounce_model::{Kind, Reason, Record, Verdict};
+use bounce_model::{BounceFacts, Kind, Reason, Verdict};
 
 use super::condition::{Cond, Facts};
 use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
@@ -17,7 +17,8 @@ const SPAN_DFA_LIMIT: usize = 64 << 10;
 /// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
 const SET_DFA_LIMIT: usize = 256 << 20;
 
-/// A compiled, ordered set of rules; [`RuleSet::classify`] is pure and thread-safe.
+/// A compiled, ordered set of rules; [`RuleSet::classify`] is pure and thread-safe: it reads a
+/// bounce's [`BounceFacts`] and returns the [`Verdict`], never changing the facts.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     pub(crate) providers: Vec<Provider>,
@@ -42,18 +43,7 @@ pub struct RuleSet {
     pub(crate) warnings: Vec<RulesError>,
 }
 
-/// The outcome of the first matching rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// The reason (taxonomy layer 1).
-    pub reason: Reason,
-    /// A standard code for bounces that state none.
-    pub status_inferred: Option<String>,
-    /// Rule id and location, category, action, owner, hard, token, fix and provider.
-    pub verdict: Verdict,
-}
-
-/// A rule that matched a record.
+/// A rule that matched a bounce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleMatch {
     /// The rule id.
@@ -64,13 +54,13 @@ pub struct RuleMatch {
     pub reason: Reason,
 }
 
-/// Why a record got its decision: the evidence seen, the winner and the rules that lost.
+/// Why a bounce got its verdict: the evidence seen, the winner and the rules that lost.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     /// The evidence the conditions read, as `(field, value)` pairs.
     pub evidence: Vec<(String, String)>,
-    /// The winning decision, if any rule matched.
-    pub decision: Option<Decision>,
+    /// The winning rule's verdict (as [`RuleSet::decide`] gives it), if any rule matched.
+    pub decision: Option<Verdict>,
     /// Every other rule that matched, in precedence order.
     pub losers: Vec<RuleMatch>,
 }
@@ -201,7 +191,7 @@ impl RuleSet {
 
     /// The part of the diagnostic that text pattern `index` matched, as `"…"` (at most 120
     /// characters), for a verdict's basis.
-    fn matched_span(&self, index: usize, record: &Record) -> Option<String> {
+    fn matched_span(&self, index: usize, record: &BounceFacts) -> Option<String> {
         let (source, literal) = self.pattern_sources.get(index)?;
         let diagnostic = record.diagnostic.as_deref()?;
         let diagnostic = &*without_continuations(diagnostic);
@@ -222,22 +212,22 @@ impl RuleSet {
         Some(format!("\"{}\"", text.trim()))
     }
 
-    /// The name of the provider a record belongs to: by recipient domain, then by Remote-MTA,
+    /// The name of the provider a bounce belongs to: by recipient domain, then by Remote-MTA,
     /// then by Reporting-MTA, then by the diagnostic text.
     #[must_use]
-    pub fn provider_of(&self, record: &Record) -> Option<&str> {
-        let domain = record.recipient_domain();
+    pub fn provider_of(&self, facts: &BounceFacts) -> Option<&str> {
+        let domain = facts.recipient_domain();
         let by_domain =
             |p: &&Provider| !domain.is_empty() && p.domains.iter().any(|d| d.matches(domain));
         fn host(value: Option<&str>) -> impl Fn(&&Provider) -> bool + '_ {
             move |p: &&Provider| value.is_some_and(|v| p.mx.iter().any(|m| m.matches(v)))
         }
-        let diagnostic = record.diagnostic.as_deref();
+        let diagnostic = facts.diagnostic.as_deref();
         self.providers
             .iter()
             .find(by_domain)
-            .or_else(|| self.providers.iter().find(host(record.remote_mta.as_deref())))
-            .or_else(|| self.providers.iter().find(host(record.reporting_mta.as_deref())))
+            .or_else(|| self.providers.iter().find(host(facts.remote_mta.as_deref())))
+            .or_else(|| self.providers.iter().find(host(facts.reporting_mta.as_deref())))
             .or_else(|| {
                 self.providers
                     .iter()
@@ -247,7 +237,7 @@ impl RuleSet {
     }
 
     /// The match bit of every text pattern, and the indexes of those that matched.
-    fn text_matches(&self, record: &Record) -> (Vec<bool>, Vec<usize>) {
+    fn text_matches(&self, record: &BounceFacts) -> (Vec<bool>, Vec<usize>) {
         let mut bits = vec![false; self.pattern_count];
         let mut matched = Vec::new();
         let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
@@ -279,13 +269,41 @@ impl RuleSet {
         scoped && rule.tree.eval(facts)
     }
 
-    /// The decision of the first matching rule, or `None`.
+    /// The verdict of a bounce: the first matching rule's, bounded (see `bounds`), with an
+    /// inferred status only when the bounce states none; when no rule matches, reason
+    /// `undefined` with the permanence the codes imply and the provider recognised.
     #[must_use]
-    pub fn classify(&self, record: &Record) -> Option<Decision> {
-        self.classify_as(record, self.provider_of(record))
+    pub fn classify(&self, facts: &BounceFacts) -> Verdict {
+        let provider = self.provider_of(facts);
+        match self.decide_as(facts, provider) {
+            Some(mut verdict) => {
+                if facts.status.is_some() {
+                    verdict.status_inferred = None;
+                }
+                verdict
+            }
+            None => Verdict {
+                reason: Reason::Undefined,
+                hard: default_hard(facts),
+                provider: provider.map(str::to_owned),
+                ..Verdict::default()
+            },
+        }
     }
 
-    pub(crate) fn classify_as(&self, record: &Record, provider: Option<&str>) -> Option<Decision> {
+    /// The verdict of the first matching rule, or `None`: what [`RuleSet::classify`] starts
+    /// from, with the status the rule infers even when the bounce states one (as examples and
+    /// `explain` show it).
+    #[must_use]
+    pub fn decide(&self, facts: &BounceFacts) -> Option<Verdict> {
+        self.decide_as(facts, self.provider_of(facts))
+    }
+
+    pub(crate) fn decide_as(
+        &self,
+        record: &BounceFacts,
+        provider: Option<&str>,
+    ) -> Option<Verdict> {
         let (bits, matched) = self.text_matches(record);
         let facts = Facts { record, provider, text_matches: &bits };
         let mut candidates = self.always.clone();
@@ -300,39 +318,18 @@ impl RuleSet {
             .filter(|rule| Self::applies(rule, &facts));
         let winner = matches.next()?;
         let text = witness(winner, matches, &facts).and_then(|i| self.matched_span(i, record));
-        Some(decide(winner, &facts, text))
-    }
-
-    /// Sets the record's reason, verdict and (when the bounce states no status) its inferred
-    /// status; a record no rule decides gets reason `undefined`.
-    pub fn apply(&self, record: &mut Record) {
-        let provider = self.provider_of(record);
-        match self.classify_as(record, provider) {
-            Some(decision) => {
-                record.reason = Some(decision.reason);
-                if record.status.is_none() {
-                    record.status_inferred = decision.status_inferred;
-                }
-                record.verdict = Some(decision.verdict);
-            }
-            None => {
-                let provider = provider.map(str::to_owned);
-                record.reason = Some(Reason::Undefined);
-                record.verdict =
-                    Some(Verdict { hard: default_hard(record), provider, ..Verdict::default() });
-            }
-        }
+        Some(verdict_of(winner, &facts, text))
     }
 
     /// The winner, every losing match and the evidence seen; tries every rule.
     #[must_use]
-    pub fn explain(&self, record: &Record) -> Explanation {
-        self.explain_as(record, self.provider_of(record))
+    pub fn explain(&self, facts: &BounceFacts) -> Explanation {
+        self.explain_as(facts, self.provider_of(facts))
     }
 
     /// [`RuleSet::explain`] with the provider given instead of recognised (`--provider`).
     #[must_use]
-    pub fn explain_as(&self, record: &Record, provider: Option<&str>) -> Explanation {
+    pub fn explain_as(&self, record: &BounceFacts, provider: Option<&str>) -> Explanation {
         let (bits, _) = self.text_matches(record);
         let facts = Facts { record, provider, text_matches: &bits };
         let all: Vec<&CompiledRule> =
@@ -340,7 +337,7 @@ impl RuleSet {
         let decision = all.first().map(|winner| {
             let text = witness(winner, all[1..].iter().copied(), &facts)
                 .and_then(|i| self.matched_span(i, record));
-            decide(winner, &facts, text)
+            verdict_of(winner, &facts, text)
         });
         let losers = all
             .iter()
@@ -414,7 +411,7 @@ impl RuleSet {
 }
 
 /// Temporary or permanent from the reply code's first digit, else the status's, else the kind.
-fn default_hard(record: &Record) -> bool {
+fn default_hard(record: &BounceFacts) -> bool {
     let first = |code: Option<&str>| code.and_then(|c| c.trim().bytes().next());
     match first(record.reply_code.as_deref()).or_else(|| first(record.status.as_deref())) {
         Some(b'5') => true,
@@ -427,7 +424,7 @@ fn default_hard(record: &Record) -> bool {
 /// failed notice was returned for good, a delay will be retried), else the verdict's `hard`.
 /// A rule's `soft` says how to count the failure (a full mailbox is counted, not suppressed);
 /// it never turns a returned message into a 4.x.x.
-pub(crate) fn permanent_class(record: &Record, hard: bool) -> bool {
+pub(crate) fn permanent_class(record: &BounceFacts, hard: bool) -> bool {
     match record.reply_code.as_deref().and_then(|c| c.trim().bytes().next()) {
         Some(b'5') => return true,
         Some(b'4') => return false,
@@ -470,7 +467,8 @@ fn witness<'r>(
     })
 }
 
-fn decide(rule: &CompiledRule, facts: &Facts<'_>, text: Option<String>) -> Decision {
+/// The verdict of the winning rule, bounded.
+fn verdict_of(rule: &CompiledRule, facts: &Facts<'_>, text: Option<String>) -> Verdict {
     let record = facts.record;
     let failure = !matches!(record.kind, Some(kind) if !kind.is_failure());
     let hard = failure && rule.hard.unwrap_or_else(|| default_hard(record));
@@ -492,27 +490,25 @@ fn decide(rule: &CompiledRule, facts: &Facts<'_>, text: Option<String>) -> Decis
         .status_inferred
         .clone()
         .or_else(|| defaults::inferred_status(rule.reason, permanent_class(record, hard)));
-    let mut decision = Decision {
+    let mut verdict = Verdict {
         reason: rule.reason,
         status_inferred,
-        verdict: Verdict {
-            rule_id: rule.id.clone(),
-            rule_location: rule.location(),
-            category: rule.category,
-            action: rule.action,
-            owner: rule.owner,
-            hard,
-            token,
-            fix: rule.fix.clone(),
-            provider: facts.provider.map(str::to_owned),
-            ..Verdict::default()
-        },
+        rule_id: rule.id.clone(),
+        rule_location: rule.location(),
+        category: rule.category,
+        action: rule.action,
+        owner: rule.owner,
+        hard,
+        token,
+        fix: rule.fix.clone(),
+        provider: facts.provider.map(str::to_owned),
+        ..Verdict::default()
     };
-    bounds::apply(&mut decision, record, text.as_deref());
-    decision
+    bounds::apply(&mut verdict, record, text.as_deref());
+    verdict
 }
 
-fn evidence(record: &Record, provider: Option<&str>) -> Vec<(String, String)> {
+fn evidence(record: &BounceFacts, provider: Option<&str>) -> Vec<(String, String)> {
     let mut fields: BTreeMap<&str, String> = BTreeMap::new();
     let mut put = |name: &'static str, value: Option<&str>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -565,13 +561,12 @@ impl fmt::Display for Explanation {
             writeln!(f, "  {name}: {value}")?;
         }
         match &self.decision {
-            Some(decision) => {
-                let verdict = &decision.verdict;
+            Some(verdict) => {
                 writeln!(f, "winner: {} ({})", verdict.rule_id, verdict.rule_location)?;
                 writeln!(
                     f,
                     "  reason {} · category {} · action {} · owner {} · {}",
-                    decision.reason,
+                    verdict.reason,
                     verdict.category,
                     verdict.action,
                     verdict.owner,

@@ -1,0 +1,286 @@
+//! Matching every text pattern of a rule set against one diagnostic.
+//!
+//! One shared `RegexSet` over hundreds of patterns builds a lazy DFA whose states are sets of
+//! NFA states of every pattern at once: tens of megabytes per thread, rebuilt by every thread of
+//! every run. Instead each pattern is its own small regex, and one ASCII case-insensitive
+//! Aho-Corasick automaton over the literals a match must begin (or end) with says which regexes
+//! can match at all:
+//!
+//! - a literal phrase (`text ~ "mailbox full"`) is decided by the automaton alone;
+//! - a regex whose every match starts with one of a finite set of literals (read from its syntax
+//!   tree by `regex-syntax`'s extractor), or else ends with one, runs only when the automaton saw
+//!   one of them;
+//! - the few regexes with no such literal (`\S+@\S+ has been replaced`) run on every diagnostic.
+//!
+//! The compiled matcher is read-only and shared by all threads; each regex keeps its own small
+//! per-thread cache, so memory follows the patterns a run actually exercises, not the thread
+//! count times the whole set. Match bits are identical to a `RegexSet` over the same patterns
+//! (the literals are necessary conditions only), which a test checks.
+
+use std::collections::HashMap;
+
+use aho_corasick::AhoCorasick;
+use regex::bytes::{Regex, RegexBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
+
+/// The lazy-DFA cache limit of each pattern's regex: one pattern's states are few.
+const DFA_LIMIT: usize = 1 << 20;
+
+/// The compile-size limit of one pattern (as validation allows).
+const SIZE_LIMIT: usize = 16 << 20;
+
+/// What the automaton's hit on one literal means.
+#[derive(Debug, Clone, Copy)]
+enum Hit {
+    /// A literal phrase pattern matched (its global index).
+    Phrase(usize),
+    /// A regex (its slot in `regexes`) may match.
+    Candidate(usize),
+}
+
+/// A text pattern given to [`TextMatcher::build`].
+#[derive(Debug, Clone)]
+pub(crate) enum Pattern {
+    /// A plain phrase, matched case-insensitively.
+    Phrase(String),
+    /// A regex source (case-insensitive, no Unicode classes).
+    Regex(String),
+}
+
+/// Every text pattern of a rule set, compiled once and shared.
+#[derive(Debug, Clone)]
+pub(crate) struct TextMatcher {
+    count: usize,
+    automaton: Option<AhoCorasick>,
+    /// For each automaton literal, the hits it stands for.
+    hits: Vec<Vec<Hit>>,
+    /// The regex patterns: global index and compiled regex.
+    regexes: Vec<(usize, Regex)>,
+    /// Regex slots without a literal prefilter, run on every text.
+    always: Vec<usize>,
+    /// Each global pattern's span finder: its regex slot, or the phrase itself.
+    spans: Vec<Span>,
+}
+
+#[derive(Debug, Clone)]
+enum Span {
+    Regex(usize),
+    Phrase(Regex),
+}
+
+/// Compiles one pattern as the rule set reads text: ASCII case-insensitive, bytes.
+fn compile(source: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(source)
+        .case_insensitive(true)
+        .unicode(false)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(DFA_LIMIT)
+        .build()
+}
+
+/// The literals every match of `source` begins with, else those it ends with; `None` when
+/// neither set is finite and free of the empty literal.
+fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
+    // Parsed without case folding: the automaton folds ASCII case itself, so the literals stay
+    // few; the regex proper is compiled case-insensitively.
+    let hir =
+        regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(source).ok()?;
+    let usable = |seq: Seq| -> Option<Vec<Vec<u8>>> {
+        let literals = seq.literals()?;
+        if literals.is_empty() || literals.iter().any(|l| l.as_bytes().is_empty()) {
+            return None;
+        }
+        Some(literals.iter().map(|l| l.as_bytes().to_ascii_lowercase()).collect())
+    };
+    let extract = |kind: ExtractKind| {
+        let mut extractor = Extractor::new();
+        extractor.kind(kind).limit_total(500);
+        extractor.extract(&hir)
+    };
+    usable(extract(ExtractKind::Prefix)).or_else(|| usable(extract(ExtractKind::Suffix)))
+}
+
+impl TextMatcher {
+    /// Compiles `patterns` (global index = position). Errors name the pattern that failed.
+    pub(crate) fn build(patterns: &[Pattern]) -> Result<TextMatcher, String> {
+        let mut literal_slot: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut hits: Vec<Vec<Hit>> = Vec::new();
+        let mut add = |literal: Vec<u8>, hit: Hit| {
+            let slot = *literal_slot.entry(literal.clone()).or_insert_with(|| {
+                literals.push(literal);
+                hits.push(Vec::new());
+                hits.len() - 1
+            });
+            hits[slot].push(hit);
+        };
+        let (mut regexes, mut always, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, pattern) in patterns.iter().enumerate() {
+            match pattern {
+                Pattern::Phrase(phrase) => {
+                    add(phrase.as_bytes().to_ascii_lowercase(), Hit::Phrase(index));
+                    let finder = compile(&regex::escape(phrase))
+                        .map_err(|e| format!("text \"{phrase}\" does not compile: {e}"))?;
+                    spans.push(Span::Phrase(finder));
+                }
+                Pattern::Regex(source) => {
+                    let regex = compile(source)
+                        .map_err(|e| format!("text /{source}/ does not compile: {e}"))?;
+                    let slot = regexes.len();
+                    regexes.push((index, regex));
+                    spans.push(Span::Regex(slot));
+                    match required_literals(source) {
+                        Some(required) => {
+                            for literal in required {
+                                add(literal, Hit::Candidate(slot));
+                            }
+                        }
+                        None => always.push(slot),
+                    }
+                }
+            }
+        }
+        let automaton = if literals.is_empty() {
+            None
+        } else {
+            let built = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&literals)
+                .map_err(|e| format!("the rules' text literals do not compile together: {e}"))?;
+            Some(built)
+        };
+        Ok(TextMatcher { count: patterns.len(), automaton, hits, regexes, always, spans })
+    }
+
+    /// The number of patterns.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Sets the bit of every pattern that matches `text` and lists their global indexes.
+    pub(crate) fn matches(&self, text: &[u8], bits: &mut [bool], matched: &mut Vec<usize>) {
+        let mut candidate = vec![false; self.regexes.len()];
+        if let Some(automaton) = &self.automaton {
+            for found in automaton.find_overlapping_iter(text) {
+                for hit in &self.hits[found.pattern().as_usize()] {
+                    match *hit {
+                        Hit::Phrase(index) => {
+                            if !bits[index] {
+                                bits[index] = true;
+                                matched.push(index);
+                            }
+                        }
+                        Hit::Candidate(slot) => candidate[slot] = true,
+                    }
+                }
+            }
+        }
+        for &slot in &self.always {
+            candidate[slot] = true;
+        }
+        for (slot, (index, regex)) in self.regexes.iter().enumerate() {
+            if candidate[slot] && !bits[*index] && regex.is_match(text) {
+                bits[*index] = true;
+                matched.push(*index);
+            }
+        }
+    }
+
+    /// The leftmost-first match of pattern `index` in `text`.
+    pub(crate) fn find<'t>(&self, index: usize, text: &'t [u8]) -> Option<&'t [u8]> {
+        let regex = match self.spans.get(index)? {
+            Span::Regex(slot) => &self.regexes[*slot].1,
+            Span::Phrase(finder) => finder,
+        };
+        regex.find(text).map(|m| m.as_bytes())
+    }
+
+    /// How many regex patterns run on every text (no literal prefilter).
+    #[cfg(test)]
+    fn unfiltered(&self) -> usize {
+        self.always.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patterns() -> Vec<Pattern> {
+        [
+            "R:user (unknown|not found)|no such (user|mailbox)",
+            "P:mailbox full",
+            r"R:\b\d{1,3}(\.\d{1,3}){3}\b",
+            r"R:^\s*(5\d\d )?transaction failed\s*$",
+            r"R:(blocked|listed) (at|by|in) \S+",
+            r"R:\S+@\S+ has been replaced",
+            "R:over ?quota",
+        ]
+        .iter()
+        .map(|p| match p.split_at(2) {
+            ("P:", rest) => Pattern::Phrase(rest.to_owned()),
+            (_, rest) => Pattern::Regex(rest.to_owned()),
+        })
+        .collect()
+    }
+
+    /// The bits a `RegexSet` over the same patterns gives.
+    fn set_bits(patterns: &[Pattern], text: &[u8]) -> Vec<bool> {
+        let sources: Vec<String> = patterns
+            .iter()
+            .map(|p| match p {
+                Pattern::Phrase(s) => regex::escape(s),
+                Pattern::Regex(s) => s.clone(),
+            })
+            .collect();
+        let set = regex::bytes::RegexSetBuilder::new(&sources)
+            .case_insensitive(true)
+            .unicode(false)
+            .build()
+            .expect("set");
+        let matches = set.matches(text);
+        (0..sources.len()).map(|i| matches.matched(i)).collect()
+    }
+
+    #[test]
+    fn bits_equal_a_regex_set_over_the_same_patterns() {
+        let patterns = patterns();
+        let matcher = TextMatcher::build(&patterns).expect("builds");
+        assert!(matcher.unfiltered() <= 2, "only the literal-free patterns run always");
+        for text in [
+            "550 5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table",
+            "552 5.2.2 MAILBOX FULL",
+            "554 Transaction failed",
+            "   transaction FAILED  ",
+            "Client host [192.0.2.4] blocked using zen.example.org; listed by zen.example.org",
+            "old@example.com has been replaced by new@example.com",
+            "The user is OverQuota, no such Mailbox",
+            "",
+            "nothing to see here",
+        ] {
+            let mut bits = vec![false; matcher.len()];
+            let mut matched = Vec::new();
+            matcher.matches(text.as_bytes(), &mut bits, &mut matched);
+            assert_eq!(bits, set_bits(&patterns, text.as_bytes()), "{text}");
+            assert_eq!(matched.len(), bits.iter().filter(|b| **b).count());
+        }
+    }
+
+    #[test]
+    fn spans_are_the_leftmost_first_match() {
+        let matcher = TextMatcher::build(&patterns()).expect("builds");
+        let text = b"Quota: the user is over quota; Mailbox Full";
+        assert_eq!(matcher.find(6, text), Some(&b"over quota"[..]));
+        assert_eq!(matcher.find(1, text), Some(&b"Mailbox Full"[..]));
+        assert_eq!(matcher.find(0, text), None);
+    }
+
+    #[test]
+    fn required_literals_are_read_from_the_syntax() {
+        let lits = required_literals("user (unknown|not found)").expect("finite");
+        assert!(lits.contains(&b"user unknown".to_vec()));
+        assert!(required_literals(r"\S+@\S+ has been replaced").is_some_and(|l| !l.is_empty()));
+        assert_eq!(required_literals(r"\S+"), None);
+    }
+}
