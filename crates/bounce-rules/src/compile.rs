@@ -6,6 +6,7 @@ pub(crate) mod condition;
 pub(crate) mod defaults;
 pub(crate) mod example_check;
 pub(crate) mod examples;
+pub(crate) mod matcher;
 pub(crate) mod named;
 pub(crate) mod patterns;
 pub(crate) mod ruleset;

@@ -4,7 +4,7 @@
 //! grammar is `src/syntax/grammar.pest`, documented rule by rule. Loading runs three passes, as
 //! pest's own meta grammar does: **parse** (the first syntax error of each file), **validate**
 //! (every semantic error of every file: unknown fields and names, bad regexes, impossible codes,
-//! duplicate ids) and **compile** (order the rules and build one `RegexSet` over every text
+//! duplicate ids) and **compile** (order the rules and build one matcher over every text
 //! pattern). Errors render like a compiler's, with `file:line:col`, the source line, a caret and
 //! the rule id ([`RulesError`]).
 //!
@@ -21,9 +21,12 @@
 //! this order; `disable ID` in a user file removes a built-in rule.
 //!
 //! # Speed
-//! Every `text` condition of every rule goes into one `regex::bytes::RegexSet` (case-insensitive,
-//! Unicode off), run once per record. Rules that cannot match without some text pattern are only
-//! tried when one of their patterns matched; the others are always tried. Regexes come from the
+//! Every `text` condition of every rule goes into one matcher, run once per record: an ASCII
+//! case-insensitive Aho-Corasick automaton over the literal phrases and over the literals each
+//! regex's matches must begin (or end) with, then only the regexes (case-insensitive, Unicode
+//! off) whose literals were seen. The matcher is shared read-only by all threads; each regex keeps
+//! a small per-thread cache. Rules that cannot match without some text pattern are only tried
+//! when one of their patterns matched; the others are always tried. Regexes come from the
 //! `regex` crate, so matching is linear in the input and a rule cannot hang a run.
 #![deny(missing_docs)]
 

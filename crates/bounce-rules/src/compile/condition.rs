@@ -1,7 +1,8 @@
 //! Checked conditions and their evaluation against a record.
 //!
 //! Text conditions on the diagnostic are not evaluated here one by one: every text pattern of the
-//! rule set sits in one `RegexSet`, run once per record, and conditions read its match bits.
+//! rule set sits in one matcher (`matcher.rs`), run once per record, and conditions read its
+//! match bits.
 
 use bounce_model::{BounceFacts, Kind, Stage};
 
@@ -108,7 +109,7 @@ pub(crate) enum Cond {
     /// The stated SMTP reply code.
     Reply(ReplyPattern),
     /// Pattern number `index` of the text matchers matched the diagnostic; `literal` holds
-    /// the plain phrase of a `"..."` condition (matched by aho-corasick, not the `RegexSet`).
+    /// the plain phrase of a `"..."` condition (matched by the automaton alone, without a regex).
     Text { source: String, literal: Option<String>, index: usize },
     /// The SMTP stage.
     Stage(Stage),

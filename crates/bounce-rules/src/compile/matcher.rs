@@ -26,9 +26,6 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 /// The lazy-DFA cache limit of each pattern's regex: one pattern's states are few.
 const DFA_LIMIT: usize = 1 << 20;
 
-/// The compile-size limit of one pattern (as validation allows).
-const SIZE_LIMIT: usize = 16 << 20;
-
 /// What the automaton's hit on one literal means.
 #[derive(Debug, Clone, Copy)]
 enum Hit {
@@ -60,12 +57,16 @@ pub(crate) struct TextMatcher {
     always: Vec<usize>,
     /// Each global pattern's span finder: its regex slot, or the phrase itself.
     spans: Vec<Span>,
+    /// The patterns as given, for the equivalence tests.
+    #[cfg(test)]
+    patterns: Vec<Pattern>,
 }
 
 #[derive(Debug, Clone)]
 enum Span {
     Regex(usize),
-    Phrase(Regex),
+    /// The phrase, lowercased: found by an ASCII case-insensitive search.
+    Phrase(Vec<u8>),
 }
 
 /// Compiles one pattern as the rule set reads text: ASCII case-insensitive, bytes.
@@ -73,7 +74,7 @@ fn compile(source: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(source)
         .case_insensitive(true)
         .unicode(false)
-        .size_limit(SIZE_LIMIT)
+        .size_limit(super::validate::REGEX_SIZE_LIMIT)
         .dfa_size_limit(DFA_LIMIT)
         .build()
 }
@@ -94,7 +95,7 @@ fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
     };
     let extract = |kind: ExtractKind| {
         let mut extractor = Extractor::new();
-        extractor.kind(kind).limit_total(500);
+        extractor.kind(kind).limit_literal_len(10).limit_total(64);
         extractor.extract(&hir)
     };
     usable(extract(ExtractKind::Prefix)).or_else(|| usable(extract(ExtractKind::Suffix)))
@@ -118,10 +119,9 @@ impl TextMatcher {
         for (index, pattern) in patterns.iter().enumerate() {
             match pattern {
                 Pattern::Phrase(phrase) => {
-                    add(phrase.as_bytes().to_ascii_lowercase(), Hit::Phrase(index));
-                    let finder = compile(&regex::escape(phrase))
-                        .map_err(|e| format!("text \"{phrase}\" does not compile: {e}"))?;
-                    spans.push(Span::Phrase(finder));
+                    let lower = phrase.as_bytes().to_ascii_lowercase();
+                    add(lower.clone(), Hit::Phrase(index));
+                    spans.push(Span::Phrase(lower));
                 }
                 Pattern::Regex(source) => {
                     let regex = compile(source)
@@ -150,7 +150,16 @@ impl TextMatcher {
                 .map_err(|e| format!("the rules' text literals do not compile together: {e}"))?;
             Some(built)
         };
-        Ok(TextMatcher { count: patterns.len(), automaton, hits, regexes, always, spans })
+        Ok(TextMatcher {
+            count: patterns.len(),
+            automaton,
+            hits,
+            regexes,
+            always,
+            spans,
+            #[cfg(test)]
+            patterns: patterns.to_vec(),
+        })
     }
 
     /// The number of patterns.
@@ -189,11 +198,13 @@ impl TextMatcher {
 
     /// The leftmost-first match of pattern `index` in `text`.
     pub(crate) fn find<'t>(&self, index: usize, text: &'t [u8]) -> Option<&'t [u8]> {
-        let regex = match self.spans.get(index)? {
-            Span::Regex(slot) => &self.regexes[*slot].1,
-            Span::Phrase(finder) => finder,
-        };
-        regex.find(text).map(|m| m.as_bytes())
+        match self.spans.get(index)? {
+            Span::Regex(slot) => self.regexes[*slot].1.find(text).map(|m| m.as_bytes()),
+            Span::Phrase(phrase) if !phrase.is_empty() => {
+                text.windows(phrase.len()).find(|window| window.eq_ignore_ascii_case(phrase))
+            }
+            Span::Phrase(_) => Some(&text[..0]),
+        }
     }
 
     /// How many regex patterns run on every text (no literal prefilter).
@@ -225,8 +236,8 @@ mod tests {
         .collect()
     }
 
-    /// The bits a `RegexSet` over the same patterns gives.
-    fn set_bits(patterns: &[Pattern], text: &[u8]) -> Vec<bool> {
+    /// A `RegexSet` over the same patterns, as the rule set used to match them.
+    fn regex_set(patterns: &[Pattern]) -> regex::bytes::RegexSet {
         let sources: Vec<String> = patterns
             .iter()
             .map(|p| match p {
@@ -234,19 +245,25 @@ mod tests {
                 Pattern::Regex(s) => s.clone(),
             })
             .collect();
-        let set = regex::bytes::RegexSetBuilder::new(&sources)
+        regex::bytes::RegexSetBuilder::new(&sources)
             .case_insensitive(true)
             .unicode(false)
+            .size_limit(256 << 20)
+            .dfa_size_limit(256 << 20)
             .build()
-            .expect("set");
+            .expect("set")
+    }
+
+    fn set_bits(set: &regex::bytes::RegexSet, text: &[u8]) -> Vec<bool> {
         let matches = set.matches(text);
-        (0..sources.len()).map(|i| matches.matched(i)).collect()
+        (0..set.len()).map(|i| matches.matched(i)).collect()
     }
 
     #[test]
     fn bits_equal_a_regex_set_over_the_same_patterns() {
         let patterns = patterns();
         let matcher = TextMatcher::build(&patterns).expect("builds");
+        let set = regex_set(&patterns);
         assert!(matcher.unfiltered() <= 2, "only the literal-free patterns run always");
         for text in [
             "550 5.1.1 <a@example.net>: Recipient address rejected: User unknown in local recipient table",
@@ -262,9 +279,37 @@ mod tests {
             let mut bits = vec![false; matcher.len()];
             let mut matched = Vec::new();
             matcher.matches(text.as_bytes(), &mut bits, &mut matched);
-            assert_eq!(bits, set_bits(&patterns, text.as_bytes()), "{text}");
+            assert_eq!(bits, set_bits(&set, text.as_bytes()), "{text}");
             assert_eq!(matched.len(), bits.iter().filter(|b| **b).count());
         }
+    }
+
+    /// Every example text of every built-in rule (hundreds of real-shaped diagnostics, matched
+    /// by most patterns) gives the same bits as a `RegexSet` over the built-in patterns.
+    #[test]
+    fn builtin_patterns_give_regex_set_bits_on_every_rule_example() {
+        let rules = crate::RuleSet::builtin().expect("built-ins load");
+        let matcher = rules.text_matcher();
+        let texts: Vec<String> = rules
+            .rules()
+            .flat_map(|info| info.example_lines)
+            .filter_map(|line| {
+                let start = line.find('"')? + 1;
+                let end = start + line[start..].find("\" ")?;
+                Some(line[start..end].replace("\\\"", "\""))
+            })
+            .collect();
+        assert!(texts.len() > 300, "{} example texts", texts.len());
+        let set = regex_set(&matcher.patterns);
+        let mut seen = 0;
+        for text in &texts {
+            let mut bits = vec![false; matcher.len()];
+            let mut matched = Vec::new();
+            matcher.matches(text.as_bytes(), &mut bits, &mut matched);
+            assert_eq!(bits, set_bits(&set, text.as_bytes()), "{text}");
+            seen += matched.len();
+        }
+        assert!(seen > texts.len(), "the examples exercise the patterns");
     }
 
     #[test]
@@ -279,7 +324,7 @@ mod tests {
     #[test]
     fn required_literals_are_read_from_the_syntax() {
         let lits = required_literals("user (unknown|not found)").expect("finite");
-        assert!(lits.contains(&b"user unknown".to_vec()));
+        assert!(lits.iter().all(|l| l.starts_with(b"user ")), "{lits:?}");
         assert!(required_literals(r"\S+@\S+ has been replaced").is_some_and(|l| !l.is_empty()));
         assert_eq!(required_literals(r"\S+"), None);
     }

@@ -51,11 +51,16 @@ pub(crate) fn regex_message(error: &regex::Error) -> String {
         regex::Error::CompiledTooBig(limit) => {
             format!("regex is too large (over {limit} bytes compiled)")
         }
-        other => {
-            let text = other.to_string();
-            let last =
-                text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid regex");
-            format!("invalid regex: {}", last.trim().trim_start_matches("error: "))
-        }
+        other => last_line(&other.to_string()),
     }
+}
+
+/// The message of a pattern that does not parse, as [`regex_message`] words it.
+pub(crate) fn syntax_message(error: &regex_syntax::Error) -> String {
+    last_line(&error.to_string())
+}
+
+fn last_line(text: &str) -> String {
+    let last = text.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid regex");
+    format!("invalid regex: {}", last.trim().trim_start_matches("error: "))
 }

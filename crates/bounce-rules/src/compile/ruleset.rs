@@ -1,21 +1,15 @@
-//! The compiled rule set: rules in precedence order, one `RegexSet` over every text pattern, and
+//! The compiled rule set: rules in precedence order, one matcher over every text pattern, and
 //! an index from each pattern to the rules that cannot match without it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::OnceLock;
 
 use bounce_model::{BounceFacts, Kind, Reason, Verdict};
 
 use super::condition::{Cond, Facts};
+use super::matcher::{Pattern, TextMatcher};
 use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
-
-/// The lazy-DFA cache limit of each pattern's span finder (see `matched_span`).
-const SPAN_DFA_LIMIT: usize = 64 << 10;
-
-/// The dfa cache limit of the shared `RegexSet`: generous, so thousands of patterns stay fast.
-const SET_DFA_LIMIT: usize = 256 << 20;
 
 /// A compiled, ordered set of rules; [`RuleSet::classify`] is pure and thread-safe: it reads a
 /// bounce's [`BounceFacts`] and returns the [`Verdict`], never changing the facts.
@@ -24,21 +18,12 @@ pub struct RuleSet {
     pub(crate) providers: Vec<Provider>,
     pub(crate) rules: Vec<CompiledRule>,
     pub(crate) sources: HashMap<String, String>,
-    text_set: Option<regex::bytes::RegexSet>,
-    /// The global index of each pattern of `text_set`.
-    regex_index: Vec<usize>,
-    /// Every literal phrase, case-insensitive (ASCII), and the global index of each.
-    literals: Option<aho_corasick::AhoCorasick>,
-    literal_index: Vec<usize>,
-    pattern_count: usize,
+    /// Every text pattern, matched by one literal prefilter and one small regex each.
+    matcher: TextMatcher,
     /// For each text pattern, the rules (indexes into `rules`) that need some text match.
     by_pattern: Vec<Vec<u32>>,
     /// Rules that can match without any text pattern: always tried.
     always: Vec<u32>,
-    /// Each text pattern's source and whether it is a literal phrase, by global index.
-    pattern_sources: Vec<(String, bool)>,
-    /// One regex per text pattern, compiled the first time a verdict names its span.
-    span_finders: Vec<OnceLock<Option<regex::bytes::Regex>>>,
     /// Findings in the user's files that did not stop them from loading.
     pub(crate) warnings: Vec<RulesError>,
 }
@@ -96,66 +81,24 @@ impl RuleSet {
         sources: HashMap<String, String>,
     ) -> Result<RuleSet, RulesErrors> {
         rules.sort_by_key(CompiledRule::precedence);
-        let mut pattern_count = 0;
-        let (mut patterns, mut regex_index) = (Vec::new(), Vec::new());
-        let (mut phrases, mut literal_index) = (Vec::new(), Vec::new());
+        let mut patterns: Vec<Pattern> = Vec::new();
         let mut index_of: HashMap<String, usize> = HashMap::new();
-        let mut pattern_sources = Vec::new();
         for rule in &mut rules {
             rule.tree.for_each_cond_mut(&mut |cond| {
                 if let Cond::Text { source, literal, index } = cond {
                     *index = *index_of.entry(source.clone()).or_insert_with(|| {
-                        pattern_count += 1;
-                        pattern_sources.push((source.clone(), literal.is_some()));
-                        match literal {
-                            Some(phrase) => {
-                                phrases.push(phrase.clone());
-                                literal_index.push(pattern_count - 1);
-                            }
-                            None => {
-                                patterns.push(source.clone());
-                                regex_index.push(pattern_count - 1);
-                            }
-                        }
-                        pattern_count - 1
+                        patterns.push(match literal {
+                            Some(phrase) => Pattern::Phrase(phrase.clone()),
+                            None => Pattern::Regex(source.clone()),
+                        });
+                        patterns.len() - 1
                     });
                 }
             });
         }
-        let literals = if phrases.is_empty() {
-            None
-        } else {
-            let built = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(aho_corasick::MatchKind::Standard)
-                .build(&phrases);
-            match built {
-                Ok(automaton) => Some(automaton),
-                Err(error) => {
-                    let message =
-                        format!("the rules' text phrases do not compile together: {error}");
-                    return Err(RulesErrors { errors: vec![RulesError::io("<rules>", message)] });
-                }
-            }
-        };
-        let text_set = if patterns.is_empty() {
-            None
-        } else {
-            let built = regex::bytes::RegexSetBuilder::new(&patterns)
-                .case_insensitive(true)
-                .unicode(false)
-                .size_limit(SET_DFA_LIMIT)
-                .dfa_size_limit(SET_DFA_LIMIT)
-                .build();
-            match built {
-                Ok(set) => Some(set),
-                Err(error) => {
-                    let message =
-                        format!("the rules' text patterns do not compile together: {error}");
-                    return Err(RulesErrors { errors: vec![RulesError::io("<rules>", message)] });
-                }
-            }
-        };
+        let matcher = TextMatcher::build(&patterns)
+            .map_err(|message| RulesErrors { errors: vec![RulesError::io("<rules>", message)] })?;
+        let pattern_count = matcher.len();
         let mut by_pattern = vec![Vec::new(); pattern_count];
         let mut always = Vec::new();
         for (position, rule) in rules.iter().enumerate() {
@@ -172,42 +115,22 @@ impl RuleSet {
                 always.push(position);
             }
         }
-        Ok(RuleSet {
-            providers,
-            rules,
-            sources,
-            text_set,
-            regex_index,
-            literals,
-            literal_index,
-            pattern_count,
-            by_pattern,
-            always,
-            span_finders: (0..pattern_sources.len()).map(|_| OnceLock::new()).collect(),
-            warnings: Vec::new(),
-            pattern_sources,
-        })
+        Ok(RuleSet { providers, rules, sources, matcher, by_pattern, always, warnings: Vec::new() })
+    }
+
+    /// The matcher of the rules' text patterns.
+    #[cfg(test)]
+    pub(crate) fn text_matcher(&self) -> &TextMatcher {
+        &self.matcher
     }
 
     /// The part of the diagnostic that text pattern `index` matched, as `"…"` (at most 120
     /// characters), for a verdict's basis.
     fn matched_span(&self, index: usize, record: &BounceFacts) -> Option<String> {
-        let (source, literal) = self.pattern_sources.get(index)?;
         let diagnostic = record.diagnostic.as_deref()?;
         let diagnostic = &*without_continuations(diagnostic);
-        let finder = self.span_finders.get(index)?.get_or_init(|| {
-            let pattern = if *literal { regex::escape(source) } else { source.clone() };
-            // Spans are looked for in one short diagnostic per record: a small lazy-DFA cache
-            // per pattern keeps hundreds of these regexes from costing megabytes each.
-            regex::bytes::RegexBuilder::new(&pattern)
-                .case_insensitive(true)
-                .unicode(false)
-                .dfa_size_limit(SPAN_DFA_LIMIT)
-                .build()
-                .ok()
-        });
-        let found = finder.as_ref()?.find(diagnostic.as_bytes())?;
-        let text = String::from_utf8_lossy(found.as_bytes());
+        let found = self.matcher.find(index, diagnostic.as_bytes())?;
+        let text = String::from_utf8_lossy(found);
         let text: String = text.chars().take(120).collect();
         Some(format!("\"{}\"", text.trim()))
     }
@@ -238,28 +161,11 @@ impl RuleSet {
 
     /// The match bit of every text pattern, and the indexes of those that matched.
     fn text_matches(&self, record: &BounceFacts) -> (Vec<bool>, Vec<usize>) {
-        let mut bits = vec![false; self.pattern_count];
+        let mut bits = vec![false; self.matcher.len()];
         let mut matched = Vec::new();
         let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
         let diagnostic = &*without_continuations(diagnostic);
-        if let Some(literals) = &self.literals {
-            for found in literals.find_overlapping_iter(diagnostic.as_bytes()) {
-                if let Some(&index) = self.literal_index.get(found.pattern().as_usize()) {
-                    if !bits[index] {
-                        bits[index] = true;
-                        matched.push(index);
-                    }
-                }
-            }
-        }
-        if let Some(set) = &self.text_set {
-            for found in set.matches(diagnostic.as_bytes()).iter() {
-                if let Some(&index) = self.regex_index.get(found) {
-                    bits[index] = true;
-                    matched.push(index);
-                }
-            }
-        }
+        self.matcher.matches(diagnostic.as_bytes(), &mut bits, &mut matched);
         (bits, matched)
     }
 
