@@ -1,7 +1,7 @@
 //! The data a template sees: totals, counts, groups with their evidence, charts, spikes and
 //! lists, all built from records, the run summary and the aggregates.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -261,16 +261,39 @@ fn group_view(
     }
 }
 
-fn entry_view(entry: &bounce_model::ListEntry, records: &[Record]) -> EntryView {
-    let index = records.iter().position(|r| {
-        r.source == entry.evidence.source
-            && r.recipient.eq_ignore_ascii_case(&entry.evidence.recipient)
-    });
+/// Where each record sits, by its message and lowercased recipient: built once, so that finding
+/// the record of every list entry is linear in the records, not quadratic.
+type RecordIndex<'r> = HashMap<(&'r str, u64, u64, String), usize>;
+
+fn record_index(records: &[Record]) -> RecordIndex<'_> {
+    let mut index = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let key = (
+            r.source.path.as_str(),
+            r.source.message,
+            r.source.offset,
+            r.recipient.to_ascii_lowercase(),
+        );
+        // The first record of a key wins, as a scan from the start found it.
+        index.entry(key).or_insert(i);
+    }
+    index
+}
+
+fn entry_view(entry: &bounce_model::ListEntry, index: &RecordIndex<'_>) -> EntryView {
+    let source = &entry.evidence.source;
+    let key = (
+        source.path.as_str(),
+        source.message,
+        source.offset,
+        entry.evidence.recipient.to_ascii_lowercase(),
+    );
+    let found = index.get(&key).copied();
     let list = entry.list.unwrap_or(ListKind::Keep).as_str();
     EntryView {
         entry: entry.clone(),
         list: list.to_string(),
-        anchor: index.map_or_else(String::new, |i| format!("rec-{i}")),
+        anchor: found.map_or_else(String::new, |i| format!("rec-{i}")),
     }
 }
 
@@ -364,7 +387,8 @@ pub fn build_context(
             }
         })
         .collect();
-    let lists: Vec<EntryView> = aggregates.lists.iter().map(|e| entry_view(e, records)).collect();
+    let index = record_index(records);
+    let lists: Vec<EntryView> = aggregates.lists.iter().map(|e| entry_view(e, &index)).collect();
     let pick = |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
     let times: BTreeSet<&str> = records.iter().filter_map(|r| r.timestamp.as_deref()).collect();
     let window = match (times.first(), times.last()) {
