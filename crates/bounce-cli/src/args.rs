@@ -31,7 +31,7 @@ pub(crate) struct ReadArgs {
     /// Worker threads (default: one per core); the output is the same whatever N is.
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
-    /// No progress bar and no summary on stderr.
+    /// No progress bar and no summary on stderr (errors are still printed).
     #[arg(short, long)]
     pub(crate) quiet: bool,
     #[command(flatten)]

@@ -1,6 +1,6 @@
 //! The `bounce-triage` command line: glue between the engine, the rules and the reports.
-//! Only this crate prints.
-#![allow(clippy::print_stdout)]
+//! Only this crate prints, and it prints to stdout only through `output::print_stdout` and the
+//! writers of `output`, which report a closed pipe instead of panicking.
 
 mod args;
 mod classify;
@@ -9,6 +9,7 @@ mod gaps;
 mod output;
 mod report;
 mod rules_cmd;
+mod runner;
 mod suppress;
 mod templates_cmd;
 
@@ -16,9 +17,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Exit code of a run in which some inputs could not be read.
-pub(crate) const EXIT_PARTIAL: u8 = 3;
 
 /// Triage bounce archives: why each recipient failed, what to do with the address, and the
 /// evidence to send to an ESP or IT team.
@@ -59,6 +57,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `| head` closed the pipe: the reader has what it wanted, so end quietly.
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

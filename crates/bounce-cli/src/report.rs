@@ -2,7 +2,6 @@
 //! JSON Lines of an earlier `classify` run.
 
 use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,11 +9,13 @@ use anyhow::{bail, Context, Result};
 use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
-use bounce_model::{Aggregates, Dimension, Record, Summary};
+use bounce_model::{Aggregates, Dimension, Record};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
 use crate::args::ReadArgs;
+use crate::output::Target;
+use crate::runner::{self, Ran};
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
@@ -47,8 +48,13 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     let templates = load_templates(args.templates.as_deref())?;
     let name = templates.resolve(&args.template)?.to_string();
     let keys = parse_group_keys(&args.group)?;
+    let output = Target::open(args.output.as_deref())?;
     let pipeline = args.read.pipeline()?;
-    let (records, summary, notes) = load_records(&pipeline);
+    let (records, ran, notes) = load_records(&pipeline, !args.read.quiet);
+    ran.require_input()?;
+    ran.print_input_errors();
+    runner::print_problems(&ran.summary);
+    let summary = &ran.summary;
     let aggregates = simple_aggregates(&records, keys);
     let options = ReportOptions {
         title: args.title.clone(),
@@ -57,21 +63,10 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         filters: pipeline.options().filter.describe(),
         notes,
     };
-    let context = build_context(&records, &summary, &aggregates, &options);
+    let context = build_context(&records, summary, &aggregates, &options);
     let text = templates.render(&name, &context)?;
-    match &args.output {
-        Some(path) => crate::classify::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    Ok(if summary.failed_inputs.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(crate::EXIT_PARTIAL)
-    })
+    output.put(text.as_bytes())?;
+    Ok(ran.exit_code(false))
 }
 
 /// The built-ins plus every file of `dir` (by file name).
@@ -114,12 +109,12 @@ fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
     Ok(keys)
 }
 
-/// Reads every input through the pipeline: the records (filtered), the summary, and notes
-/// on inputs that are earlier `classify` runs.
-fn load_records(pipeline: &Pipeline) -> (Vec<Record>, Summary, Vec<String>) {
+/// Reads every input through the pipeline (with the progress bar when asked): the records
+/// (filtered), what was read, and notes on inputs that are earlier `classify` runs.
+fn load_records(pipeline: &Pipeline, progress: bool) -> (Vec<Record>, Ran, Vec<String>) {
     let mut records = Vec::new();
     let mut notes = Vec::new();
-    let summary = pipeline.run(|item| {
+    let ran = runner::run(pipeline, progress, |item| {
         match item {
             Output::Record(record) => records.push(*record),
             Output::Opened { path, format } if format == JsonlSource.name() => notes.push(format!(
@@ -129,16 +124,7 @@ fn load_records(pipeline: &Pipeline) -> (Vec<Record>, Summary, Vec<String>) {
         }
         true
     });
-    for p in &summary.failed_inputs {
-        eprintln!("error: {} {}", p.source.path, p.error);
-    }
-    for p in &summary.problems {
-        eprintln!(
-            "warning: {} message {} at byte {}: {}",
-            p.source.path, p.source.message, p.source.offset, p.error
-        );
-    }
-    (records, summary, notes)
+    (records, ran, notes)
 }
 
 /// Groups by the `--group` keys, hour and day series for the charts, spikes and the
