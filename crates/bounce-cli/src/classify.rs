@@ -62,7 +62,8 @@ pub(crate) struct ClassifyArgs {
     /// Write the records to FILE (replaced atomically) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
-    /// Output format (default: table on a terminal, jsonl otherwise).
+    /// Output format (default: a table as wide as the terminal on a terminal, jsonl
+    /// otherwise; the table is 100 columns wide, or $COLUMNS, when stdout is not a terminal).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub(crate) format: Option<Format>,
     /// Write the run summary as JSON to FILE.

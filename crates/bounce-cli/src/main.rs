@@ -11,6 +11,7 @@ mod report;
 mod rules_cmd;
 mod runner;
 mod suppress;
+mod table;
 mod templates_cmd;
 
 use std::path::PathBuf;

@@ -6,14 +6,15 @@
 //! file gets (the umask decides), then renamed over it; a device or pipe is written in place.
 //! Every error names the path the user gave, never the temporary one.
 
-use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use bounce_model::{Kind, ListEntry, Record};
+use bounce_model::{ListEntry, Record};
 use bounce_report::csv;
 use clap::ValueEnum;
+
+use crate::table::RecordTable;
 
 /// The output formats of records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,7 +23,7 @@ pub(crate) enum Format {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
-    /// An aligned table for reading on a terminal.
+    /// An aligned table for reading on a terminal, as wide as the terminal.
     Table,
 }
 
@@ -168,12 +169,14 @@ impl Target {
 pub(crate) struct RecordWriter {
     format: Format,
     target: Target,
+    table: Option<RecordTable>,
     wrote_header: bool,
 }
 
 impl RecordWriter {
     pub(crate) fn new(format: Format, target: Target) -> Self {
-        RecordWriter { format, target, wrote_header: false }
+        let table = (format == Format::Table).then(|| RecordTable::new(crate::table::width()));
+        RecordWriter { format, target, table, wrote_header: false }
     }
 
     /// Writes one record; an error names the destination and keeps the `io::ErrorKind` (a
@@ -201,30 +204,11 @@ impl RecordWriter {
                 csv.flush()
             }
             Format::Table => {
+                let Some(table) = &self.table else { return Ok(()) };
                 if header {
-                    writeln!(
-                        w,
-                        "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} DIAGNOSTIC",
-                        "RECIPIENT", "KIND", "REASON", "CATEGORY", "CODE", "PROVIDER"
-                    )?;
+                    writeln!(w, "{}", table.header())?;
                 }
-                let verdict = record.verdict.as_ref();
-                let code = [record.reply_code.as_deref(), record.status.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                writeln!(
-                    w,
-                    "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
-                    clip(&record.recipient, 32),
-                    record.kind.map_or("-", Kind::as_str),
-                    record.reason().map_or("-", |r| r.as_str()),
-                    verdict.map_or("-", |v| v.category.as_str()),
-                    clip(&code, 13),
-                    clip(verdict.and_then(|v| v.provider.as_deref()).unwrap_or("-"), 12),
-                    clip(&one_line(record.diagnostic.as_deref().unwrap_or("")), 100),
-                )
+                writeln!(w, "{}", table.row(record))
             }
         }
     }
@@ -246,18 +230,4 @@ pub(crate) fn write_list_csv(mut target: Target, entries: &[&ListEntry]) -> Resu
     })();
     result.with_context(|| target.cannot_write())?;
     target.finish()
-}
-
-fn clip(text: &str, width: usize) -> Cow<'_, str> {
-    if text.chars().count() <= width {
-        Cow::Borrowed(text)
-    } else {
-        let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        Cow::Owned(out)
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
