@@ -3,11 +3,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use bounce_engine::{
     ExtractOptions, Limits, MboxFormat, Pipeline, PipelineError, ReadOptions, RecordFilter,
 };
+use bounce_model::Category;
+use clap::builder::PossibleValuesParser;
 use clap::Args;
+
+/// What `--since` and `--until` accept, for their help and their errors.
+const TIME_FORMS: &str = "RFC 3339 (2026-06-10T15:00:00Z, 2026-06-10T17:00:00+02:00), a date \
+     (2026-06-10) or a date and time without a zone, read as UTC (2026-06-10T15:00)";
 
 /// Arguments shared by `classify`, `suppress`, `report`, `rules gaps` and `explain`.
 #[derive(Debug, Args)]
@@ -66,18 +72,71 @@ pub(crate) struct LimitArgs {
 /// Which records the command sees (every message is still counted in the summary).
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// Keep only records of this provider (repeatable).
+    /// Keep only records of this provider (repeatable): a provider the rules define
+    /// (`rules list`), or `other` for records no provider claims.
     #[arg(long, value_name = "NAME")]
     pub(crate) provider: Vec<String>,
-    /// Keep only records of this category (repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Keep only records of this category (repeatable): a category of the taxonomy, such as
+    /// invalid-recipient, mailbox-full or reputation (a wrong name lists them all).
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = PossibleValuesParser::new(Category::ALL.map(Category::as_str)),
+        hide_possible_values = true
+    )]
     pub(crate) category: Vec<String>,
-    /// Keep records at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "TIME")]
-    pub(crate) since: Option<String>,
-    /// Keep records before this time (RFC 3339, or YYYY-MM-DD for the end of that day).
-    #[arg(long, value_name = "TIME")]
-    pub(crate) until: Option<String>,
+    /// Keep records at or after this time: RFC 3339 (2026-06-10T15:00:00Z,
+    /// 2026-06-10T17:00:00+02:00), a date (its start, UTC: 2026-06-10) or a date and time
+    /// without a zone, read as UTC (2026-06-10T15:00).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) since: Option<TimeArg>,
+    /// Keep records before this time, in the same forms as --since; a date means the end of
+    /// that day (UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub(crate) until: Option<TimeArg>,
+}
+
+/// A `--since` or `--until` value: an instant, or a whole day (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeArg {
+    /// Seconds since the epoch.
+    Instant(i64),
+    /// The start of the day, in seconds since the epoch.
+    Day(i64),
+}
+
+impl TimeArg {
+    /// The bound as seconds: a day starts at its midnight, or for `--until` ends at the next.
+    fn seconds(self, end_of_day: bool) -> i64 {
+        match self {
+            TimeArg::Instant(seconds) => seconds,
+            TimeArg::Day(start) => start + if end_of_day { 86_400 } else { 0 },
+        }
+    }
+}
+
+/// Reads a `--since`/`--until` value with jiff: an RFC 3339 time with its offset, a date, or
+/// a date and time without a zone (UTC). An impossible date or time is an error, never
+/// another date.
+pub(crate) fn parse_time(text: &str) -> Result<TimeArg, String> {
+    let text = text.trim();
+    let fail = |e: jiff::Error| format!("{e}; expected {TIME_FORMS}");
+    let time_at = text.find(['T', 't', ' ']);
+    let Some(time_at) = time_at else {
+        let date: jiff::civil::Date = text.parse().map_err(fail)?;
+        let start = jiff::tz::Offset::UTC
+            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(fail)?;
+        return Ok(TimeArg::Day(start.as_second()));
+    };
+    let zoned = text[time_at..].contains(['Z', 'z', '+', '-']);
+    let instant = if zoned {
+        text.parse::<jiff::Timestamp>().map_err(fail)?
+    } else {
+        let local: jiff::civil::DateTime = text.parse().map_err(fail)?;
+        jiff::tz::Offset::UTC.to_timestamp(local).map_err(fail)?
+    };
+    Ok(TimeArg::Instant(instant.as_second()))
 }
 
 impl ReadArgs {
@@ -104,8 +163,8 @@ impl ReadArgs {
             filter: RecordFilter::new(
                 &filter.provider,
                 &filter.category,
-                filter.since.as_deref(),
-                filter.until.as_deref(),
+                filter.since.map(|t| t.seconds(false)),
+                filter.until.map(|t| t.seconds(true)),
             )
             .map_err(|e| anyhow!(e))?,
             threads: self.threads,
@@ -119,13 +178,21 @@ impl ReadArgs {
     }
 }
 
-/// Builds a pipeline, printing rule errors like a compiler does.
+/// Builds a pipeline, printing rule errors like a compiler does; a `--provider` the loaded
+/// rules do not define is an error listing those they do.
 pub(crate) fn pipeline(options: ReadOptions) -> Result<Pipeline> {
-    Pipeline::new(options).map_err(|e| match e {
+    let pipeline = Pipeline::new(options).map_err(|e| match e {
         PipelineError::Rules(errors) => {
             eprintln!("{errors}");
             anyhow!("the rules do not compile")
         }
         other => anyhow!(other),
-    })
+    })?;
+    let known: Vec<&str> = pipeline.rules().provider_names().chain(["other"]).collect();
+    for name in pipeline.options().filter.providers() {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            bail!("unknown provider `{name}` for --provider (known: {})", known.join(", "));
+        }
+    }
+    Ok(pipeline)
 }

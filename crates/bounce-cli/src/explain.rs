@@ -190,5 +190,5 @@ pub(crate) fn check_provider(rules: &RuleSet, name: &str) -> Result<()> {
         return Ok(());
     }
     let known: Vec<&str> = rules.provider_names().collect();
-    bail!("unknown provider `{name}`; the defined providers are: {}", known.join(", "))
+    bail!("unknown provider `{name}` (known: {})", known.join(", "))
 }
