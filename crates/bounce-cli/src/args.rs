@@ -1,5 +1,6 @@
-//! The arguments every archive-reading command shares, flattened into each command, and the
-//! one place they become the engine's [`ReadOptions`] and [`Pipeline`].
+//! The arguments every archive-reading command shares, flattened into each command (after the
+//! command's own flags, so its help leads with them), and the one place they become the
+//! engine's [`ReadOptions`] and [`Pipeline`].
 
 use std::path::PathBuf;
 
@@ -10,6 +11,17 @@ use bounce_engine::{
 use bounce_model::Category;
 use clap::builder::PossibleValuesParser;
 use clap::Args;
+
+/// The help heading of the flags that say how inputs are read.
+pub(crate) const INPUT: &str = "Input";
+/// The help heading of the flags that say where and how results are written.
+pub(crate) const OUTPUT: &str = "Output";
+/// The help heading of the rule flags.
+pub(crate) const RULES: &str = "Rules";
+/// The help heading of the record filters.
+pub(crate) const FILTERS: &str = "Filters";
+/// The help heading of the per-message limits.
+pub(crate) const LIMITS: &str = "Limits";
 
 /// What `--since` and `--until` accept, for their help and their errors.
 const TIME_FORMS: &str = "RFC 3339 (2026-06-10T15:00:00Z, 2026-06-10T17:00:00+02:00), a date \
@@ -23,16 +35,16 @@ pub(crate) struct ReadArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
     /// Read every input as this format instead of sniffing it: mail, jsonl.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", help_heading = INPUT)]
     pub(crate) input_format: Option<String>,
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
-    #[arg(long, value_name = "FORMAT", default_value = "mboxrd")]
+    #[arg(long, value_name = "FORMAT", default_value = "mboxrd", help_heading = INPUT)]
     pub(crate) mbox_format: MboxFormat,
     /// Capture this header of the returned original (repeatable).
-    #[arg(long = "capture-header", value_name = "NAME")]
+    #[arg(long = "capture-header", value_name = "NAME", help_heading = INPUT)]
     pub(crate) capture_header: Vec<String>,
     /// Add rules from this file or directory (repeatable); user rules come before built-ins.
-    #[arg(long = "rules", value_name = "PATH")]
+    #[arg(long = "rules", value_name = "PATH", help_heading = RULES)]
     pub(crate) rules: Vec<PathBuf>,
     /// Worker threads (default: one per core); the output is the same whatever N is.
     #[arg(long, value_name = "N")]
@@ -41,31 +53,31 @@ pub(crate) struct ReadArgs {
     #[arg(short, long)]
     pub(crate) quiet: bool,
     #[command(flatten)]
-    pub(crate) limits: LimitArgs,
-    #[command(flatten)]
     pub(crate) filter: FilterArgs,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 /// Size and structure limits of one message.
 #[derive(Debug, Args)]
 pub(crate) struct LimitArgs {
     /// Largest message read, in bytes; larger ones are skipped and listed as unparsed.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20, help_heading = LIMITS)]
     pub(crate) max_message_size: u64,
     /// Most header fields in a message's header block.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", default_value_t = 2_000, help_heading = LIMITS)]
     pub(crate) max_header_count: usize,
     /// Largest header field, continuation lines included, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, help_heading = LIMITS)]
     pub(crate) max_header_line: usize,
     /// Deepest nesting of MIME parts.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, help_heading = LIMITS)]
     pub(crate) max_mime_depth: usize,
     /// Most recipients kept from one report (the rest are dropped with a warning).
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value_t = 10_000, help_heading = LIMITS)]
     pub(crate) max_recipients: usize,
     /// Most bytes of one decoded text part read as the bounce's text (the rest is cut).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20, help_heading = LIMITS)]
     pub(crate) max_part_size: usize,
 }
 
@@ -74,13 +86,14 @@ pub(crate) struct LimitArgs {
 pub(crate) struct FilterArgs {
     /// Keep only records of this provider (repeatable): a provider the rules define
     /// (`rules list`), or `other` for records no provider claims.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = FILTERS)]
     pub(crate) provider: Vec<String>,
     /// Keep only records of this category (repeatable): a category of the taxonomy, such as
     /// invalid-recipient, mailbox-full or reputation (a wrong name lists them all).
     #[arg(
         long,
         value_name = "NAME",
+        help_heading = FILTERS,
         value_parser = PossibleValuesParser::new(Category::ALL.map(Category::as_str)),
         hide_possible_values = true
     )]
@@ -88,11 +101,11 @@ pub(crate) struct FilterArgs {
     /// Keep records at or after this time: RFC 3339 (2026-06-10T15:00:00Z,
     /// 2026-06-10T17:00:00+02:00), a date (its start, UTC: 2026-06-10) or a date and time
     /// without a zone, read as UTC (2026-06-10T15:00).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", help_heading = FILTERS, value_parser = parse_time)]
     pub(crate) since: Option<TimeArg>,
     /// Keep records before this time, in the same forms as --since; a date means the end of
     /// that day (UTC).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", help_heading = FILTERS, value_parser = parse_time)]
     pub(crate) until: Option<TimeArg>,
 }
 

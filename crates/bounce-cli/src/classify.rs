@@ -12,23 +12,26 @@ use bounce_engine::Output;
 use bounce_model::Record;
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
 use crate::output::{is_closed_pipe, Format, RecordWriter, Target};
 use crate::runner::{self, Ran};
+
+/// The help heading of the spike and incident flags.
+pub(crate) const INCIDENTS: &str = "Incidents";
 
 /// Spike settings shared by `classify` and `suppress`.
 #[derive(Debug, Args)]
 pub(crate) struct SpikeArgs {
     /// A window is a spike when a provider's count is at least F × its median of the
     /// previous windows…
-    #[arg(long, value_name = "F", default_value_t = 4.0)]
+    #[arg(long, value_name = "F", default_value_t = 4.0, help_heading = INCIDENTS)]
     pub(crate) spike_factor: f64,
     /// …and at least N records.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = INCIDENTS)]
     pub(crate) spike_min: u64,
     /// CSV `receiver,hour,sent` of messages sent per receiving domain or provider and UTC
     /// hour: spikes and series use bounce rates instead of counts.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INCIDENTS)]
     pub(crate) sent: Option<PathBuf>,
 }
 
@@ -57,26 +60,26 @@ impl SpikeArgs {
 /// Arguments of `classify`.
 #[derive(Debug, Args)]
 pub(crate) struct ClassifyArgs {
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     /// Write the records to FILE (replaced atomically) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Output format (default: a table as wide as the terminal on a terminal, jsonl
     /// otherwise; the table is 100 columns wide, or $COLUMNS, when stdout is not a terminal).
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = OUTPUT)]
     pub(crate) format: Option<Format>,
     /// Write the run summary as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) summary: Option<PathBuf>,
     /// Write incident groups, time series and spikes as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) groups: Option<PathBuf>,
+    /// Exit with code 4 when a spike is flagged (for scheduled audits).
+    #[arg(long, help_heading = INCIDENTS)]
+    pub(crate) fail_on_incident: bool,
     #[command(flatten)]
     pub(crate) spikes: SpikeArgs,
-    /// Exit with code 4 when a spike is flagged (for scheduled audits).
-    #[arg(long)]
-    pub(crate) fail_on_incident: bool,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 /// Runs the pipeline over the inputs with the progress bar (unless `--quiet`), calling `each`

@@ -16,16 +16,16 @@ use anyhow::Result;
 use bounce_engine::gaps::{Cluster, GapFinder};
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
 
 /// Arguments of `rules gaps`.
 #[derive(Debug, Args)]
 pub(crate) struct GapsArgs {
+    /// Show the N most frequent clusters.
+    #[arg(long, value_name = "N", default_value_t = 20, help_heading = OUTPUT)]
+    pub(crate) top: usize,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
-    /// Show the N most frequent clusters.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub(crate) top: usize,
 }
 
 pub(crate) fn run(args: &GapsArgs) -> Result<ExitCode> {

@@ -6,6 +6,7 @@ mod args;
 mod classify;
 mod explain;
 mod gaps;
+mod manual;
 mod output;
 mod report;
 mod rules_cmd;
@@ -22,8 +23,8 @@ use clap::{Parser, Subcommand};
 /// Triage bounce archives: why each recipient failed, what to do with the address, and the
 /// evidence to send to an ESP or IT team.
 #[derive(Debug, Parser)]
-#[command(name = "bounce-triage", version, about, long_about = None)]
-struct Cli {
+#[command(name = "bounce-triage", version, long_about = None)]
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +45,10 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Show the evidence of one message and how the rules decide it.
     Explain(explain::ExplainArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man(manual::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +60,8 @@ fn main() -> ExitCode {
         Command::Templates(cmd) => templates_cmd::run(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
         Command::Explain(args) => explain::run(&args),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
     };
     match result {
         Ok(code) => code,

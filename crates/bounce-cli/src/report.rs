@@ -13,35 +13,40 @@ use bounce_model::{Aggregates, Dimension, Record};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
 use crate::output::Target;
 use crate::runner::{self, Ran};
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     /// The template: a file name or a name without extension (`templates list` shows them).
-    #[arg(short, long, value_name = "NAME", default_value = "triage-summary")]
+    #[arg(short, long, value_name = "NAME", default_value = "triage-summary", help_heading = OUTPUT)]
     pub(crate) template: String,
     /// Write the report to FILE (replaced atomically) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Templates in DIR override built-ins of the same file name or add new ones.
-    #[arg(long = "templates", value_name = "DIR")]
+    #[arg(long = "templates", value_name = "DIR", help_heading = OUTPUT)]
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
     /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
     /// header:NAME.
-    #[arg(long = "group", value_name = "KEY", default_value = "provider,category,token")]
+    #[arg(
+        long = "group",
+        value_name = "KEY",
+        default_value = "provider,category,token",
+        help_heading = OUTPUT
+    )]
     pub(crate) group: String,
     /// The report title.
-    #[arg(long, value_name = "TEXT", default_value = "Bounce triage")]
+    #[arg(long, value_name = "TEXT", default_value = "Bounce triage", help_heading = OUTPUT)]
     pub(crate) title: String,
     /// Print this as the generation time (omitted by default, so output is reproducible).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = OUTPUT)]
     pub(crate) generated_at: Option<String>,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {

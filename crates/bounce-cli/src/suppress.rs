@@ -11,38 +11,41 @@ use bounce_engine::suppress::{SuppressOptions, Suppressor};
 use bounce_model::{ListEntry, ListKind};
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
 use crate::classify::{stream, SpikeArgs};
 use crate::output::{is_closed_pipe, write_list_csv, Target};
+
+/// The help heading of the suppression policy flags.
+const POLICY: &str = "Suppression policy";
 
 /// Arguments of `suppress`.
 #[derive(Debug, Args)]
 pub(crate) struct SuppressArgs {
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     /// Write the suppression list (CSV) to FILE, replaced atomically, instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Write the addresses that bounced but must be kept, with why, to FILE (CSV).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) keep: Option<PathBuf>,
     /// Write the complainants (ARF feedback reports) to FILE (CSV).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) complaints: Option<PathBuf>,
     /// Carry counters between runs: read FILE if it exists, write it back atomically.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = POLICY)]
     pub(crate) state: Option<PathBuf>,
     /// CSV `address,time` of successful deliveries; a delivery resets the quota counter.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = POLICY)]
     pub(crate) deliveries: Option<PathBuf>,
     /// Distinct attempts that confirm a no-route (NXDOMAIN, null MX) domain.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = POLICY)]
     pub(crate) confirm: usize,
     /// Consecutive quota failures that suppress a full mailbox.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = POLICY)]
     pub(crate) soft_limit: usize,
     #[command(flatten)]
     pub(crate) spikes: SpikeArgs,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {

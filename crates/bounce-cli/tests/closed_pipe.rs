@@ -159,6 +159,8 @@ fn rules_commands_end_quietly() {
 }
 
 #[test]
-fn templates_list_ends_quietly() {
+fn templates_completions_and_man_end_quietly() {
     ends_quietly(&["templates", "list"]);
+    ends_quietly(&["completions", "bash"]);
+    ends_quietly(&["man"]);
 }
