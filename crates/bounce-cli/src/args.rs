@@ -1,13 +1,31 @@
-//! The arguments every archive-reading command shares, flattened into each command, and the
-//! one place they become the engine's [`ReadOptions`] and [`Pipeline`].
+//! The arguments every archive-reading command shares, flattened into each command (after the
+//! command's own flags, so its help leads with them), and the one place they become the
+//! engine's [`ReadOptions`] and [`Pipeline`].
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use bounce_engine::{
     ExtractOptions, Limits, MboxFormat, Pipeline, PipelineError, ReadOptions, RecordFilter,
 };
+use bounce_model::Category;
+use clap::builder::PossibleValuesParser;
 use clap::Args;
+
+/// The help heading of the flags that say how inputs are read.
+pub(crate) const INPUT: &str = "Input";
+/// The help heading of the flags that say where and how results are written.
+pub(crate) const OUTPUT: &str = "Output";
+/// The help heading of the rule flags.
+pub(crate) const RULES: &str = "Rules";
+/// The help heading of the record filters.
+pub(crate) const FILTERS: &str = "Filters";
+/// The help heading of the per-message limits.
+pub(crate) const LIMITS: &str = "Limits";
+
+/// What `--since` and `--until` accept, for their help and their errors.
+const TIME_FORMS: &str = "RFC 3339 (2026-06-10T15:00:00Z, 2026-06-10T17:00:00+02:00), a date \
+     (2026-06-10) or a date and time without a zone, read as UTC (2026-06-10T15:00)";
 
 /// Arguments shared by `classify`, `suppress`, `report`, `rules gaps` and `explain`.
 #[derive(Debug, Args)]
@@ -17,67 +35,121 @@ pub(crate) struct ReadArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
     /// Read every input as this format instead of sniffing it: mail, jsonl.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", help_heading = INPUT)]
     pub(crate) input_format: Option<String>,
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
-    #[arg(long, value_name = "FORMAT", default_value = "mboxrd")]
+    #[arg(long, value_name = "FORMAT", default_value = "mboxrd", help_heading = INPUT)]
     pub(crate) mbox_format: MboxFormat,
     /// Capture this header of the returned original (repeatable).
-    #[arg(long = "capture-header", value_name = "NAME")]
+    #[arg(long = "capture-header", value_name = "NAME", help_heading = INPUT)]
     pub(crate) capture_header: Vec<String>,
     /// Add rules from this file or directory (repeatable); user rules come before built-ins.
-    #[arg(long = "rules", value_name = "PATH")]
+    #[arg(long = "rules", value_name = "PATH", help_heading = RULES)]
     pub(crate) rules: Vec<PathBuf>,
     /// Worker threads (default: one per core); the output is the same whatever N is.
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
-    /// No progress bar and no summary on stderr.
+    /// No progress bar and no summary on stderr (errors are still printed).
     #[arg(short, long)]
     pub(crate) quiet: bool,
     #[command(flatten)]
-    pub(crate) limits: LimitArgs,
-    #[command(flatten)]
     pub(crate) filter: FilterArgs,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 /// Size and structure limits of one message.
 #[derive(Debug, Args)]
 pub(crate) struct LimitArgs {
     /// Largest message read, in bytes; larger ones are skipped and listed as unparsed.
-    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20, help_heading = LIMITS)]
     pub(crate) max_message_size: u64,
     /// Most header fields in a message's header block.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", default_value_t = 2_000, help_heading = LIMITS)]
     pub(crate) max_header_count: usize,
     /// Largest header field, continuation lines included, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20, help_heading = LIMITS)]
     pub(crate) max_header_line: usize,
     /// Deepest nesting of MIME parts.
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, help_heading = LIMITS)]
     pub(crate) max_mime_depth: usize,
     /// Most recipients kept from one report (the rest are dropped with a warning).
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value_t = 10_000, help_heading = LIMITS)]
     pub(crate) max_recipients: usize,
     /// Most bytes of one decoded text part read as the bounce's text (the rest is cut).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20, help_heading = LIMITS)]
     pub(crate) max_part_size: usize,
 }
 
 /// Which records the command sees (every message is still counted in the summary).
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// Keep only records of this provider (repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Keep only records of this provider (repeatable): a provider the rules define
+    /// (`rules list`), or `other` for records no provider claims.
+    #[arg(long, value_name = "NAME", help_heading = FILTERS)]
     pub(crate) provider: Vec<String>,
-    /// Keep only records of this category (repeatable).
-    #[arg(long, value_name = "NAME")]
+    /// Keep only records of this category (repeatable): a category of the taxonomy, such as
+    /// invalid-recipient, mailbox-full or reputation (a wrong name lists them all).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = FILTERS,
+        value_parser = PossibleValuesParser::new(Category::ALL.map(Category::as_str)),
+        hide_possible_values = true
+    )]
     pub(crate) category: Vec<String>,
-    /// Keep records at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "TIME")]
-    pub(crate) since: Option<String>,
-    /// Keep records before this time (RFC 3339, or YYYY-MM-DD for the end of that day).
-    #[arg(long, value_name = "TIME")]
-    pub(crate) until: Option<String>,
+    /// Keep records at or after this time: RFC 3339 (2026-06-10T15:00:00Z,
+    /// 2026-06-10T17:00:00+02:00), a date (its start, UTC: 2026-06-10) or a date and time
+    /// without a zone, read as UTC (2026-06-10T15:00).
+    #[arg(long, value_name = "TIME", help_heading = FILTERS, value_parser = parse_time)]
+    pub(crate) since: Option<TimeArg>,
+    /// Keep records before this time, in the same forms as --since; a date means the end of
+    /// that day (UTC).
+    #[arg(long, value_name = "TIME", help_heading = FILTERS, value_parser = parse_time)]
+    pub(crate) until: Option<TimeArg>,
+}
+
+/// A `--since` or `--until` value: an instant, or a whole day (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeArg {
+    /// Seconds since the epoch.
+    Instant(i64),
+    /// The start of the day, in seconds since the epoch.
+    Day(i64),
+}
+
+impl TimeArg {
+    /// The bound as seconds: a day starts at its midnight, or for `--until` ends at the next.
+    fn seconds(self, end_of_day: bool) -> i64 {
+        match self {
+            TimeArg::Instant(seconds) => seconds,
+            TimeArg::Day(start) => start + if end_of_day { 86_400 } else { 0 },
+        }
+    }
+}
+
+/// Reads a `--since`/`--until` value with jiff: an RFC 3339 time with its offset, a date, or
+/// a date and time without a zone (UTC). An impossible date or time is an error, never
+/// another date.
+pub(crate) fn parse_time(text: &str) -> Result<TimeArg, String> {
+    let text = text.trim();
+    let fail = |e: jiff::Error| format!("{e}; expected {TIME_FORMS}");
+    let time_at = text.find(['T', 't', ' ']);
+    let Some(time_at) = time_at else {
+        let date: jiff::civil::Date = text.parse().map_err(fail)?;
+        let start = jiff::tz::Offset::UTC
+            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .map_err(fail)?;
+        return Ok(TimeArg::Day(start.as_second()));
+    };
+    let zoned = text[time_at..].contains(['Z', 'z', '+', '-']);
+    let instant = if zoned {
+        text.parse::<jiff::Timestamp>().map_err(fail)?
+    } else {
+        let local: jiff::civil::DateTime = text.parse().map_err(fail)?;
+        jiff::tz::Offset::UTC.to_timestamp(local).map_err(fail)?
+    };
+    Ok(TimeArg::Instant(instant.as_second()))
 }
 
 impl ReadArgs {
@@ -104,8 +176,8 @@ impl ReadArgs {
             filter: RecordFilter::new(
                 &filter.provider,
                 &filter.category,
-                filter.since.as_deref(),
-                filter.until.as_deref(),
+                filter.since.map(|t| t.seconds(false)),
+                filter.until.map(|t| t.seconds(true)),
             )
             .map_err(|e| anyhow!(e))?,
             threads: self.threads,
@@ -119,13 +191,21 @@ impl ReadArgs {
     }
 }
 
-/// Builds a pipeline, printing rule errors like a compiler does.
+/// Builds a pipeline, printing rule errors like a compiler does; a `--provider` the loaded
+/// rules do not define is an error listing those they do.
 pub(crate) fn pipeline(options: ReadOptions) -> Result<Pipeline> {
-    Pipeline::new(options).map_err(|e| match e {
+    let pipeline = Pipeline::new(options).map_err(|e| match e {
         PipelineError::Rules(errors) => {
             eprintln!("{errors}");
             anyhow!("the rules do not compile")
         }
         other => anyhow!(other),
-    })
+    })?;
+    let known: Vec<&str> = pipeline.rules().provider_names().chain(["other"]).collect();
+    for name in pipeline.options().filter.providers() {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            bail!("unknown provider `{name}` for --provider (known: {})", known.join(", "));
+        }
+    }
+    Ok(pipeline)
 }

@@ -2,15 +2,17 @@
 //! rules decide it; also the text rendering of an [`Explanation`] that `rules explain` shares.
 
 use std::fmt::Write as _;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use bounce_engine::Output;
 use bounce_model::{BounceFacts, Kind, Provenanced};
 use bounce_rules::{Explanation, RuleSet};
 use clap::Args;
 
 use crate::args::ReadArgs;
+use crate::runner;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -23,67 +25,69 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
     let mut options = args.read.options()?;
     options.trace = true;
     let pipeline = crate::args::pipeline(options)?;
-    let mut out = String::new();
+    // Each record's explanation is written as it comes (one archive can be large); a closed
+    // stdout stops the run.
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut write_error: Option<io::Error> = None;
     let mut records = 0usize;
-    let summary = pipeline.run(|item| {
+    let mut first = true;
+    let ran = runner::run(&pipeline, false, |item| {
+        let mut text = String::new();
         match item {
             Output::Traced { record, explanation } => {
                 records += 1;
                 let source = &record.source;
                 let _ = writeln!(
-                    out,
+                    text,
                     "{} message {}, recipient {}",
                     source.path, source.message, record.recipient
                 );
-                render_record(&mut out, &record.facts);
-                render_explanation(&mut out, &explanation);
-                out.push('\n');
+                render_record(&mut text, &record.facts);
+                render_explanation(&mut text, &explanation);
             }
             Output::Unit { source, bucket, problem } => {
                 let _ = write!(
-                    out,
+                    text,
                     "{} message {}: {} (no recipient records)",
                     source.path,
                     source.message,
                     bucket.as_str()
                 );
                 if let Some(problem) = &problem {
-                    let _ = write!(out, ": {problem}");
+                    let _ = write!(text, ": {problem}");
                 }
-                out.push_str("\n\n");
+                text.push('\n');
             }
             Output::Problem(p) => {
                 let _ = writeln!(
-                    out,
-                    "{} message {} at byte {}: {}\n",
+                    text,
+                    "{} message {} at byte {}: {}",
                     p.source.path, p.source.message, p.source.offset, p.error
                 );
             }
-            _ => {}
+            _ => return true,
         }
-        true
+        // A blank line between two items, none after the last.
+        let separator = if std::mem::take(&mut first) { "" } else { "\n" };
+        match out.write_all(separator.as_bytes()).and_then(|()| out.write_all(text.as_bytes())) {
+            Ok(()) => true,
+            Err(e) => {
+                write_error = Some(e);
+                false
+            }
+        }
     });
-    print!("{}", out.trim_end());
-    println!();
-    for p in &summary.failed_inputs {
-        if p.source.path.is_empty() {
-            eprintln!("error: {}", p.error);
-        } else {
-            eprintln!("error: {} at byte {}: {}", p.source.path, p.source.offset, p.error);
-        }
+    if let Some(e) = write_error {
+        return Err(anyhow::Error::new(e).context("cannot write to stdout"));
     }
+    ran.require_input()?;
+    out.flush().context("cannot write to stdout")?;
+    ran.print_input_errors();
     if records == 0 {
         let names: Vec<String> = args.read.inputs.iter().map(|p| p.display().to_string()).collect();
         eprintln!("note: {} holds no recipient record to explain", names.join(", "));
     }
-    Ok(if summary.failed_inputs.is_empty() {
-        ExitCode::SUCCESS
-    } else if summary.messages == 0 {
-        // Nothing could be read at all: an error, not a partial run.
-        ExitCode::from(1)
-    } else {
-        ExitCode::from(crate::EXIT_PARTIAL)
-    })
+    Ok(ran.exit_code(false))
 }
 
 /// The evidence the extraction found for one record: its facts.
@@ -186,5 +190,5 @@ pub(crate) fn check_provider(rules: &RuleSet, name: &str) -> Result<()> {
         return Ok(());
     }
     let known: Vec<&str> = rules.provider_names().collect();
-    bail!("unknown provider `{name}`; the defined providers are: {}", known.join(", "))
+    bail!("unknown provider `{name}` (known: {})", known.join(", "))
 }

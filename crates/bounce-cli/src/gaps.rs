@@ -16,39 +16,30 @@ use anyhow::Result;
 use bounce_engine::gaps::{Cluster, GapFinder};
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
 
 /// Arguments of `rules gaps`.
 #[derive(Debug, Args)]
 pub(crate) struct GapsArgs {
+    /// Show the N most frequent clusters.
+    #[arg(long, value_name = "N", default_value_t = 20, help_heading = OUTPUT)]
+    pub(crate) top: usize,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
-    /// Show the N most frequent clusters.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub(crate) top: usize,
 }
 
 pub(crate) fn run(args: &GapsArgs) -> Result<ExitCode> {
     let pipeline = args.read.pipeline()?;
     let mut finder = GapFinder::new(pipeline.rules());
-    let summary = crate::classify::stream_pipeline(&pipeline, true, |record| {
+    let ran = crate::classify::stream_pipeline(&pipeline, !args.read.quiet, |record| {
         finder.add(record);
         true
     });
+    ran.require_input()?;
     let (gaps, records, clusters) = finder.finish();
-    print!("{}", render(&clusters, gaps, records, args.top));
-    for problem in &summary.failed_inputs {
-        if problem.source.path.is_empty() {
-            eprintln!("error: {}", problem.error);
-        } else {
-            eprintln!("error: {}: {}", problem.source.path, problem.error);
-        }
-    }
-    Ok(if summary.failed_inputs.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(crate::EXIT_PARTIAL)
-    })
+    crate::output::print_stdout(&render(&clusters, gaps, records, args.top))?;
+    ran.print_input_errors();
+    Ok(ran.exit_code(false))
 }
 
 /// The report: a summary line, then each cluster with its counts and a full sample.

@@ -1,15 +1,18 @@
 //! The `bounce-triage` command line: glue between the engine, the rules and the reports.
-//! Only this crate prints.
-#![allow(clippy::print_stdout)]
+//! Only this crate prints, and it prints to stdout only through `output::print_stdout` and the
+//! writers of `output`, which report a closed pipe instead of panicking.
 
 mod args;
 mod classify;
 mod explain;
 mod gaps;
+mod manual;
 mod output;
 mod report;
 mod rules_cmd;
+mod runner;
 mod suppress;
+mod table;
 mod templates_cmd;
 
 use std::path::PathBuf;
@@ -17,14 +20,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code of a run in which some inputs could not be read.
-pub(crate) const EXIT_PARTIAL: u8 = 3;
-
 /// Triage bounce archives: why each recipient failed, what to do with the address, and the
 /// evidence to send to an ESP or IT team.
 #[derive(Debug, Parser)]
-#[command(name = "bounce-triage", version, about, long_about = None)]
-struct Cli {
+#[command(name = "bounce-triage", version, long_about = None)]
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -45,6 +45,10 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Show the evidence of one message and how the rules decide it.
     Explain(explain::ExplainArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man(manual::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,9 +60,13 @@ fn main() -> ExitCode {
         Command::Templates(cmd) => templates_cmd::run(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
         Command::Explain(args) => explain::run(&args),
+        Command::Completions(args) => manual::completions(&args),
+        Command::Man(args) => manual::man(&args),
     };
     match result {
         Ok(code) => code,
+        // `| head` closed the pipe: the reader has what it wanted, so end quietly.
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -1,17 +1,20 @@
 //! Where and how results are written: JSON Lines, CSV or a terminal table, to stdout or to a
-//! file replaced atomically (CSV through `bounce_report::csv`, the one CSV writer); the progress
-//! bar.
+//! file replaced atomically (CSV through `bounce_report::csv`, the one CSV writer); what a
+//! closed stdout means.
+//!
+//! A file is written beside its target under a temporary name, with the permissions any new
+//! file gets (the umask decides), then renamed over it; a device or pipe is written in place.
+//! Every error names the path the user gave, never the temporary one.
 
-use std::borrow::Cow;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use bounce_model::{Kind, ListEntry, Record};
+use bounce_model::{ListEntry, Record};
 use bounce_report::csv;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::table::RecordTable;
 
 /// The output formats of records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -20,7 +23,7 @@ pub(crate) enum Format {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
-    /// An aligned table for reading on a terminal.
+    /// An aligned table for reading on a terminal, as wide as the terminal.
     Table,
 }
 
@@ -33,6 +36,21 @@ impl Format {
             Format::Jsonl
         })
     }
+}
+
+/// Whether an error is a write to a closed pipe (`| head`): the reader has what it wants, so
+/// the command ends quietly with exit 0, as `cat` or `grep` do.
+pub(crate) fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `text` to stdout and flushes it; a closed pipe is an `io::ErrorKind::BrokenPipe`
+/// error for the caller (and `main`) to recognise, never a panic.
+pub(crate) fn print_stdout(text: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).context("cannot write to stdout")
 }
 
 /// A destination: stdout, a temporary file renamed over the target when finished, or a
@@ -57,6 +75,31 @@ pub(crate) fn open_special(path: &Path) -> Result<std::fs::File> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A new file in the folder of `target`, to be renamed over it: created as any new file is
+/// (mode 0666 less the umask on Unix, not tempfile's 0600). Its error names `target`.
+fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let named =
+        |e: io::Error| anyhow::Error::new(e).context(format!("cannot write {}", target.display()));
+    // The folder's own error first ("No such file or directory"), as the OS words it.
+    std::fs::metadata(dir).map_err(named)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".bounce-triage-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    // tempfile's error adds the temporary file's path, which means nothing to the user.
+    builder.tempfile_in(dir).map_err(|e| named(io::Error::from(e.kind())))
+}
+
+/// Writes `bytes` to `path` atomically (a new file in the same folder, then rename); a device
+/// or pipe (`/dev/null`, a FIFO) is written in place instead of being replaced.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    Target::open(Some(path))?.put(bytes)
+}
+
 impl Target {
     /// Opens stdout (`None`) or a temporary file next to `path`.
     pub(crate) fn open(path: Option<&Path>) -> Result<Target> {
@@ -65,18 +108,22 @@ impl Target {
             Some(p) if is_special(p) => {
                 Target::Special(BufWriter::with_capacity(1 << 16, open_special(p)?), p.to_owned())
             }
-            Some(p) => {
-                let dir =
-                    p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| {
-                    format!("cannot create a temporary file in {}", dir.display())
-                })?;
-                Target::File {
-                    tmp: BufWriter::with_capacity(1 << 16, tmp),
-                    target: p.to_path_buf(),
-                }
-            }
+            Some(p) => Target::File {
+                tmp: BufWriter::with_capacity(1 << 16, temp_beside(p)?),
+                target: p.to_path_buf(),
+            },
         })
+    }
+
+    /// Opens `path` when one is given (the file is only replaced by [`Target::finish`]).
+    pub(crate) fn open_file(path: Option<&Path>) -> Result<Option<Target>> {
+        path.map(|p| Target::open(Some(p))).transpose()
+    }
+
+    /// Writes all of `bytes`, then finishes.
+    pub(crate) fn put(mut self, bytes: &[u8]) -> Result<()> {
+        self.writer().write_all(bytes).with_context(|| self.cannot_write())?;
+        self.finish()
     }
 
     fn writer(&mut self) -> &mut dyn Write {
@@ -87,19 +134,30 @@ impl Target {
         }
     }
 
-    /// Flushes stdout (a closed pipe is fine) or renames the file into place.
+    /// The context of a write error, naming the destination the user gave.
+    fn cannot_write(&self) -> String {
+        match self {
+            Target::Stdout(_) => "cannot write to stdout".to_owned(),
+            Target::File { target: path, .. } | Target::Special(_, path) => {
+                format!("cannot write {}", path.display())
+            }
+        }
+    }
+
+    /// Flushes stdout or the device, or renames the file into place.
     pub(crate) fn finish(self) -> Result<()> {
         match self {
-            Target::Stdout(mut w) => match w.flush() {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-                other => other.context("cannot write to stdout"),
-            },
+            Target::Stdout(mut w) => w.flush().context("cannot write to stdout"),
             Target::Special(mut w, path) => {
                 w.flush().with_context(|| format!("cannot write {}", path.display()))
             }
             Target::File { tmp, target } => {
-                let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
+                let tmp = tmp
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(|| format!("cannot write {}", target.display()))?;
                 tmp.persist(&target)
+                    .map_err(|e| e.error)
                     .with_context(|| format!("cannot write {}", target.display()))?;
                 Ok(())
             }
@@ -111,22 +169,30 @@ impl Target {
 pub(crate) struct RecordWriter {
     format: Format,
     target: Target,
+    table: Option<RecordTable>,
     wrote_header: bool,
 }
 
 impl RecordWriter {
     pub(crate) fn new(format: Format, target: Target) -> Self {
-        RecordWriter { format, target, wrote_header: false }
+        let table = (format == Format::Table).then(|| RecordTable::new(crate::table::width()));
+        RecordWriter { format, target, table, wrote_header: false }
     }
 
-    pub(crate) fn write(&mut self, record: &Record) -> io::Result<()> {
-        let format = self.format;
+    /// Writes one record; an error names the destination and keeps the `io::ErrorKind` (a
+    /// closed pipe stays `BrokenPipe`).
+    pub(crate) fn write(&mut self, record: &Record) -> Result<()> {
+        self.write_io(record).with_context(|| self.target.cannot_write())
+    }
+
+    fn write_io(&mut self, record: &Record) -> io::Result<()> {
         let header = !self.wrote_header;
         self.wrote_header = true;
         let w = self.target.writer();
-        match format {
+        match self.format {
             Format::Jsonl => {
-                serde_json::to_writer(&mut *w, record).map_err(io::Error::other)?;
+                // `io::Error::from` gives back the writer's own error (its kind intact).
+                serde_json::to_writer(&mut *w, record).map_err(io::Error::from)?;
                 w.write_all(b"\n")
             }
             Format::Csv => {
@@ -138,30 +204,11 @@ impl RecordWriter {
                 csv.flush()
             }
             Format::Table => {
+                let Some(table) = &self.table else { return Ok(()) };
                 if header {
-                    writeln!(
-                        w,
-                        "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} DIAGNOSTIC",
-                        "RECIPIENT", "KIND", "REASON", "CATEGORY", "CODE", "PROVIDER"
-                    )?;
+                    writeln!(w, "{}", table.header())?;
                 }
-                let verdict = record.verdict.as_ref();
-                let code = [record.reply_code.as_deref(), record.status.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                writeln!(
-                    w,
-                    "{:<32} {:<10} {:<14} {:<26} {:<13} {:<12} {}",
-                    clip(&record.recipient, 32),
-                    record.kind.map_or("-", Kind::as_str),
-                    record.reason().map_or("-", |r| r.as_str()),
-                    verdict.map_or("-", |v| v.category.as_str()),
-                    clip(&code, 13),
-                    clip(verdict.and_then(|v| v.provider.as_deref()).unwrap_or("-"), 12),
-                    clip(&one_line(record.diagnostic.as_deref().unwrap_or("")), 100),
-                )
+                writeln!(w, "{}", table.row(record))
             }
         }
     }
@@ -171,9 +218,8 @@ impl RecordWriter {
     }
 }
 
-/// Writes list entries as CSV to `path` (atomically) or stdout.
-pub(crate) fn write_list_csv(path: Option<&Path>, entries: &[&ListEntry]) -> Result<()> {
-    let mut target = Target::open(path)?;
+/// Writes list entries as CSV to `target` and finishes it.
+pub(crate) fn write_list_csv(mut target: Target, entries: &[&ListEntry]) -> Result<()> {
     let result = (|| -> io::Result<()> {
         let mut csv = csv::Writer::new(target.writer());
         csv.header(&csv::LIST_COLUMNS)?;
@@ -182,38 +228,6 @@ pub(crate) fn write_list_csv(path: Option<&Path>, entries: &[&ListEntry]) -> Res
         }
         csv.flush()
     })();
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e).context("cannot write the list"),
-        Ok(()) => target.finish(),
-    }
-}
-
-fn clip(text: &str, width: usize) -> Cow<'_, str> {
-    if text.chars().count() <= width {
-        Cow::Borrowed(text)
-    } else {
-        let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-        out.push('…');
-        Cow::Owned(out)
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A progress bar on stderr when it is a terminal and the user did not ask for quiet.
-pub(crate) fn progress_bar(total_bytes: u64, quiet: bool) -> Option<ProgressBar> {
-    if quiet || !io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template(
-        "{bar:30} {bytes}/{total_bytes} {msg} ({bytes_per_sec}, ETA {eta})",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.enable_steady_tick(Duration::from_millis(250));
-    Some(bar)
+    result.with_context(|| target.cannot_write())?;
+    target.finish()
 }

@@ -2,7 +2,6 @@
 //! JSON Lines of an earlier `classify` run.
 
 use std::fs;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,45 +9,57 @@ use anyhow::{bail, Context, Result};
 use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
-use bounce_model::{Aggregates, Dimension, Record, Summary};
+use bounce_model::{Aggregates, Dimension, Record};
 use bounce_report::{build_context, ReportOptions, Templates};
 use clap::Args;
 
-use crate::args::ReadArgs;
+use crate::args::{ReadArgs, OUTPUT};
+use crate::output::Target;
+use crate::runner::{self, Ran};
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     /// The template: a file name or a name without extension (`templates list` shows them).
-    #[arg(short, long, value_name = "NAME", default_value = "triage-summary")]
+    #[arg(short, long, value_name = "NAME", default_value = "triage-summary", help_heading = OUTPUT)]
     pub(crate) template: String,
     /// Write the report to FILE (replaced atomically) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Templates in DIR override built-ins of the same file name or add new ones.
-    #[arg(long = "templates", value_name = "DIR")]
+    #[arg(long = "templates", value_name = "DIR", help_heading = OUTPUT)]
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
     /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
     /// header:NAME.
-    #[arg(long = "group", value_name = "KEY", default_value = "provider,category,token")]
+    #[arg(
+        long = "group",
+        value_name = "KEY",
+        default_value = "provider,category,token",
+        help_heading = OUTPUT
+    )]
     pub(crate) group: String,
     /// The report title.
-    #[arg(long, value_name = "TEXT", default_value = "Bounce triage")]
+    #[arg(long, value_name = "TEXT", default_value = "Bounce triage", help_heading = OUTPUT)]
     pub(crate) title: String,
     /// Print this as the generation time (omitted by default, so output is reproducible).
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", help_heading = OUTPUT)]
     pub(crate) generated_at: Option<String>,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     let templates = load_templates(args.templates.as_deref())?;
     let name = templates.resolve(&args.template)?.to_string();
     let keys = parse_group_keys(&args.group)?;
+    let output = Target::open(args.output.as_deref())?;
     let pipeline = args.read.pipeline()?;
-    let (records, summary, notes) = load_records(&pipeline);
+    let (records, ran, notes) = load_records(&pipeline, !args.read.quiet);
+    ran.require_input()?;
+    ran.print_input_errors();
+    runner::print_problems(&ran.summary);
+    let summary = &ran.summary;
     let aggregates = simple_aggregates(&records, keys);
     let options = ReportOptions {
         title: args.title.clone(),
@@ -57,21 +68,10 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         filters: pipeline.options().filter.describe(),
         notes,
     };
-    let context = build_context(&records, &summary, &aggregates, &options);
+    let context = build_context(&records, summary, &aggregates, &options);
     let text = templates.render(&name, &context)?;
-    match &args.output {
-        Some(path) => crate::classify::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
-    Ok(if summary.failed_inputs.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(crate::EXIT_PARTIAL)
-    })
+    output.put(text.as_bytes())?;
+    Ok(ran.exit_code(false))
 }
 
 /// The built-ins plus every file of `dir` (by file name).
@@ -114,12 +114,12 @@ fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
     Ok(keys)
 }
 
-/// Reads every input through the pipeline: the records (filtered), the summary, and notes
-/// on inputs that are earlier `classify` runs.
-fn load_records(pipeline: &Pipeline) -> (Vec<Record>, Summary, Vec<String>) {
+/// Reads every input through the pipeline (with the progress bar when asked): the records
+/// (filtered), what was read, and notes on inputs that are earlier `classify` runs.
+fn load_records(pipeline: &Pipeline, progress: bool) -> (Vec<Record>, Ran, Vec<String>) {
     let mut records = Vec::new();
     let mut notes = Vec::new();
-    let summary = pipeline.run(|item| {
+    let ran = runner::run(pipeline, progress, |item| {
         match item {
             Output::Record(record) => records.push(*record),
             Output::Opened { path, format } if format == JsonlSource.name() => notes.push(format!(
@@ -129,16 +129,7 @@ fn load_records(pipeline: &Pipeline) -> (Vec<Record>, Summary, Vec<String>) {
         }
         true
     });
-    for p in &summary.failed_inputs {
-        eprintln!("error: {} {}", p.source.path, p.error);
-    }
-    for p in &summary.problems {
-        eprintln!(
-            "warning: {} message {} at byte {}: {}",
-            p.source.path, p.source.message, p.source.offset, p.error
-        );
-    }
-    (records, summary, notes)
+    (records, ran, notes)
 }
 
 /// Groups by the `--group` keys, hour and day series for the charts, spikes and the

@@ -2,11 +2,10 @@
 //! explain how one diagnostic text is decided, and find the gaps in the rules (`gaps.rs`).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use bounce_engine::{record_from_text, TextFacts};
 use bounce_model::BounceFacts;
 use bounce_rules::{RuleInfo, RuleSet};
@@ -14,6 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::explain::{check_provider, render_explanation};
+use crate::output::print_stdout;
 
 /// Subcommands of `rules`.
 #[derive(Debug, Subcommand)]
@@ -108,7 +108,11 @@ fn check(args: &PathsArgs) -> Result<ExitCode> {
                         .map_or(text.clone(), |rest| format!("warning{rest}"))
                 );
             }
-            println!("ok: {} rules, {} providers", rules.len(), rules.provider_names().count());
+            print_stdout(&format!(
+                "ok: {} rules, {} providers\n",
+                rules.len(),
+                rules.provider_names().count()
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
@@ -122,17 +126,18 @@ fn test(args: &PathsArgs) -> Result<ExitCode> {
     let rules = crate::load_rules(&args.paths)?;
     let failures = rules.run_examples();
     let total = rules.example_count();
+    let mut out = String::new();
     for failure in &failures {
-        println!("{}\n", failure.error);
+        let _ = writeln!(out, "{}\n", failure.error);
     }
     let passed = total.saturating_sub(failures.len());
     if failures.is_empty() {
-        println!("{passed} examples passed");
-        Ok(ExitCode::SUCCESS)
+        let _ = writeln!(out, "{passed} examples passed");
     } else {
-        println!("{passed} examples passed, {} failed", failures.len());
-        Ok(ExitCode::from(1))
+        let _ = writeln!(out, "{passed} examples passed, {} failed", failures.len());
     }
+    print_stdout(&out)?;
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn list(args: &ListArgs) -> Result<ExitCode> {
@@ -159,11 +164,8 @@ fn list(args: &ListArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&rows)? + "\n"
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        other => other.map(|()| ExitCode::SUCCESS).context("cannot write to stdout"),
-    }
+    print_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The rules as an aligned table, one row per rule in precedence order.
@@ -226,7 +228,7 @@ fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
         let _ = writeln!(out, "note: {note}");
     }
     render_explanation(&mut out, &rules.explain_as(&record, provider));
-    print!("{out}");
+    print_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

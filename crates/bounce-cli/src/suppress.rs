@@ -11,38 +11,41 @@ use bounce_engine::suppress::{SuppressOptions, Suppressor};
 use bounce_model::{ListEntry, ListKind};
 use clap::Args;
 
-use crate::args::ReadArgs;
-use crate::classify::{exit_code, print_summary, stream, write_atomic, SpikeArgs};
-use crate::output::write_list_csv;
+use crate::args::{ReadArgs, OUTPUT};
+use crate::classify::{stream, SpikeArgs};
+use crate::output::{is_closed_pipe, write_list_csv, Target};
+
+/// The help heading of the suppression policy flags.
+const POLICY: &str = "Suppression policy";
 
 /// Arguments of `suppress`.
 #[derive(Debug, Args)]
 pub(crate) struct SuppressArgs {
-    #[command(flatten)]
-    pub(crate) read: ReadArgs,
     /// Write the suppression list (CSV) to FILE, replaced atomically, instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Write the addresses that bounced but must be kept, with why, to FILE (CSV).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) keep: Option<PathBuf>,
     /// Write the complainants (ARF feedback reports) to FILE (CSV).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) complaints: Option<PathBuf>,
     /// Carry counters between runs: read FILE if it exists, write it back atomically.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = POLICY)]
     pub(crate) state: Option<PathBuf>,
     /// CSV `address,time` of successful deliveries; a delivery resets the quota counter.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = POLICY)]
     pub(crate) deliveries: Option<PathBuf>,
     /// Distinct attempts that confirm a no-route (NXDOMAIN, null MX) domain.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = POLICY)]
     pub(crate) confirm: usize,
     /// Consecutive quota failures that suppress a full mailbox.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = POLICY)]
     pub(crate) soft_limit: usize,
     #[command(flatten)]
     pub(crate) spikes: SpikeArgs,
+    #[command(flatten)]
+    pub(crate) read: ReadArgs,
 }
 
 pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
@@ -67,29 +70,41 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
             suppressor.add_delivery(&address, time);
         }
     }
+    // Every destination is checked before the inputs are read.
+    let output = Target::open(args.output.as_deref())?;
+    let keep = Target::open_file(args.keep.as_deref())?;
+    let complaints = Target::open_file(args.complaints.as_deref())?;
+    let state_file = Target::open_file(args.state.as_deref())?;
     let mut aggregator = args.spikes.aggregator()?;
-    let summary = stream(&args.read, |record| {
+    let ran = stream(&args.read, |record| {
         aggregator.add(record);
         suppressor.add(record);
         true
     })?;
+    ran.require_input()?;
     let aggregates = aggregator.finish();
     let (lists, state) = suppressor.finish(&aggregates.spikes);
     let of = |kind: ListKind| -> Vec<&ListEntry> {
         lists.iter().filter(|e| e.list == Some(kind)).collect()
     };
-    write_list_csv(args.output.as_deref(), &of(ListKind::Suppress))?;
-    if let Some(path) = &args.keep {
-        write_list_csv(Some(path), &of(ListKind::Keep))?;
+    // A closed stdout (`| head`) ends the list there; the files asked for are still written.
+    let closed = match write_list_csv(output, &of(ListKind::Suppress)) {
+        Err(e) if is_closed_pipe(&e) => true,
+        other => other.map(|()| false)?,
+    };
+    if let Some(target) = keep {
+        write_list_csv(target, &of(ListKind::Keep))?;
     }
-    if let Some(path) = &args.complaints {
-        write_list_csv(Some(path), &of(ListKind::Complaint))?;
+    if let Some(target) = complaints {
+        write_list_csv(target, &of(ListKind::Complaint))?;
     }
-    if let Some(path) = &args.state {
-        write_atomic(path, state.to_json()?.as_bytes())?;
+    if let Some(target) = state_file {
+        target.put(state.to_json()?.as_bytes())?;
     }
-    if !args.read.quiet {
-        print_summary(&summary);
+    if closed || args.read.quiet {
+        ran.print_input_errors();
+    } else {
+        ran.print_summary();
         eprintln!(
             "suppress {}, keep {}, complaint {}",
             of(ListKind::Suppress).len(),
@@ -97,5 +112,5 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
             of(ListKind::Complaint).len()
         );
     }
-    Ok(exit_code(&summary, false))
+    Ok(ran.exit_code(false))
 }

@@ -1,5 +1,6 @@
 //! `bounce-triage templates`: list the report templates, export the built-ins to edit them.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +31,17 @@ pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
     match cmd {
         TemplatesCommand::List { templates } => {
             let set = crate::report::load_templates(templates.as_deref())?;
+            let mut out = String::new();
             for info in set.list() {
-                println!("{:<22} {:<9} {}", info.name, info.origin.as_str(), info.description);
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:<9} {}",
+                    info.name,
+                    info.origin.as_str(),
+                    info.description
+                );
             }
+            crate::output::print_stdout(&out)?;
         }
         TemplatesCommand::Export { dir, force } => {
             fs::create_dir_all(dir)
@@ -51,7 +60,7 @@ pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
             }
             for (name, source) in builtins {
                 let path = dir.join(name);
-                crate::classify::write_atomic(&path, source.as_bytes())?;
+                crate::output::write_atomic(&path, source.as_bytes())?;
                 eprintln!("wrote {}", path.display());
             }
         }

@@ -146,14 +146,42 @@ fn crlf_and_cr_only_archives_give_the_same_records() {
     assert_eq!(key(&lf), key(&cr));
 }
 
+/// A single input that cannot be read is an error (exit 1, nothing done) naming the path;
+/// the output file is left alone and no summary is printed.
 #[test]
-fn unreadable_input_is_named_and_the_run_is_partial() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
-        .args(["classify", "/nonexistent/archive.mbox"])
+fn a_single_unreadable_input_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("records.jsonl");
+    let output = Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
+        .args(["classify", "/nonexistent/archive.mbox", "-o", out.to_str().expect("utf-8")])
         .output()
         .expect("binary runs");
-    assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/archive.mbox"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "error: cannot access /nonexistent/archive.mbox: No such file or directory (os error 2)\n"
+    );
+    assert!(!out.exists(), "nothing was done, so nothing was written");
+}
+
+/// Several inputs of which some were read: a partial run (exit 3), the unreadable ones named
+/// before the summary.
+#[test]
+fn several_inputs_with_one_unreadable_are_a_partial_run() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mbox = dir.path().join("bounces.mbox");
+    std::fs::write(&mbox, POSTFIX_DSN).expect("write the archive");
+    let output = Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
+        .args(["classify", "/nonexistent/archive.mbox", mbox.to_str().expect("utf-8")])
+        .output()
+        .expect("binary runs");
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error = stderr.find("error: cannot access /nonexistent/archive.mbox").expect("named");
+    let summary = stderr.find("messages 3:").expect("the summary");
+    assert!(error < summary, "the error comes before the summary: {stderr}");
 }
 
 /// `-o` and `--summary` naming a pipe (or `/dev/null`) write into it: the path is never

@@ -1,6 +1,6 @@
 //! Which records reach the sink: `--provider`, `--category`, `--since`, `--until`.
 
-use bounce_model::time::{days_from_civil, format_rfc3339, parse_rfc3339, DAY};
+use bounce_model::time::format_rfc3339;
 use bounce_model::{Category, Record};
 
 /// Record filters; an empty filter keeps everything.
@@ -14,27 +14,38 @@ pub struct RecordFilter {
 
 impl RecordFilter {
     /// A filter keeping records of any of `providers` (when given), of any of `categories`
-    /// (when given), at or after `since` and before `until` (RFC 3339, or `YYYY-MM-DD`: the
-    /// start of that day, for `until` the start of the next).
+    /// (when given), at or after `since` and before `until` (UTC seconds since the epoch, as
+    /// [`bounce_model::time`] counts them; the caller reads the user's text).
     ///
     /// # Errors
-    /// An unknown category or a time that is neither RFC 3339 nor a date.
+    /// An unknown category, with the known ones.
     pub fn new(
         providers: &[String],
         categories: &[String],
-        since: Option<&str>,
-        until: Option<&str>,
+        since: Option<i64>,
+        until: Option<i64>,
     ) -> Result<RecordFilter, String> {
         let categories = categories
             .iter()
-            .map(|c| Category::from_name(c).ok_or_else(|| format!("unknown category `{c}`")))
+            .map(|c| {
+                Category::from_name(c).ok_or_else(|| {
+                    let known: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+                    format!("unknown category `{c}` (known: {})", known.join(", "))
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RecordFilter {
             providers: providers.iter().map(|p| p.to_ascii_lowercase()).collect(),
             categories,
-            since: since.map(|t| utc_bound(t, false)).transpose()?,
-            until: until.map(|t| utc_bound(t, true)).transpose()?,
+            since: since.map(format_rfc3339),
+            until: until.map(format_rfc3339),
         })
+    }
+
+    /// The providers asked for (lowercase), to check against the rules' names.
+    #[must_use]
+    pub fn providers(&self) -> &[String] {
+        &self.providers
     }
 
     /// Whether `record` passes.
@@ -81,38 +92,18 @@ impl RecordFilter {
     }
 }
 
-/// Normalises a bound to `YYYY-MM-DDTHH:MM:SSZ` (UTC), comparable with record timestamps.
-/// A date alone means its start, or for `until` the start of the next day.
-fn utc_bound(text: &str, end_of_day: bool) -> Result<String, String> {
-    let bad = || format!("`{text}` is not an RFC 3339 time or a YYYY-MM-DD date");
-    let text = text.trim();
-    let seconds = if text.len() == 10 {
-        let part = |range: std::ops::Range<usize>| -> Option<i64> {
-            let p = text.get(range)?;
-            p.bytes().all(|b| b.is_ascii_digit()).then(|| p.parse().ok()).flatten()
-        };
-        let (y, m, d) = (part(0..4), part(5..7), part(8..10));
-        let (Some(y), Some(m), Some(d)) = (y, m, d) else { return Err(bad()) };
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || &text[4..5] != "-" {
-            return Err(bad());
-        }
-        days_from_civil(y, m, d) * DAY + if end_of_day { DAY } else { 0 }
-    } else {
-        parse_rfc3339(text).ok_or_else(bad)?
-    };
-    Ok(format_rfc3339(seconds))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::utc_bound;
+    use super::RecordFilter;
 
     #[test]
-    fn dates_and_times_become_utc_bounds() {
-        assert_eq!(utc_bound("2026-06-02", false).unwrap(), "2026-06-02T00:00:00Z");
-        assert_eq!(utc_bound("2026-06-02", true).unwrap(), "2026-06-03T00:00:00Z");
-        assert_eq!(utc_bound("2026-06-02T10:00:00+02:00", false).unwrap(), "2026-06-02T08:00:00Z");
-        assert!(utc_bound("yesterday", false).is_err());
-        assert!(utc_bound("2026-13-01", false).is_err());
+    fn bounds_are_utc_timestamps_and_categories_are_checked() {
+        let filter = RecordFilter::new(&[], &[], Some(0), Some(86_400)).unwrap();
+        assert_eq!(
+            filter.describe(),
+            ["since 1970-01-01T00:00:00Z", "until 1970-01-02T00:00:00Z (exclusive)"]
+        );
+        let err = RecordFilter::new(&[], &["nosuch".into()], None, None).unwrap_err();
+        assert!(err.starts_with("unknown category `nosuch` (known: invalid-recipient, "), "{err}");
     }
 }

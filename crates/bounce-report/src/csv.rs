@@ -101,7 +101,7 @@ impl<W: Write> Writer<W> {
     /// The underlying writer failed.
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) -> io::Result<()> {
         let row: Vec<Cow<'_, str>> = cells.into_iter().map(Cell::protected).collect();
-        self.inner.write_record(row.iter().map(|c| c.as_bytes())).map_err(io::Error::other)
+        self.inner.write_record(row.iter().map(|c| c.as_bytes())).map_err(into_io)
     }
 
     /// Writes a record as a row of [`RECORD_COLUMNS`].
@@ -172,6 +172,18 @@ impl<W: Write> Writer<W> {
     /// The underlying writer failed.
     pub fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// The writer's own error when the CSV error is one (its kind intact, so a closed pipe stays
+/// `BrokenPipe`), else the CSV error as an `io::Error`.
+fn into_io(error: csv::Error) -> io::Error {
+    if !error.is_io_error() {
+        return io::Error::other(error);
+    }
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
