@@ -6,10 +6,12 @@
 //! or headers quoted inline) gives the evidence about the message that failed.
 
 mod attachments;
+mod bounce;
 mod classify;
 pub mod codes;
 mod date;
 mod dsn;
+mod family;
 mod found;
 mod limits;
 mod named_ip;
@@ -18,7 +20,6 @@ mod original;
 mod parts;
 mod phrases;
 mod prose;
-mod ses;
 mod text_facts;
 mod transcript;
 mod wrapper;
@@ -29,7 +30,7 @@ use mail_parser::MimeHeaders;
 
 use bounce_model::{BounceFacts, Bucket, Source};
 
-pub use classify::MessageKind;
+pub use family::MessageKind;
 pub use limits::Limits;
 pub use text_facts::{record_from_text, TextFacts};
 

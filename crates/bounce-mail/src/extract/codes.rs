@@ -308,6 +308,38 @@ static STAGE_SET: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| {
     Phrases::new(&phrases)
 });
 
+/// Chooses between the DSN's Status and the codes its diagnostic states.
+///
+/// The diagnostic is the receiver's own words and usually more specific: it wins unless its
+/// code is generic (`X.0.0`, or `X.4.7` "delivery time expired" wrapped around the real
+/// error) or of another class than the DSN's.
+pub(crate) fn prefer_status(dsn: Option<String>, diagnostic: &[String]) -> Option<String> {
+    let generic = |s: &str| s.ends_with(".0.0") || s.ends_with(".4.7");
+    let best_diag = diagnostic.iter().find(|s| !generic(s)).or(diagnostic.first()).cloned();
+    match (dsn, best_diag) {
+        (None, d) => d,
+        (Some(d), None) => Some(d),
+        (Some(d), Some(t)) => {
+            if t == d || t.as_bytes()[0] != d.as_bytes()[0] || generic(&t) {
+                Some(d)
+            } else {
+                Some(t)
+            }
+        }
+    }
+}
+
+/// The statuses a diagnostic states: the one paired with the reply code first.
+pub(crate) fn diagnostic_statuses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = read_codes(text).status.into_iter().collect();
+    for (_, s) in find_statuses(text) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

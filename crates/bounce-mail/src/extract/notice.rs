@@ -3,6 +3,9 @@
 
 use super::phrases::{ORIGINAL_MARKERS, ORIGINAL_SET};
 
+/// The most of a notice (or of an auto-reply's text) kept for the rules.
+pub(crate) const MAX_NOTICE: usize = 2048;
+
 /// The notice: the bounce text with the returned original cut off.
 pub(crate) fn notice(text: &str) -> &str {
     let mut cut = text.len();

@@ -14,7 +14,8 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::HeaderValue;
 
 pub(crate) use address::{
-    extract_addr_spec, is_valid_address, is_valid_message_id, without_address_type_prefix,
+    dedup_addresses, extract_addr_spec, is_valid_address, is_valid_message_id,
+    without_address_type_prefix,
 };
 
 /// The most link domains kept from one body.

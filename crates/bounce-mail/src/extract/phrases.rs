@@ -51,8 +51,8 @@ phrase_set!(BOUNCE_TEXT_SET, BOUNCE_TEXT);
 phrase_set!(BOUNCE_SUBJECT_SET, BOUNCE_SUBJECT);
 phrase_set!(DELAY_TEXT_SET, DELAY_TEXT);
 /// The markers of the MTA families, in priority order.
-pub(crate) static FAMILY_SET: LazyLock<Phrases> = LazyLock::new(|| {
-    let markers: Vec<&str> = FAMILIES.iter().map(|(_, m)| *m).collect();
+pub(crate) static PROSE_FAMILY_SET: LazyLock<Phrases> = LazyLock::new(|| {
+    let markers: Vec<&str> = PROSE_FAMILIES.iter().map(|(_, m)| *m).collect();
     Phrases::new(&markers)
 });
 
@@ -189,7 +189,7 @@ pub(crate) const DELAY_TEXT: &[&str] = &[
 ];
 
 /// MTA families recognised by their wording, most specific first: (family, lowercase marker).
-pub(crate) const FAMILIES: &[(&str, &str)] = &[
+pub(crate) const PROSE_FAMILIES: &[(&str, &str)] = &[
     ("qmail", "this is the qmail-send program"),
     ("qmail", "qmail-send"),
     ("postfix", "this is the mail system at host"),

@@ -142,6 +142,17 @@ pub(crate) fn complaint_recipients(view: &MessageView) -> Vec<String> {
     addresses(&view.prose).into_iter().map(|(_, a)| a).take(1).collect()
 }
 
+/// The first paragraph of a text, its lines joined with spaces.
+pub(crate) fn first_paragraph(text: &str) -> String {
+    let para: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    para.join(" ")
+}
+
 /// Every address in `text`, with its byte position.
 pub(crate) fn addresses(text: &str) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();

@@ -6,7 +6,7 @@ use regex::Regex;
 
 use super::super::codes::read_codes;
 use super::super::parts::MessageView;
-use super::super::phrases::{DELAY_TEXT_SET, FAMILIES, FAMILY_SET};
+use super::super::phrases::{DELAY_TEXT_SET, PROSE_FAMILIES, PROSE_FAMILY_SET};
 use super::{addresses, is_daemon_address, Finding, Found};
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
@@ -62,8 +62,8 @@ const INTRO_PHRASES: &[&str] = &[
 
 /// Detects the MTA family from the whole bounce.
 fn detect_family(view: &MessageView) -> String {
-    if let Some(i) = FAMILY_SET.best(view.notice()) {
-        return FAMILIES[i].0.to_string();
+    if let Some(i) = PROSE_FAMILY_SET.best(view.notice()) {
+        return PROSE_FAMILIES[i].0.to_string();
     }
     let headers: String = view
         .headers
@@ -74,12 +74,12 @@ fn detect_family(view: &MessageView) -> String {
         })
         .map(|(n, v)| format!("{n}: {v}\n"))
         .collect();
-    FAMILY_SET
+    PROSE_FAMILY_SET
         .iter(&headers)
         .map(|(i, _)| i)
-        .filter(|i| FAMILIES[*i].1.len() > 4)
+        .filter(|i| PROSE_FAMILIES[*i].1.len() > 4)
         .min()
-        .map(|i| FAMILIES[i].0.to_string())
+        .map(|i| PROSE_FAMILIES[i].0.to_string())
         .unwrap_or_default()
 }
 

@@ -4,6 +4,32 @@
 use bounce_model::{BounceFacts, Kind};
 use serde_json::Value;
 
+use super::{Family, MessageKind};
+use crate::extract::parts::MessageView;
+
+pub(crate) struct Ses;
+
+impl Family for Ses {
+    fn name(&self) -> &'static str {
+        "amazonses"
+    }
+
+    /// A notification is a complaint when it reports one, a bounce otherwise (a delivery
+    /// notification's records say `delivered`).
+    fn claims(&self, view: &MessageView) -> Option<MessageKind> {
+        let records = records(&view.prose)?;
+        Some(if records.iter().any(|r| r.kind == Some(Kind::Complaint)) {
+            MessageKind::Complaint
+        } else {
+            MessageKind::Bounce
+        })
+    }
+
+    fn records(&self, view: &MessageView) -> Vec<BounceFacts> {
+        records(&view.prose).unwrap_or_default()
+    }
+}
+
 /// Parses an SES notification from the text of a message, if it is one.
 pub(crate) fn records(text: &str) -> Option<Vec<BounceFacts>> {
     let start = text.find('{')?;
@@ -87,7 +113,7 @@ pub(crate) fn records(text: &str) -> Option<Vec<BounceFacts>> {
 }
 
 fn strip_type(value: &str) -> String {
-    super::dsn::split_type(value).1
+    crate::extract::dsn::split_type(value).1
 }
 
 #[cfg(test)]
