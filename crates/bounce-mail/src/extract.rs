@@ -181,8 +181,8 @@ fn forwarded_report<'m>(
         })
     });
     let outer_names_nobody =
-        prose::finding(view).recipients.is_empty() && view.header("X-Failed-Recipients").is_none();
-    (is_report && outer_names_nobody).then_some(nested)
+        || prose::mentions(view).is_empty() && view.header("X-Failed-Recipients").is_none();
+    (is_report && outer_names_nobody()).then_some(nested)
 }
 
 /// Whether the first line of the message is a header field (`Name: value` or an mbox

@@ -18,7 +18,6 @@ use super::transcript;
 
 /// The records of a message the RFC 3464 or the prose bounce family claimed.
 pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
-    let found = prose::finding(view);
     let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
     let rejecting_mdn = groups.is_empty() && view.mdn_rejects();
     if rejecting_mdn {
@@ -35,9 +34,7 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
     let mut records: Vec<BounceFacts> = groups
         .iter()
         .filter(|g| g.is_recipient())
-        .filter_map(|g| {
-            dsn_record(&message_group, g, &found.recipients, found.global.as_ref(), view.notice())
-        })
+        .filter_map(|g| dsn_record(&message_group, g, view))
         .collect();
     if rejecting_mdn {
         // The receiving side rejected the message for good (RFC 8098 "deleted"/"failed"
@@ -46,10 +43,12 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
             record.action = Some("failed".to_string());
         }
     }
+    let format = prose::format(view);
     if records.is_empty() {
+        let found = prose::finding(view);
         let failed = failed_recipients_header(view);
         records = if failed.is_empty() {
-            found.recipients.iter().map(|f| prose_record(f, &found.format, view.notice())).collect()
+            found.recipients.iter().map(|f| prose_record(f, format, view.notice())).collect()
         } else {
             // Exim and Gmail name the failed recipients in a header; the prose adds the why.
             failed
@@ -66,22 +65,22 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
                     if f.diagnostic.is_none() {
                         f.diagnostic.clone_from(&found.global);
                     }
-                    prose_record(&f, &found.format, view.notice())
+                    prose_record(&f, format, view.notice())
                 })
                 .collect()
         };
     } else {
         for r in &mut records {
-            r.format =
-                if found.format.is_empty() { "rfc3464".to_string() } else { found.format.clone() };
+            r.format = if format.is_empty() { "rfc3464" } else { format }.to_string();
         }
     }
     if records.is_empty() {
         // The notice names nobody (old Sendmail, some gateways): the returned original's
         // single To address is the recipient the bounce is about.
         if let Some(to) = returned_single_to(view) {
-            let f = Found { recipient: to, diagnostic: found.global.clone(), ..Found::default() };
-            records.push(prose_record(&f, &found.format, view.notice()));
+            let global = prose::finding(view).global.clone();
+            let f = Found { recipient: to, diagnostic: global, ..Found::default() };
+            records.push(prose_record(&f, format, view.notice()));
         }
     }
     let greeting_refusal = prose::reply_without_command(view.notice());
@@ -98,9 +97,6 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
         .filter(|(_, v)| !v.is_empty() && v.len() <= MAX_VENDOR_VALUE)
         .collect();
     for r in &mut records {
-        if r.reporting_mta.is_none() {
-            r.reporting_mta.clone_from(&found.reporting_mta);
-        }
         for (name, value) in &verdicts {
             r.vendor_fields.entry(name.clone()).or_insert_with(|| value.clone());
         }
@@ -143,14 +139,12 @@ fn failed_recipients_header(view: &MessageView) -> Vec<String> {
 }
 
 /// Builds a record from a DSN per-recipient group, enriched by the prose of the bounce.
-fn dsn_record(
-    message: &Group,
-    group: &Group,
-    prose_found: &[Found],
-    global: Option<&String>,
-    notice: &str,
-) -> Option<BounceFacts> {
-    let global = global.cloned();
+///
+/// The prose is read only as far as the group needs it: the recipient's mention and its
+/// context (for the stage) are cheap; what the prose says about the recipient (diagnostic,
+/// codes, remote host) and about all recipients is read only when the group lacks it.
+fn dsn_record(message: &Group, group: &Group, view: &MessageView) -> Option<BounceFacts> {
+    let notice = view.notice();
     let final_rcpt = group.typed("Final-Recipient");
     let original_rcpt = group.typed("Original-Recipient");
     let recipient = final_rcpt
@@ -166,13 +160,16 @@ fn dsn_record(
         }
         None => (None, None),
     };
-    let matching = prose_found
+    // The prose's mention of this recipient, or its only mention.
+    let mentions = prose::mentions(view);
+    let matching = mentions
         .iter()
-        .find(|f| f.recipient.eq_ignore_ascii_case(&recipient))
-        .or_else(|| if prose_found.len() == 1 { prose_found.first() } else { None });
+        .position(|m| m.recipient.eq_ignore_ascii_case(&recipient))
+        .or_else(|| (mentions.len() == 1).then_some(0));
+    let found = || matching.map(|i| &prose::finding(view).recipients[i]);
     let diagnostic = diagnostic.or_else(|| group.get("Status").and_then(status_comment));
-    let diagnostic = diagnostic.or_else(|| matching.and_then(|f| f.diagnostic.clone()));
-    let diagnostic = diagnostic.or_else(|| global.clone());
+    let diagnostic = diagnostic.or_else(|| found().and_then(|f| f.diagnostic.clone()));
+    let diagnostic = diagnostic.or_else(|| prose::finding(view).global.clone());
     let diagnostic = diagnostic.map(|d| own_reply(d, notice, &recipient));
     let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let dsn_status = group
@@ -182,19 +179,21 @@ fn dsn_record(
     let status = prefer_status(dsn_status, &diag_statuses);
     // "Delivery time expired" (X.4.7) or an undefined X.0.0 wraps the real error, which the
     // prose may give for this recipient (Exchange lists each attempt's reply).
-    let status = match (status, matching.and_then(|f| f.diagnostic.as_deref())) {
-        (Some(s), Some(prose)) if s.ends_with(".4.7") || s.ends_with(".0.0") => {
-            let prose_statuses = diagnostic_statuses(prose);
-            prose_statuses
-                .into_iter()
-                .find(|p| {
-                    p.as_bytes()[0] == s.as_bytes()[0]
-                        && !p.ends_with(".4.7")
-                        && !p.ends_with(".0.0")
-                })
-                .or(Some(s))
+    let status = match status {
+        Some(s) if s.ends_with(".4.7") || s.ends_with(".0.0") => {
+            match found().and_then(|f| f.diagnostic.as_deref()) {
+                Some(prose) => diagnostic_statuses(prose)
+                    .into_iter()
+                    .find(|p| {
+                        p.as_bytes()[0] == s.as_bytes()[0]
+                            && !p.ends_with(".4.7")
+                            && !p.ends_with(".0.0")
+                    })
+                    .or(Some(s)),
+                None => Some(s),
+            }
         }
-        (status, _) => status,
+        status => status,
     };
     let kind = match action.as_deref() {
         Some(a) if a.starts_with("fail") => Kind::Bounce,
@@ -206,17 +205,20 @@ fn dsn_record(
             _ => Kind::Bounce,
         },
     };
-    let stage_text = [diagnostic.as_deref(), matching.and_then(|f| f.context.as_deref())];
+    let context = matching.and_then(|i| mentions[i].context.as_deref());
+    let stage_text = [diagnostic.as_deref(), context];
     let (stage, stage_source) = match transcript_stage(diagnostic.as_deref(), notice, &recipient) {
         Some(found) => found,
         None => stage_of(&stage_text, diag_type.as_deref(), group),
     };
-    let remote = group.typed("Remote-MTA").or_else(|| matching.and_then(|f| f.remote_mta.clone()));
+    let remote = group
+        .typed("Remote-MTA")
+        .or_else(|| matching.and_then(|i| prose::remote_host(view, &mentions[i])));
     Some(BounceFacts {
         recipient,
         kind: Some(kind),
         status,
-        reply_code: codes.reply.or_else(|| matching.and_then(|f| f.reply.clone())),
+        reply_code: codes.reply.or_else(|| found().and_then(|f| f.reply.clone())),
         diagnostic,
         diagnostic_type: diag_type,
         smtp_stage: stage,

@@ -1,10 +1,8 @@
 //! A flat view of the parts of a parsed bounce that the extraction needs.
 
-use std::cell::OnceCell;
-
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
-use super::found::Finding;
+use super::found::Readings;
 
 /// What a bounce is made of, sorted by role.
 #[derive(Debug, Default)]
@@ -35,8 +33,8 @@ pub(crate) struct MessageView {
     pub(crate) original_body: Option<String>,
     /// Recipients named in the returned original's To header (fallback for some reports).
     pub(crate) original_to: Option<String>,
-    /// What the prose gives, read once on first use and shared by every step.
-    finding: OnceCell<Finding>,
+    /// What the prose gives, each part read once on first use and shared by every step.
+    readings: Readings,
 }
 
 impl MessageView {
@@ -73,9 +71,10 @@ impl MessageView {
         &self.prose[..self.notice_len]
     }
 
-    /// Where the prose's reading of this message is kept once made (`prose::finding`).
-    pub(crate) fn finding_cell(&self) -> &OnceCell<Finding> {
-        &self.finding
+    /// Where the prose's readings of this message are kept once made (`prose::mentions`,
+    /// `prose::finding`, `prose::format`, ...).
+    pub(crate) fn readings(&self) -> &Readings {
+        &self.readings
     }
 
     /// Whether a disposition notification reports that the message was rejected or deleted

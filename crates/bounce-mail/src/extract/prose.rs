@@ -6,15 +6,31 @@
 //! address alone on an indented line, `RCPT TO:<addr>` in a session transcript, or a phrase such
 //! as "could not be delivered to addr". The diagnostic is the text the notice gives with it.
 
-pub(crate) use super::found::{Finding, Found};
+pub(crate) use super::found::{Finding, Found, Mention};
 use super::notice::{header_block_start, notice};
 use super::parts::MessageView;
 use super::phrases::{BOUNCE_SUBJECT_SET, BOUNCE_TEXT_SET};
 
-/// The recipients, diagnostics and format the prose of `view` gives, read once per message
-/// and shared by every step that asks.
+/// The recipients the prose of `view` names, with where; read once per message and shared
+/// by every step that asks.
+pub(crate) fn mentions(view: &MessageView) -> &[Mention] {
+    view.readings().mentions.get_or_init(|| find::mentions(view))
+}
+
+/// What the prose of `view` says about each recipient it names (in the order of
+/// [`mentions`]) and about all of them; read once per message, only when a step needs it.
 pub(crate) fn finding(view: &MessageView) -> &Finding {
-    view.finding_cell().get_or_init(|| find(view))
+    view.readings().finding.get_or_init(|| find::find(view, mentions(view)))
+}
+
+/// The remote host the notice names for one recipient (in its context, else anywhere).
+pub(crate) fn remote_host(view: &MessageView, mention: &Mention) -> Option<String> {
+    find::remote_host_of(view, mention)
+}
+
+/// The MTA family whose wording the bounce uses (`postfix`, `exim`, ...), or empty.
+pub(crate) fn format(view: &MessageView) -> &str {
+    view.readings().format.get_or_init(|| find::detect_family(view))
 }
 
 /// The returned original quoted inline: its header block and the text after it.
@@ -209,5 +225,3 @@ fn is_daemon_address(addr: &str) -> bool {
 }
 
 pub(crate) mod find;
-
-pub(crate) use find::find;
