@@ -2,6 +2,8 @@
 //! ([`family::read`]); what every record shares is added here (the returned original's
 //! evidence, codes read from the diagnostic, dates, the bounce's Message-ID).
 
+use std::borrow::Cow;
+
 use bounce_model::{Bucket, Kind, Source};
 
 use super::codes::{diagnostic_statuses, prefer_status, read_codes};
@@ -73,10 +75,10 @@ pub(super) fn classify(
 /// Evidence about the returned original, shared by every record of one bounce.
 fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model::Original {
     let (head, returned_as, body) = match &view.original_headers {
-        Some((head, how)) => (head.clone(), Some(*how), view.original_body.as_deref()),
+        Some((head, how)) => (Cow::Borrowed(head.as_str()), Some(*how), view.original_body()),
         None => match prose::inline_original(&view.prose) {
-            Some((head, body)) => (head, Some("inline"), Some(body)),
-            None => (String::new(), None, None),
+            Some((head, body)) => (Cow::Owned(head), Some("inline"), Some(body)),
+            None => (Cow::Borrowed(""), None, None),
         },
     };
     let headers = original::parse_header_block(&head);

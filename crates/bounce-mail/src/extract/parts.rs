@@ -1,12 +1,14 @@
 //! A flat view of the parts of a parsed bounce that the extraction needs.
 
+use std::cell::OnceCell;
+
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
 use super::found::Readings;
 
 /// What a bounce is made of, sorted by role.
 #[derive(Debug, Default)]
-pub(crate) struct MessageView {
+pub(crate) struct MessageView<'m> {
     /// Top-level header fields as (name, raw value), in order.
     pub(crate) headers: Vec<(String, String)>,
     /// The decoded subject.
@@ -29,17 +31,19 @@ pub(crate) struct MessageView {
     pub(crate) notice_len: usize,
     /// The returned original's header block and how it was returned.
     pub(crate) original_headers: Option<(String, &'static str)>,
-    /// The returned original's body text, when it was returned whole.
-    pub(crate) original_body: Option<String>,
+    /// The returned original, when it was returned whole as a `message/rfc822` part.
+    original: Option<&'m Message<'m>>,
+    /// Its body text, made on first read ([`MessageView::original_body`]).
+    original_body: OnceCell<Option<String>>,
     /// Recipients named in the returned original's To header (fallback for some reports).
     pub(crate) original_to: Option<String>,
     /// What the prose gives, each part read once on first use and shared by every step.
     readings: Readings,
 }
 
-impl MessageView {
+impl<'m> MessageView<'m> {
     /// Builds the view of a parsed message.
-    pub(crate) fn new(message: &Message<'_>, max_part: usize) -> MessageView {
+    pub(crate) fn new(message: &'m Message<'m>, max_part: usize) -> MessageView<'m> {
         let mut view = MessageView {
             headers: message.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
             subject: message.subject().unwrap_or_default().to_string(),
@@ -64,6 +68,20 @@ impl MessageView {
         }
         view.notice_len = super::notice::notice(&view.prose).len();
         view
+    }
+
+    /// The body text of the returned original (its first text part, or its HTML as text),
+    /// decoded on first read: only the evidence of a bounce that has records reads it.
+    pub(crate) fn original_body(&self) -> Option<&str> {
+        self.original_body
+            .get_or_init(|| {
+                let nested = self.original?;
+                nested
+                    .body_text(0)
+                    .map(|t| t.into_owned())
+                    .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)))
+            })
+            .as_deref()
     }
 
     /// The notice: the prose of the bounce up to where the returned original begins.
@@ -102,7 +120,7 @@ impl MessageView {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    fn add_part(&mut self, part: &MessagePart<'_>, max_part: usize) {
+    fn add_part(&mut self, part: &'m MessagePart<'m>, max_part: usize) {
         let (ctype, subtype) = part.content_type().map_or_else(
             || ("text".to_string(), "plain".to_string()),
             |ct| (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or("").to_ascii_lowercase()),
@@ -137,7 +155,7 @@ impl MessageView {
         }
     }
 
-    fn add_original(&mut self, nested: &Message<'_>) {
+    fn add_original(&mut self, nested: &'m Message<'m>) {
         if self.original_headers.is_some() {
             return;
         }
@@ -147,11 +165,7 @@ impl MessageView {
         self.original_headers = Some((head, "message/rfc822"));
         self.original_to =
             nested.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
-        let body = nested
-            .body_text(0)
-            .map(|t| t.into_owned())
-            .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)));
-        self.original_body = body;
+        self.original = Some(nested);
     }
 }
 

@@ -13,13 +13,13 @@ use super::phrases::{BOUNCE_SUBJECT_SET, BOUNCE_TEXT_SET};
 
 /// The recipients the prose of `view` names, with where; read once per message and shared
 /// by every step that asks.
-pub(crate) fn mentions(view: &MessageView) -> &[Mention] {
+pub(crate) fn mentions<'v>(view: &'v MessageView<'_>) -> &'v [Mention] {
     view.readings().mentions.get_or_init(|| find::mentions(view))
 }
 
 /// What the prose of `view` says about each recipient it names (in the order of
 /// [`mentions`]) and about all of them; read once per message, only when a step needs it.
-pub(crate) fn finding(view: &MessageView) -> &Finding {
+pub(crate) fn finding<'v>(view: &'v MessageView<'_>) -> &'v Finding {
     view.readings().finding.get_or_init(|| find::find(view, mentions(view)))
 }
 
@@ -29,7 +29,7 @@ pub(crate) fn remote_host(view: &MessageView, mention: &Mention) -> Option<Strin
 }
 
 /// The MTA family whose wording the bounce uses (`postfix`, `exim`, ...), or empty.
-pub(crate) fn format(view: &MessageView) -> &str {
+pub(crate) fn format<'v>(view: &'v MessageView<'_>) -> &'v str {
     view.readings().format.get_or_init(|| find::detect_family(view))
 }
 
