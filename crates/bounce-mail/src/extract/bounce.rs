@@ -113,7 +113,7 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
 fn returned_single_to(view: &MessageView) -> Option<String> {
     let head = match &view.original_headers {
         Some((head, _)) => head.clone(),
-        None => prose::inline_original(&view.prose)?.0,
+        None => prose::inline_original(view)?.0,
     };
     let headers = original::parse_header_block(&head);
     let to = headers.iter().find(|h| h.name.eq_ignore_ascii_case("To"))?;

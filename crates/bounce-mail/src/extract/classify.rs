@@ -76,7 +76,7 @@ pub(super) fn classify(
 fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model::Original {
     let (head, returned_as, body) = match &view.original_headers {
         Some((head, how)) => (Cow::Borrowed(head.as_str()), Some(*how), view.original_body()),
-        None => match prose::inline_original(&view.prose) {
+        None => match prose::inline_original(view) {
             Some((head, body)) => (Cow::Owned(head), Some("inline"), Some(body)),
             None => (Cow::Borrowed(""), None, None),
         },

@@ -196,12 +196,13 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
     if let Some(stage) = in_reply_to_stage(text) {
         return Some(stage);
     }
+    let lower = text.to_ascii_lowercase();
     // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
-    for (i, position) in COMMAND_SET.iter(text) {
+    for (i, position) in COMMAND_SET.iter(&lower) {
         let marker = COMMAND_MARKERS[i];
-        let rest = text[position + marker.len()..]
+        let rest = lower[position + marker.len()..]
             .trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '-');
-        let word: String = rest.chars().take(4).collect::<String>().to_ascii_lowercase();
+        let word: String = rest.chars().take(4).collect();
         let stage = match word.as_str() {
             "data" => Some(Stage::Data),
             "rcpt" => Some(Stage::Rcpt),
@@ -214,7 +215,9 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
         }
     }
     // The earliest stage marker in the text wins: bounces name the command first.
-    STAGE_SET.iter(text).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown)
+    let stage =
+        STAGE_SET.iter(&lower).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown);
+    stage
 }
 
 /// The command named by the last "in reply to X command" of a text (Postfix writes it at the

@@ -27,6 +27,8 @@ pub(crate) struct MessageView<'m> {
     pub(crate) mdn_texts: Vec<String>,
     /// The human-readable text of the bounce (text parts outside the returned original).
     pub(crate) prose: String,
+    /// The prose ASCII-lowercased, once, for every phrase scan (same byte offsets).
+    pub(crate) lower: String,
     /// Length of the notice: the prose up to where the returned original begins.
     pub(crate) notice_len: usize,
     /// The returned original's header block and how it was returned.
@@ -66,7 +68,8 @@ impl<'m> MessageView<'m> {
         for part in &message.parts {
             view.add_part(part, max_part);
         }
-        view.notice_len = super::notice::notice(&view.prose).len();
+        view.lower = view.prose.to_ascii_lowercase();
+        view.notice_len = super::notice::notice(&view.prose, &view.lower).len();
         view
     }
 
@@ -87,6 +90,11 @@ impl<'m> MessageView<'m> {
     /// The notice: the prose of the bounce up to where the returned original begins.
     pub(crate) fn notice(&self) -> &str {
         &self.prose[..self.notice_len]
+    }
+
+    /// The notice ASCII-lowercased.
+    pub(crate) fn notice_lower(&self) -> &str {
+        &self.lower[..self.notice_len]
     }
 
     /// Where the prose's readings of this message are kept once made (`prose::mentions`,

@@ -7,7 +7,7 @@
 //! as "could not be delivered to addr". The diagnostic is the text the notice gives with it.
 
 pub(crate) use super::found::{Finding, Found, Mention};
-use super::notice::{header_block_start, notice};
+use super::notice::header_block_start;
 use super::parts::MessageView;
 use super::phrases::{BOUNCE_SUBJECT_SET, BOUNCE_TEXT_SET};
 
@@ -33,10 +33,10 @@ pub(crate) fn format<'v>(view: &'v MessageView<'_>) -> &'v str {
     view.readings().format.get_or_init(|| find::detect_family(view))
 }
 
-/// The returned original quoted inline: its header block and the text after it.
-pub(crate) fn inline_original(text: &str) -> Option<(String, &str)> {
-    let start = notice(text).len();
-    let rest = &text[start..];
+/// The returned original quoted inline after the notice: its header block and the text
+/// after it.
+pub(crate) fn inline_original<'v>(view: &'v MessageView<'_>) -> Option<(String, &'v str)> {
+    let rest = &view.prose[view.notice_len..];
     // Skip the marker line itself and blank lines to reach the first header.
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
@@ -106,7 +106,7 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     .iter()
     .any(|d| from.contains(d) || from_header.contains(d));
     let subject_hit = BOUNCE_SUBJECT_SET.any(&subject);
-    let text_hit = BOUNCE_TEXT_SET.any(view.notice());
+    let text_hit = BOUNCE_TEXT_SET.any(view.notice_lower());
     let has_original = view.original_headers.is_some() || header_block_start(&view.prose).is_some();
     // Delivery reports are sent with a null envelope sender (RFC 5321 section 4.5.5).
     let null_sender =

@@ -62,7 +62,7 @@ const INTRO_PHRASES: &[&str] = &[
 
 /// Detects the MTA family from the whole bounce.
 pub(crate) fn detect_family(view: &MessageView) -> String {
-    if let Some(i) = PROSE_FAMILY_SET.best(view.notice()) {
+    if let Some(i) = PROSE_FAMILY_SET.best(view.notice_lower()) {
         return PROSE_FAMILIES[i].0.to_string();
     }
     let headers: String = view
@@ -73,7 +73,8 @@ pub(crate) fn detect_family(view: &MessageView) -> String {
             n.starts_with("x-") || n == "received" || n == "from"
         })
         .map(|(n, v)| format!("{n}: {v}\n"))
-        .collect();
+        .collect::<String>()
+        .to_ascii_lowercase();
     PROSE_FAMILY_SET
         .iter(&headers)
         .map(|(i, _)| i)
@@ -137,7 +138,7 @@ pub(crate) fn mentions(view: &MessageView) -> Vec<Mention> {
 pub(crate) fn find(view: &MessageView, mentions: &[Mention]) -> Finding {
     let text = view.notice();
     let mut finding = Finding::default();
-    let delayed_notice = is_delay_notice(text, &view.subject);
+    let delayed_notice = is_delay_notice(view.notice_lower(), &view.subject);
     let global = std::cell::OnceCell::new();
     let global_of = || global.get_or_init(|| global_diagnostic(text)).clone();
     for mention in mentions {
@@ -221,12 +222,13 @@ pub(crate) fn notice_summary(text: &str) -> Option<String> {
     }
 }
 
-fn is_delay_notice(text: &str, subject: &str) -> bool {
+/// Whether the notice (`lower`, ASCII-lowercased) or the subject warn of a delay.
+fn is_delay_notice(lower: &str, subject: &str) -> bool {
     let s = subject.to_ascii_lowercase();
     s.contains("delayed")
         || s.contains("delivery status notification (delay)")
         || s.starts_with("warning")
-        || DELAY_TEXT_SET.any(text)
+        || DELAY_TEXT_SET.any(lower)
 }
 
 /// Addresses that cannot be the failed recipient: the bounce's own From and To, daemons, and
