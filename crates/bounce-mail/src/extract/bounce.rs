@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use bounce_model::{BounceFacts, Kind, Stage};
 
-use super::codes::{diagnostic_statuses, prefer_status, read_codes, stage_from_text};
+use super::codes::{
+    diagnostic_statuses, in_reply_to_stage, prefer_status, read_codes, stage_words,
+};
 use super::dsn::{self, Group};
 use super::notice::{floor_char_boundary, MAX_NOTICE};
 use super::original;
@@ -206,11 +208,8 @@ fn dsn_record(message: &Group, group: &Group, view: &MessageView) -> Option<Boun
         },
     };
     let context = matching.and_then(|i| mentions[i].context.as_deref());
-    let stage_text = [diagnostic.as_deref(), context];
-    let (stage, stage_source) = match transcript_stage(diagnostic.as_deref(), notice, &recipient) {
-        Some(found) => found,
-        None => stage_of(&stage_text, diag_type.as_deref(), group),
-    };
+    let (stage, stage_source) =
+        stage_of(diagnostic.as_deref(), context, diag_type.as_deref(), notice, &recipient);
     let remote = group
         .typed("Remote-MTA")
         .or_else(|| matching.and_then(|i| prose::remote_host(view, &mentions[i])));
@@ -284,29 +283,41 @@ fn status_comment(status: &str) -> Option<String> {
     .then(|| comment.to_string())
 }
 
+/// The SMTP stage of a recipient's failure and where it was read: the transcript's reply to
+/// its RCPT (unless the diagnostic names a stage), "in reply to X command" in the diagnostic
+/// or the recipient's context, stage words in either, the DSN's diagnostic type. Each text is
+/// read once.
 fn stage_of(
-    texts: &[Option<&str>],
+    diagnostic: Option<&str>,
+    context: Option<&str>,
     diag_type: Option<&str>,
-    group: &Group,
+    notice: &str,
+    recipient: &str,
 ) -> (Stage, Option<String>) {
-    // "(in reply to X command)" anywhere (Postfix puts it in the prose, not in the DSN's
-    // Diagnostic-Code) outranks stage words in the reply's own text.
-    for text in texts.iter().flatten() {
-        if let Some(stage) = super::codes::in_reply_to_stage(text) {
-            return (stage, Some("prose".to_string()));
+    let prose = || Some("prose".to_string());
+    let diag_in_reply = diagnostic.and_then(in_reply_to_stage);
+    let diag_words = std::cell::OnceCell::new();
+    let diag_words = || *diag_words.get_or_init(|| diagnostic.and_then(stage_words));
+    // A session transcript's reply to the recipient's RCPT, unless the diagnostic itself names
+    // the command it answered (Postfix's "in reply to X command") or a stage.
+    if diag_in_reply.is_none() && diag_words().is_none() {
+        if let Some(stage) = transcript::stage_for(notice, recipient) {
+            return (stage, Some("transcript: the reply to the recipient's RCPT".to_string()));
         }
     }
-    for text in texts.iter().flatten() {
-        if let Some(stage) = stage_from_text(text) {
-            return (stage, Some("prose".to_string()));
-        }
+    // "(in reply to X command)" anywhere (Postfix puts it in the prose, not in the DSN's
+    // Diagnostic-Code) outranks stage words in the reply's own text.
+    if let Some(stage) = diag_in_reply.or_else(|| context.and_then(in_reply_to_stage)) {
+        return (stage, prose());
+    }
+    if let Some(stage) = diag_words().or_else(|| context.and_then(stage_words)) {
+        return (stage, prose());
     }
     if let Some(t) = diag_type {
         if t.starts_with("x-unix") || t.starts_with("x-local") || t.starts_with("x-postfix") {
             return (Stage::AfterAcceptance, Some("dsn diagnostic type".to_string()));
         }
     }
-    let _ = group;
     (Stage::Unknown, None)
 }
 
@@ -325,32 +336,19 @@ fn own_reply(diagnostic: String, notice: &str, recipient: &str) -> String {
     diagnostic
 }
 
-/// The stage a session transcript shows for the recipient, unless the diagnostic itself names
-/// the command it answered (Postfix's "in reply to X command").
-fn transcript_stage(
-    diagnostic: Option<&str>,
-    notice: &str,
-    recipient: &str,
-) -> Option<(Stage, Option<String>)> {
-    if diagnostic.and_then(stage_from_text).is_some() {
-        return None;
-    }
-    let stage = transcript::stage_for(notice, recipient)?;
-    Some((stage, Some("transcript: the reply to the recipient's RCPT".to_string())))
-}
-
 fn prose_record(found: &Found, format: &str, notice: &str) -> BounceFacts {
     let codes = found.diagnostic.as_deref().map(read_codes).unwrap_or_default();
     let statuses = found.diagnostic.as_deref().map(diagnostic_statuses).unwrap_or_default();
     let status = prefer_status(None, &statuses).or(found.status.clone()).or(codes.status);
     let reply = found.reply.clone().or(codes.reply);
     let kind = if found.delayed { Kind::Delay } else { Kind::Bounce };
-    let texts = [found.diagnostic.as_deref(), found.context.as_deref()];
-    let (stage, stage_source) =
-        match transcript_stage(found.diagnostic.as_deref(), notice, &found.recipient) {
-            Some(found) => found,
-            None => stage_of(&texts, None, &Group::default()),
-        };
+    let (stage, stage_source) = stage_of(
+        found.diagnostic.as_deref(),
+        found.context.as_deref(),
+        None,
+        notice,
+        &found.recipient,
+    );
     BounceFacts {
         recipient: found.recipient.clone(),
         kind: Some(kind),

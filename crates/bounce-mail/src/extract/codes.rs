@@ -193,9 +193,12 @@ fn strong_reply_position(text: &str, pos: usize) -> bool {
 pub fn stage_from_text(text: &str) -> Option<Stage> {
     // Postfix's "(in reply to RCPT TO command)" names the command the reply answered; it
     // outranks any stage word in the reply's own prose ("mail from 192.0.2.7 refused").
-    if let Some(stage) = in_reply_to_stage(text) {
-        return Some(stage);
-    }
+    in_reply_to_stage(text).or_else(|| stage_words(text))
+}
+
+/// The stage that the words of a text name, "in reply to X command" aside: a command label
+/// (`SMTP command: DATA`) or the earliest stage phrase.
+pub(crate) fn stage_words(text: &str) -> Option<Stage> {
     let lower = text.to_ascii_lowercase();
     // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
     for (i, position) in COMMAND_SET.iter(&lower) {
@@ -226,9 +229,17 @@ pub(crate) fn in_reply_to_stage(text: &str) -> Option<Stage> {
     // Only a text with the word "reply" can hold the phrase: most have none, and pay nothing.
     // The last "in reply to …" counts, as it did when the whole text was searched.
     let bytes = text.as_bytes();
-    let replies = (0..bytes.len().saturating_sub(4))
-        .rev()
-        .filter(|&i| bytes[i..i + 5].eq_ignore_ascii_case(b"reply"));
+    // The starts of "reply" in any case, last first (the word cannot overlap itself).
+    let mut end = bytes.len().saturating_sub(4);
+    let replies = std::iter::from_fn(|| {
+        while let Some(i) = memchr::memrchr2(b'r', b'R', &bytes[..end]) {
+            end = i;
+            if bytes[i..i + 5].eq_ignore_ascii_case(b"reply") {
+                return Some(i);
+            }
+        }
+        None
+    });
     for last in replies {
         let mut from = last.saturating_sub(16);
         while !text.is_char_boundary(from) {

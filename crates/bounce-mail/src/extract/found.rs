@@ -16,6 +16,8 @@ pub(crate) struct Readings {
     pub(crate) format: OnceCell<String>,
     /// The first remote host the notice names anywhere.
     pub(crate) any_remote_host: OnceCell<Option<String>>,
+    /// Whether the message reads like a bounce (`prose::looks_like_bounce`).
+    pub(crate) looks_like_bounce: OnceCell<bool>,
 }
 
 /// One recipient found in the prose, with what the prose says about it.

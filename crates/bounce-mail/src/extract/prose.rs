@@ -86,8 +86,13 @@ pub(crate) fn embedded_dsn(text: &str) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// Whether the message reads like a bounce even without a DSN part.
+/// Whether the message reads like a bounce even without a DSN part (read once per message:
+/// the auto-reply and the prose bounce families both ask).
 pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
+    *view.readings().looks_like_bounce.get_or_init(|| reads_like_bounce(view))
+}
+
+fn reads_like_bounce(view: &MessageView) -> bool {
     let from = view.from.to_ascii_lowercase();
     let from_header = view.header("From").unwrap_or("").to_ascii_lowercase();
     let subject = view.subject.to_ascii_lowercase();
