@@ -4,6 +4,7 @@
 //! recipients the prose names (`X-Failed-Recipients` first), or the returned original's single
 //! To address. Shared by the RFC 3464 and the prose bounce families.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use bounce_model::{BounceFacts, Kind, Stage};
@@ -20,16 +21,16 @@ use super::transcript;
 
 /// The records of a message the RFC 3464 or the prose bounce family claimed.
 pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
-    let mut groups: Vec<Group> = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+    let mut groups: Cow<'_, [Group]> = Cow::Borrowed(view.dsn_groups());
     let rejecting_mdn = groups.is_empty() && view.mdn_rejects();
     if rejecting_mdn {
         // A rejecting disposition notification names its recipient as a DSN does.
-        groups = view.mdn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+        groups = Cow::Owned(view.mdn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect());
     }
     if groups.iter().all(|g| !g.is_recipient()) {
         // Some MTAs put the DSN fields in the text part.
-        if let Some(embedded) = prose::embedded_dsn(&view.prose) {
-            groups = dsn::parse_groups(&embedded);
+        if let Some(embedded) = prose::embedded_dsn(&view.prose, &view.lower) {
+            groups = Cow::Owned(dsn::parse_groups(&embedded));
         }
     }
     let message_group = groups.iter().find(|g| !g.is_recipient()).cloned().unwrap_or_default();

@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use bounce_model::{Bucket, Kind, Source};
 
 use super::codes::{diagnostic_statuses, prefer_status, read_codes};
-use super::dsn;
 use super::family::{self, MessageKind};
 use super::original;
 use super::parts::MessageView;
@@ -84,7 +83,7 @@ fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model
     let headers = original::parse_header_block(&head);
     let mut evidence = original::original_evidence(&headers, body, &options.capture_headers);
     evidence.returned_as = returned_as.map(str::to_string);
-    if let Some(group) = view.dsn_texts.iter().flat_map(|t| dsn::parse_groups(t)).next() {
+    if let Some(group) = view.dsn_groups().first() {
         evidence.envelope_id = group.typed("Original-Envelope-Id");
         if evidence.envelope_sender.is_none() {
             if let Some(sender) = group.typed("X-Postfix-Sender") {

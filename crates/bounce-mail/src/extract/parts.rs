@@ -4,6 +4,7 @@ use std::cell::OnceCell;
 
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
+use super::dsn::Group;
 use super::found::Readings;
 
 /// What a bounce is made of, sorted by role.
@@ -21,6 +22,8 @@ pub(crate) struct MessageView<'m> {
     pub(crate) report_type: Option<String>,
     /// Bodies of `message/delivery-status` parts.
     pub(crate) dsn_texts: Vec<String>,
+    /// Their field groups, parsed on first use ([`MessageView::dsn_groups`]).
+    dsn_groups: OnceCell<Vec<Group>>,
     /// Bodies of `message/feedback-report` parts.
     pub(crate) feedback_texts: Vec<String>,
     /// Bodies of `message/disposition-notification` parts (RFC 8098).
@@ -85,6 +88,13 @@ impl<'m> MessageView<'m> {
                     .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)))
             })
             .as_deref()
+    }
+
+    /// The field groups of every `message/delivery-status` part, in order, parsed once.
+    pub(crate) fn dsn_groups(&self) -> &[Group] {
+        self.dsn_groups.get_or_init(|| {
+            self.dsn_texts.iter().flat_map(|t| super::dsn::parse_groups(t)).collect()
+        })
     }
 
     /// The notice: the prose of the bounce up to where the returned original begins.
@@ -179,6 +189,9 @@ impl<'m> MessageView<'m> {
 
 /// Unfolds a raw header value and trims it.
 pub(crate) fn unfold(raw: &str) -> String {
+    if memchr::memchr(b'\n', raw.as_bytes()).is_none() {
+        return raw.trim().to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     for (i, line) in raw.split('\n').enumerate() {
         let line = line.trim_end_matches('\r');
@@ -189,7 +202,12 @@ pub(crate) fn unfold(raw: &str) -> String {
             out.push_str(line);
         }
     }
-    out.trim().to_string()
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn is_attachment(part: &MessagePart<'_>) -> bool {

@@ -60,9 +60,9 @@ pub(crate) fn inline_original<'v>(view: &'v MessageView<'_>) -> Option<(String, 
     Some((head, &block[end..]))
 }
 
-/// DSN fields written into the text of a bounce rather than in their own part.
-pub(crate) fn embedded_dsn(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
+/// DSN fields written into the text of a bounce rather than in their own part. `lower` is
+/// `text` ASCII-lowercased.
+pub(crate) fn embedded_dsn(text: &str, lower: &str) -> Option<String> {
     let start = lower.find("final-recipient:").or_else(|| lower.find("original-recipient:"))?;
     // Include the per-message fields just before, when present.
     let head_start = ["reporting-mta:", "arrival-date:"]

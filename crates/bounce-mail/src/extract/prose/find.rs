@@ -89,7 +89,7 @@ pub(crate) fn detect_family(view: &MessageView) -> String {
 pub(crate) fn mentions(view: &MessageView) -> Vec<Mention> {
     let text = view.notice();
     let excluded = excluded_addresses(view, text);
-    let candidates = recipient_mentions(text, &excluded);
+    let candidates = recipient_mentions(text, view.notice_lower(), &excluded);
     // Each recipient's block runs from its first mention to the next recipient's mention.
     let mut order: Vec<(usize, String)> = Vec::new();
     for (pos, addr) in candidates {
@@ -248,12 +248,13 @@ fn excluded_addresses(view: &MessageView, text: &str) -> Vec<String> {
 }
 
 /// Addresses the notice introduces as recipients, in order of mention.
-fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
+/// `lower` is `text` ASCII-lowercased (the view's copy: same offsets).
+fn recipient_mentions(text: &str, lower_text: &str, excluded: &[String]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut prev_line_intro = false;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let lower = line.to_ascii_lowercase();
+        let lower = &lower_text[offset..offset + line.len()];
         if memchr::memchr(b'@', line.as_bytes()).is_none() {
             let trimmed = lower.trim_end();
             prev_line_intro = (trimmed.ends_with(':')
@@ -281,7 +282,7 @@ fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
             let code_prefix = before_trim.trim_end_matches([' ', '<']);
             let at_line_start = before_trim.is_empty()
                 || (code_prefix.len() == 3 && code_prefix.bytes().all(|b| b.is_ascii_digit()));
-            let lower_before = before.to_ascii_lowercase();
+            let lower_before = &lower[..start];
             let intro = INTRO_PHRASES.iter().any(|p| lower_before.contains(p));
             let mail_from = lower_before.contains("mail from")
                 || lower_before.ends_with("from <")
