@@ -35,14 +35,17 @@ pub use limits::Limits;
 pub use text_facts::{record_from_text, TextFacts};
 
 /// The MIME parser, configured to decode only what the extraction reads (MIME structure,
-/// Subject, From, To); every other header stays raw text, which is several times cheaper
-/// than mail-parser's default of parsing Received chains and dates of every nested message.
+/// Subject, From, To). Every other header is skipped, not even copied as raw text: the
+/// extraction reads the top-level ones through `headers_raw` (their offsets, which skipping
+/// keeps) and the returned original's from its raw header block, so mail-parser's parsing of
+/// Received chains, dates and ids of every nested message would be thrown away.
 static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
     mail_parser::MessageParser::new()
         .with_mime_headers()
         .header_text(mail_parser::HeaderName::Subject)
         .header_address(mail_parser::HeaderName::From)
         .header_address(mail_parser::HeaderName::To)
+        .default_header_ignore()
 });
 
 /// Options of the extraction.
