@@ -131,10 +131,14 @@ fn returned_single_to(view: &MessageView) -> Option<String> {
 /// The addresses of `X-Failed-Recipients` headers, in order.
 fn failed_recipients_header(view: &MessageView) -> Vec<String> {
     let mut out: Vec<String> = view
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("X-Failed-Recipients"))
-        .flat_map(|(_, v)| v.split(',').filter_map(original::extract_addr_spec).collect::<Vec<_>>())
+        .header_names()
+        .filter(|(_, n)| n.eq_ignore_ascii_case("X-Failed-Recipients"))
+        .flat_map(|(i, _)| {
+            view.header_value(i)
+                .split(',')
+                .filter_map(original::extract_addr_spec)
+                .collect::<Vec<_>>()
+        })
         .filter(|a| a.contains('@'))
         .collect();
     original::dedup_addresses(&mut out);

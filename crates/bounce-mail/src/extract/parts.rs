@@ -11,7 +11,9 @@ use super::found::Readings;
 #[derive(Debug, Default)]
 pub(crate) struct MessageView<'m> {
     /// Top-level header fields as (name, raw value), in order.
-    pub(crate) headers: Vec<(String, String)>,
+    headers: Vec<(&'m str, &'m str)>,
+    /// Their values unfolded, each on first read ([`MessageView::header`]).
+    unfolded: Vec<OnceCell<String>>,
     /// The decoded subject.
     pub(crate) subject: String,
     /// The From address of the bounce.
@@ -50,7 +52,7 @@ impl<'m> MessageView<'m> {
     /// Builds the view of a parsed message.
     pub(crate) fn new(message: &'m Message<'m>, max_part: usize) -> MessageView<'m> {
         let mut view = MessageView {
-            headers: message.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
+            headers: message.headers_raw().collect(),
             subject: message.subject().unwrap_or_default().to_string(),
             from: message
                 .from()
@@ -60,6 +62,7 @@ impl<'m> MessageView<'m> {
                 .to_string(),
             ..MessageView::default()
         };
+        view.unfolded = view.headers.iter().map(|_| OnceCell::new()).collect();
         if let Some(ct) = message.root_part().content_type() {
             view.content_type = format!(
                 "{}/{}",
@@ -135,7 +138,18 @@ impl<'m> MessageView<'m> {
 
     /// The raw value of the first top-level header with this name.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        let index = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        Some(self.header_value(index))
+    }
+
+    /// The names of the top-level header fields, with their positions, in order.
+    pub(crate) fn header_names(&self) -> impl Iterator<Item = (usize, &'m str)> + '_ {
+        self.headers.iter().map(|(name, _)| *name).enumerate()
+    }
+
+    /// The unfolded value of the top-level header field at `index` (see `header_names`).
+    pub(crate) fn header_value(&self, index: usize) -> &str {
+        self.unfolded[index].get_or_init(|| unfold(self.headers[index].1))
     }
 
     fn add_part(&mut self, part: &'m MessagePart<'m>, max_part: usize) {

@@ -66,13 +66,12 @@ pub(crate) fn detect_family(view: &MessageView) -> String {
         return PROSE_FAMILIES[i].0.to_string();
     }
     let headers: String = view
-        .headers
-        .iter()
-        .filter(|(n, _)| {
+        .header_names()
+        .filter(|(_, n)| {
             let n = n.to_ascii_lowercase();
             n.starts_with("x-") || n == "received" || n == "from"
         })
-        .map(|(n, v)| format!("{n}: {v}\n"))
+        .map(|(i, n)| format!("{n}: {}\n", view.header_value(i)))
         .collect::<String>()
         .to_ascii_lowercase();
     PROSE_FAMILY_SET
