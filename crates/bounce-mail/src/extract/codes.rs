@@ -76,7 +76,9 @@ pub fn find_statuses(text: &str) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    // A code starts with its class digit: jump from one 2, 4 or 5 to the next.
+    while let Some(found) = memchr::memchr3(b'2', b'4', b'5', &bytes[i..]) {
+        i += found;
         if let Some(end) = status_at(bytes, i) {
             if stands_alone(bytes, i, end) && !after_version_word(text, i) {
                 out.push((i, text[i..end].to_string()));
@@ -94,7 +96,9 @@ pub fn find_statuses(text: &str) -> Vec<(usize, String)> {
 pub fn find_reply_codes(text: &str) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
-    for i in 0..bytes.len().saturating_sub(2) {
+    // A code starts with its class digit: only a 2, 4 or 5 is looked at.
+    let last = bytes.len().saturating_sub(2);
+    for i in memchr::memchr3_iter(b'2', b'4', b'5', &bytes[..last]) {
         let (a, b, c) = (bytes[i], bytes[i + 1], bytes[i + 2]);
         if !matches!(a, b'2' | b'4' | b'5') || !b.is_ascii_digit() || !c.is_ascii_digit() {
             continue;
