@@ -6,10 +6,12 @@
 //! or headers quoted inline) gives the evidence about the message that failed.
 
 mod attachments;
+mod bounce;
 mod classify;
 pub mod codes;
 mod date;
 mod dsn;
+mod family;
 mod found;
 mod limits;
 mod named_ip;
@@ -18,7 +20,6 @@ mod original;
 mod parts;
 mod phrases;
 mod prose;
-mod ses;
 mod text_facts;
 mod transcript;
 mod wrapper;
@@ -29,19 +30,22 @@ use mail_parser::MimeHeaders;
 
 use bounce_model::{BounceFacts, Bucket, Source};
 
-pub use classify::MessageKind;
+pub use family::MessageKind;
 pub use limits::Limits;
 pub use text_facts::{record_from_text, TextFacts};
 
 /// The MIME parser, configured to decode only what the extraction reads (MIME structure,
-/// Subject, From, To); every other header stays raw text, which is several times cheaper
-/// than mail-parser's default of parsing Received chains and dates of every nested message.
+/// Subject, From, To). Every other header is skipped, not even copied as raw text: the
+/// extraction reads the top-level ones through `headers_raw` (their offsets, which skipping
+/// keeps) and the returned original's from its raw header block, so mail-parser's parsing of
+/// Received chains, dates and ids of every nested message would be thrown away.
 static PARSER: std::sync::LazyLock<mail_parser::MessageParser> = std::sync::LazyLock::new(|| {
     mail_parser::MessageParser::new()
         .with_mime_headers()
         .header_text(mail_parser::HeaderName::Subject)
         .header_address(mail_parser::HeaderName::From)
         .header_address(mail_parser::HeaderName::To)
+        .default_header_ignore()
 });
 
 /// Options of the extraction.
@@ -180,8 +184,8 @@ fn forwarded_report<'m>(
         })
     });
     let outer_names_nobody =
-        prose::finding(view).recipients.is_empty() && view.header("X-Failed-Recipients").is_none();
-    (is_report && outer_names_nobody).then_some(nested)
+        || prose::mentions(view).is_empty() && view.header("X-Failed-Recipients").is_none();
+    (is_report && outer_names_nobody()).then_some(nested)
 }
 
 /// Whether the first line of the message is a header field (`Name: value` or an mbox

@@ -76,7 +76,9 @@ pub fn find_statuses(text: &str) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    // A code starts with its class digit: jump from one 2, 4 or 5 to the next.
+    while let Some(found) = memchr::memchr3(b'2', b'4', b'5', &bytes[i..]) {
+        i += found;
         if let Some(end) = status_at(bytes, i) {
             if stands_alone(bytes, i, end) && !after_version_word(text, i) {
                 out.push((i, text[i..end].to_string()));
@@ -94,7 +96,9 @@ pub fn find_statuses(text: &str) -> Vec<(usize, String)> {
 pub fn find_reply_codes(text: &str) -> Vec<(usize, String)> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
-    for i in 0..bytes.len().saturating_sub(2) {
+    // A code starts with its class digit: only a 2, 4 or 5 is looked at.
+    let last = bytes.len().saturating_sub(2);
+    for i in memchr::memchr3_iter(b'2', b'4', b'5', &bytes[..last]) {
         let (a, b, c) = (bytes[i], bytes[i + 1], bytes[i + 2]);
         if !matches!(a, b'2' | b'4' | b'5') || !b.is_ascii_digit() || !c.is_ascii_digit() {
             continue;
@@ -193,15 +197,19 @@ fn strong_reply_position(text: &str, pos: usize) -> bool {
 pub fn stage_from_text(text: &str) -> Option<Stage> {
     // Postfix's "(in reply to RCPT TO command)" names the command the reply answered; it
     // outranks any stage word in the reply's own prose ("mail from 192.0.2.7 refused").
-    if let Some(stage) = in_reply_to_stage(text) {
-        return Some(stage);
-    }
+    in_reply_to_stage(text).or_else(|| stage_words(text))
+}
+
+/// The stage that the words of a text name, "in reply to X command" aside: a command label
+/// (`SMTP command: DATA`) or the earliest stage phrase.
+pub(crate) fn stage_words(text: &str) -> Option<Stage> {
+    let lower = text.to_ascii_lowercase();
     // `SMTP command: DATA`, `-------SMTP command\nDATA` (mFILTER), `Command: RCPT TO`.
-    for (i, position) in COMMAND_SET.iter(text) {
+    for (i, position) in COMMAND_SET.iter(&lower) {
         let marker = COMMAND_MARKERS[i];
-        let rest = text[position + marker.len()..]
+        let rest = lower[position + marker.len()..]
             .trim_start_matches(|c: char| c.is_whitespace() || c == ':' || c == '-');
-        let word: String = rest.chars().take(4).collect::<String>().to_ascii_lowercase();
+        let word: String = rest.chars().take(4).collect();
         let stage = match word.as_str() {
             "data" => Some(Stage::Data),
             "rcpt" => Some(Stage::Rcpt),
@@ -214,7 +222,9 @@ pub fn stage_from_text(text: &str) -> Option<Stage> {
         }
     }
     // The earliest stage marker in the text wins: bounces name the command first.
-    STAGE_SET.iter(text).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown)
+    let stage =
+        STAGE_SET.iter(&lower).map(|(i, _)| STAGE_PROBES[i].1).find(|s| *s != Stage::Unknown);
+    stage
 }
 
 /// The command named by the last "in reply to X command" of a text (Postfix writes it at the
@@ -223,9 +233,17 @@ pub(crate) fn in_reply_to_stage(text: &str) -> Option<Stage> {
     // Only a text with the word "reply" can hold the phrase: most have none, and pay nothing.
     // The last "in reply to …" counts, as it did when the whole text was searched.
     let bytes = text.as_bytes();
-    let replies = (0..bytes.len().saturating_sub(4))
-        .rev()
-        .filter(|&i| bytes[i..i + 5].eq_ignore_ascii_case(b"reply"));
+    // The starts of "reply" in any case, last first (the word cannot overlap itself).
+    let mut end = bytes.len().saturating_sub(4);
+    let replies = std::iter::from_fn(|| {
+        while let Some(i) = memchr::memrchr2(b'r', b'R', &bytes[..end]) {
+            end = i;
+            if bytes[i..i + 5].eq_ignore_ascii_case(b"reply") {
+                return Some(i);
+            }
+        }
+        None
+    });
     for last in replies {
         let mut from = last.saturating_sub(16);
         while !text.is_char_boundary(from) {
@@ -307,6 +325,38 @@ static STAGE_SET: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| {
     let phrases: Vec<&str> = STAGE_PROBES.iter().map(|(p, _)| *p).collect();
     Phrases::new(&phrases)
 });
+
+/// Chooses between the DSN's Status and the codes its diagnostic states.
+///
+/// The diagnostic is the receiver's own words and usually more specific: it wins unless its
+/// code is generic (`X.0.0`, or `X.4.7` "delivery time expired" wrapped around the real
+/// error) or of another class than the DSN's.
+pub(crate) fn prefer_status(dsn: Option<String>, diagnostic: &[String]) -> Option<String> {
+    let generic = |s: &str| s.ends_with(".0.0") || s.ends_with(".4.7");
+    let best_diag = diagnostic.iter().find(|s| !generic(s)).or(diagnostic.first()).cloned();
+    match (dsn, best_diag) {
+        (None, d) => d,
+        (Some(d), None) => Some(d),
+        (Some(d), Some(t)) => {
+            if t == d || t.as_bytes()[0] != d.as_bytes()[0] || generic(&t) {
+                Some(d)
+            } else {
+                Some(t)
+            }
+        }
+    }
+}
+
+/// The statuses a diagnostic states: the one paired with the reply code first.
+pub(crate) fn diagnostic_statuses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = read_codes(text).status.into_iter().collect();
+    for (_, s) in find_statuses(text) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,10 @@ static NAMED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The public IPv4 address a reply names as the connecting client, if it names one.
 pub(crate) fn sending_ip_named_in(reply: &str) -> Option<String> {
+    if !has_dotted_quad(reply) {
+        // Most replies name no IPv4 address at all: no regex search for them.
+        return None;
+    }
     NAMED.captures_iter(reply).filter_map(|c| c.name("ip")).map(|m| m.as_str()).find_map(|ip| {
         let parts: Vec<u8> = ip.split('.').filter_map(|p| p.parse().ok()).collect();
         let private = matches!(
@@ -33,9 +37,42 @@ pub(crate) fn sending_ip_named_in(reply: &str) -> Option<String> {
     })
 }
 
+/// Whether `text` holds four runs of ASCII digits joined by single dots (`192.0.2.7`), which
+/// every address the pattern captures is.
+fn has_dotted_quad(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut runs = 0;
+    let mut in_digits = false;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            if !in_digits {
+                in_digits = true;
+                runs += 1;
+                if runs == 4 {
+                    return true;
+                }
+            }
+        } else {
+            // A dot after digits continues the quad; anything else starts over.
+            runs = if b == b'.' && in_digits { runs } else { 0 };
+            in_digits = false;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sending_ip_named_in;
+    use super::{has_dotted_quad, sending_ip_named_in};
+
+    #[test]
+    fn a_dotted_quad_is_four_digit_runs_joined_by_single_dots() {
+        assert!(has_dotted_quad("from [203.0.113.11]"));
+        assert!(has_dotted_quad("5.1.1 then 1.2.3.4"));
+        assert!(!has_dotted_quad("550 5.1.1 user unknown"));
+        assert!(!has_dotted_quad("1.2..3.4 and 1.2.3"));
+        assert!(!has_dotted_quad(""));
+    }
 
     #[test]
     fn the_ip_a_receiver_names_is_found_in_its_usual_shapes() {

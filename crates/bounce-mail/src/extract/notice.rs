@@ -3,10 +3,14 @@
 
 use super::phrases::{ORIGINAL_MARKERS, ORIGINAL_SET};
 
-/// The notice: the bounce text with the returned original cut off.
-pub(crate) fn notice(text: &str) -> &str {
+/// The most of a notice (or of an auto-reply's text) kept for the rules.
+pub(crate) const MAX_NOTICE: usize = 2048;
+
+/// The notice: the bounce text with the returned original cut off. `lower` is `text`
+/// ASCII-lowercased.
+pub(crate) fn notice<'t>(text: &'t str, lower: &str) -> &'t str {
     let mut cut = text.len();
-    for (index, position) in ORIGINAL_SET.iter(text) {
+    for (index, position) in ORIGINAL_SET.iter(lower) {
         // The transcript of a Sendmail session is part of the notice; it ends later.
         if ORIGINAL_MARKERS[index].contains("transcript") || position == 0 {
             continue;

@@ -14,7 +14,8 @@ use mail_parser::parsers::MessageStream;
 use mail_parser::HeaderValue;
 
 pub(crate) use address::{
-    extract_addr_spec, is_valid_address, is_valid_message_id, without_address_type_prefix,
+    dedup_addresses, extract_addr_spec, is_valid_address, is_valid_message_id,
+    without_address_type_prefix,
 };
 
 /// The most link domains kept from one body.
@@ -235,12 +236,22 @@ fn auth_result(value: &str) -> AuthResult {
 
 /// Host names of `http`/`https` links, lowercased, deduplicated, in order of first appearance.
 fn link_domains(body: &str) -> Vec<String> {
-    let lower = body.to_ascii_lowercase();
+    let bytes = body.as_bytes();
     let mut domains: Vec<String> = Vec::new();
-    for at in memchr::memmem::find_iter(lower.as_bytes(), b"http") {
-        let rest = &lower[at + 4..];
-        let Some(after) = rest.strip_prefix("://").or_else(|| rest.strip_prefix("s://")) else {
+    let mut from = 0;
+    // Every `http` in any case ("http" cannot overlap itself), without a lowercased copy.
+    while let Some(found) = memchr::memchr2(b'h', b'H', &bytes[from..]) {
+        let at = from + found;
+        if !bytes[at..].get(..4).is_some_and(|word| word.eq_ignore_ascii_case(b"http")) {
+            from = at + 1;
             continue;
+        }
+        from = at + 4;
+        let rest = &body[at + 4..];
+        let after = match rest.as_bytes() {
+            [b':', b'/', b'/', ..] => &rest[3..],
+            [b's' | b'S', b':', b'/', b'/', ..] => &rest[4..],
+            _ => continue,
         };
         let end = after
             .find(|c: char| {

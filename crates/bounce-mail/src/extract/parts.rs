@@ -4,13 +4,16 @@ use std::cell::OnceCell;
 
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
-use super::found::Finding;
+use super::dsn::Group;
+use super::found::Readings;
 
 /// What a bounce is made of, sorted by role.
 #[derive(Debug, Default)]
-pub(crate) struct MessageView {
+pub(crate) struct MessageView<'m> {
     /// Top-level header fields as (name, raw value), in order.
-    pub(crate) headers: Vec<(String, String)>,
+    headers: Vec<(&'m str, &'m str)>,
+    /// Their values unfolded, each on first read ([`MessageView::header`]).
+    unfolded: Vec<OnceCell<String>>,
     /// The decoded subject.
     pub(crate) subject: String,
     /// The From address of the bounce.
@@ -21,29 +24,35 @@ pub(crate) struct MessageView {
     pub(crate) report_type: Option<String>,
     /// Bodies of `message/delivery-status` parts.
     pub(crate) dsn_texts: Vec<String>,
+    /// Their field groups, parsed on first use ([`MessageView::dsn_groups`]).
+    dsn_groups: OnceCell<Vec<Group>>,
     /// Bodies of `message/feedback-report` parts.
     pub(crate) feedback_texts: Vec<String>,
     /// Bodies of `message/disposition-notification` parts (RFC 8098).
     pub(crate) mdn_texts: Vec<String>,
     /// The human-readable text of the bounce (text parts outside the returned original).
     pub(crate) prose: String,
+    /// The prose ASCII-lowercased, once, for every phrase scan (same byte offsets).
+    pub(crate) lower: String,
     /// Length of the notice: the prose up to where the returned original begins.
     pub(crate) notice_len: usize,
     /// The returned original's header block and how it was returned.
     pub(crate) original_headers: Option<(String, &'static str)>,
-    /// The returned original's body text, when it was returned whole.
-    pub(crate) original_body: Option<String>,
+    /// The returned original, when it was returned whole as a `message/rfc822` part.
+    original: Option<&'m Message<'m>>,
+    /// Its body text, made on first read ([`MessageView::original_body`]).
+    original_body: OnceCell<Option<String>>,
     /// Recipients named in the returned original's To header (fallback for some reports).
     pub(crate) original_to: Option<String>,
-    /// What the prose gives, read once on first use and shared by every step.
-    finding: OnceCell<Finding>,
+    /// What the prose gives, each part read once on first use and shared by every step.
+    readings: Readings,
 }
 
-impl MessageView {
+impl<'m> MessageView<'m> {
     /// Builds the view of a parsed message.
-    pub(crate) fn new(message: &Message<'_>, max_part: usize) -> MessageView {
+    pub(crate) fn new(message: &'m Message<'m>, max_part: usize) -> MessageView<'m> {
         let mut view = MessageView {
-            headers: message.headers_raw().map(|(n, v)| (n.to_string(), unfold(v))).collect(),
+            headers: message.headers_raw().collect(),
             subject: message.subject().unwrap_or_default().to_string(),
             from: message
                 .from()
@@ -53,6 +62,7 @@ impl MessageView {
                 .to_string(),
             ..MessageView::default()
         };
+        view.unfolded = view.headers.iter().map(|_| OnceCell::new()).collect();
         if let Some(ct) = message.root_part().content_type() {
             view.content_type = format!(
                 "{}/{}",
@@ -64,8 +74,30 @@ impl MessageView {
         for part in &message.parts {
             view.add_part(part, max_part);
         }
-        view.notice_len = super::notice::notice(&view.prose).len();
+        view.lower = view.prose.to_ascii_lowercase();
+        view.notice_len = super::notice::notice(&view.prose, &view.lower).len();
         view
+    }
+
+    /// The body text of the returned original (its first text part, or its HTML as text),
+    /// decoded on first read: only the evidence of a bounce that has records reads it.
+    pub(crate) fn original_body(&self) -> Option<&str> {
+        self.original_body
+            .get_or_init(|| {
+                let nested = self.original?;
+                nested
+                    .body_text(0)
+                    .map(|t| t.into_owned())
+                    .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)))
+            })
+            .as_deref()
+    }
+
+    /// The field groups of every `message/delivery-status` part, in order, parsed once.
+    pub(crate) fn dsn_groups(&self) -> &[Group] {
+        self.dsn_groups.get_or_init(|| {
+            self.dsn_texts.iter().flat_map(|t| super::dsn::parse_groups(t)).collect()
+        })
     }
 
     /// The notice: the prose of the bounce up to where the returned original begins.
@@ -73,9 +105,15 @@ impl MessageView {
         &self.prose[..self.notice_len]
     }
 
-    /// Where the prose's reading of this message is kept once made (`prose::finding`).
-    pub(crate) fn finding_cell(&self) -> &OnceCell<Finding> {
-        &self.finding
+    /// The notice ASCII-lowercased.
+    pub(crate) fn notice_lower(&self) -> &str {
+        &self.lower[..self.notice_len]
+    }
+
+    /// Where the prose's readings of this message are kept once made (`prose::mentions`,
+    /// `prose::finding`, `prose::format`, ...).
+    pub(crate) fn readings(&self) -> &Readings {
+        &self.readings
     }
 
     /// Whether a disposition notification reports that the message was rejected or deleted
@@ -100,10 +138,21 @@ impl MessageView {
 
     /// The raw value of the first top-level header with this name.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        let index = self.headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        Some(self.header_value(index))
     }
 
-    fn add_part(&mut self, part: &MessagePart<'_>, max_part: usize) {
+    /// The names of the top-level header fields, with their positions, in order.
+    pub(crate) fn header_names(&self) -> impl Iterator<Item = (usize, &'m str)> + '_ {
+        self.headers.iter().map(|(name, _)| *name).enumerate()
+    }
+
+    /// The unfolded value of the top-level header field at `index` (see `header_names`).
+    pub(crate) fn header_value(&self, index: usize) -> &str {
+        self.unfolded[index].get_or_init(|| unfold(self.headers[index].1))
+    }
+
+    fn add_part(&mut self, part: &'m MessagePart<'m>, max_part: usize) {
         let (ctype, subtype) = part.content_type().map_or_else(
             || ("text".to_string(), "plain".to_string()),
             |ct| (ct.ctype().to_ascii_lowercase(), ct.subtype().unwrap_or("").to_ascii_lowercase()),
@@ -138,7 +187,7 @@ impl MessageView {
         }
     }
 
-    fn add_original(&mut self, nested: &Message<'_>) {
+    fn add_original(&mut self, nested: &'m Message<'m>) {
         if self.original_headers.is_some() {
             return;
         }
@@ -148,16 +197,15 @@ impl MessageView {
         self.original_headers = Some((head, "message/rfc822"));
         self.original_to =
             nested.to().and_then(|a| a.first()).and_then(|a| a.address()).map(str::to_string);
-        let body = nested
-            .body_text(0)
-            .map(|t| t.into_owned())
-            .or_else(|| nested.body_html(0).map(|h| html_to_text(&h)));
-        self.original_body = body;
+        self.original = Some(nested);
     }
 }
 
 /// Unfolds a raw header value and trims it.
 pub(crate) fn unfold(raw: &str) -> String {
+    if memchr::memchr(b'\n', raw.as_bytes()).is_none() {
+        return raw.trim().to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     for (i, line) in raw.split('\n').enumerate() {
         let line = line.trim_end_matches('\r');
@@ -168,7 +216,12 @@ pub(crate) fn unfold(raw: &str) -> String {
             out.push_str(line);
         }
     }
-    out.trim().to_string()
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn is_attachment(part: &MessagePart<'_>) -> bool {

@@ -1,5 +1,10 @@
-//! Phrase sets matched in one pass with Aho-Corasick (ASCII case-insensitive), so reading a
-//! bounce costs one scan per question instead of one `find` per phrase.
+//! Phrase sets matched in one pass with Aho-Corasick, so reading a bounce costs one scan per
+//! question instead of one `find` per phrase.
+//!
+//! Matching ignores ASCII case: the phrases are kept ASCII-lowercased and are matched against
+//! ASCII-lowercased text (the message view lowercases its prose once for every set), which
+//! finds the same matches at the same offsets as an ASCII-case-insensitive automaton and lets
+//! the automaton's literal prefilter skip most of the text.
 
 use std::sync::LazyLock;
 
@@ -12,31 +17,52 @@ pub(crate) struct Phrases {
 
 impl Phrases {
     pub(crate) fn new(phrases: &[&str]) -> Phrases {
+        Phrases::build(phrases, true)
+    }
+
+    /// A set whose phrases share their rare bytes with ordinary text (the `-----` rules of the
+    /// original's markers, the words of the delay warnings): a literal prefilter would stop
+    /// every few bytes, the automaton alone is faster (measured with callgrind on real mail).
+    fn without_prefilter(phrases: &[&str]) -> Phrases {
+        Phrases::build(phrases, false)
+    }
+
+    fn build(phrases: &[&str], prefilter: bool) -> Phrases {
+        let lowered: Vec<String> = phrases.iter().map(|p| p.to_ascii_lowercase()).collect();
         let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostFirst)
+            .prefilter(prefilter)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(phrases)
+            .build(lowered)
             .expect("phrase sets are small literal sets");
         Phrases { automaton }
     }
 
-    /// Whether any phrase occurs in `text`.
-    pub(crate) fn any(&self, text: &str) -> bool {
-        self.automaton.is_match(text)
+    /// Whether any phrase occurs in `lower` (ASCII-lowercased text).
+    pub(crate) fn any(&self, lower: &str) -> bool {
+        debug_assert!(is_lower(lower));
+        self.automaton.is_match(lower)
     }
 
-    /// Every occurrence, leftmost first: (phrase index, byte offset).
-    pub(crate) fn iter<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
-        self.automaton.find_iter(text).map(|m| (m.pattern().as_usize(), m.start()))
+    /// Every occurrence in `lower` (ASCII-lowercased text), leftmost first: (phrase index,
+    /// byte offset).
+    pub(crate) fn iter<'a>(&'a self, lower: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+        debug_assert!(is_lower(lower));
+        self.automaton.find_iter(lower).map(|m| (m.pattern().as_usize(), m.start()))
     }
 
-    /// The lowest phrase index found in `text` (list order is priority order). Matches are
-    /// leftmost-first, so a phrase hidden inside an earlier, overlapping match is not seen;
-    /// the sets using this hold phrases that do not overlap.
-    pub(crate) fn best(&self, text: &str) -> Option<usize> {
-        self.automaton.find_iter(text).map(|m| m.pattern().as_usize()).min()
+    /// The lowest phrase index found in `lower` (ASCII-lowercased text; list order is
+    /// priority order). Matches are leftmost-first, so a phrase hidden inside an earlier,
+    /// overlapping match is not seen; the sets using this hold phrases that do not overlap.
+    pub(crate) fn best(&self, lower: &str) -> Option<usize> {
+        debug_assert!(is_lower(lower));
+        self.automaton.find_iter(lower).map(|m| m.pattern().as_usize()).min()
     }
+}
+
+/// Whether a text has no ASCII uppercase letter (what the phrase sets expect).
+fn is_lower(text: &str) -> bool {
+    !text.bytes().any(|b| b.is_ascii_uppercase())
 }
 
 /// Builds a lazily compiled phrase set.
@@ -46,13 +72,15 @@ macro_rules! phrase_set {
     };
 }
 
-phrase_set!(ORIGINAL_SET, ORIGINAL_MARKERS);
+pub(crate) static ORIGINAL_SET: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::without_prefilter(ORIGINAL_MARKERS));
 phrase_set!(BOUNCE_TEXT_SET, BOUNCE_TEXT);
 phrase_set!(BOUNCE_SUBJECT_SET, BOUNCE_SUBJECT);
-phrase_set!(DELAY_TEXT_SET, DELAY_TEXT);
+pub(crate) static DELAY_TEXT_SET: LazyLock<Phrases> =
+    LazyLock::new(|| Phrases::without_prefilter(DELAY_TEXT));
 /// The markers of the MTA families, in priority order.
-pub(crate) static FAMILY_SET: LazyLock<Phrases> = LazyLock::new(|| {
-    let markers: Vec<&str> = FAMILIES.iter().map(|(_, m)| *m).collect();
+pub(crate) static PROSE_FAMILY_SET: LazyLock<Phrases> = LazyLock::new(|| {
+    let markers: Vec<&str> = PROSE_FAMILIES.iter().map(|(_, m)| *m).collect();
     Phrases::new(&markers)
 });
 
@@ -189,7 +217,7 @@ pub(crate) const DELAY_TEXT: &[&str] = &[
 ];
 
 /// MTA families recognised by their wording, most specific first: (family, lowercase marker).
-pub(crate) const FAMILIES: &[(&str, &str)] = &[
+pub(crate) const PROSE_FAMILIES: &[(&str, &str)] = &[
     ("qmail", "this is the qmail-send program"),
     ("qmail", "qmail-send"),
     ("postfix", "this is the mail system at host"),

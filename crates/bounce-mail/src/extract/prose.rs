@@ -6,21 +6,37 @@
 //! address alone on an indented line, `RCPT TO:<addr>` in a session transcript, or a phrase such
 //! as "could not be delivered to addr". The diagnostic is the text the notice gives with it.
 
-pub(crate) use super::found::{Finding, Found};
-use super::notice::{header_block_start, notice};
+pub(crate) use super::found::{Finding, Found, Mention};
+use super::notice::header_block_start;
 use super::parts::MessageView;
 use super::phrases::{BOUNCE_SUBJECT_SET, BOUNCE_TEXT_SET};
 
-/// The recipients, diagnostics and format the prose of `view` gives, read once per message
-/// and shared by every step that asks.
-pub(crate) fn finding(view: &MessageView) -> &Finding {
-    view.finding_cell().get_or_init(|| find(view))
+/// The recipients the prose of `view` names, with where; read once per message and shared
+/// by every step that asks.
+pub(crate) fn mentions<'v>(view: &'v MessageView<'_>) -> &'v [Mention] {
+    view.readings().mentions.get_or_init(|| find::mentions(view))
 }
 
-/// The returned original quoted inline: its header block and the text after it.
-pub(crate) fn inline_original(text: &str) -> Option<(String, &str)> {
-    let start = notice(text).len();
-    let rest = &text[start..];
+/// What the prose of `view` says about each recipient it names (in the order of
+/// [`mentions`]) and about all of them; read once per message, only when a step needs it.
+pub(crate) fn finding<'v>(view: &'v MessageView<'_>) -> &'v Finding {
+    view.readings().finding.get_or_init(|| find::find(view, mentions(view)))
+}
+
+/// The remote host the notice names for one recipient (in its context, else anywhere).
+pub(crate) fn remote_host(view: &MessageView, mention: &Mention) -> Option<String> {
+    find::remote_host_of(view, mention)
+}
+
+/// The MTA family whose wording the bounce uses (`postfix`, `exim`, ...), or empty.
+pub(crate) fn format<'v>(view: &'v MessageView<'_>) -> &'v str {
+    view.readings().format.get_or_init(|| find::detect_family(view))
+}
+
+/// The returned original quoted inline after the notice: its header block and the text
+/// after it.
+pub(crate) fn inline_original<'v>(view: &'v MessageView<'_>) -> Option<(String, &'v str)> {
+    let rest = &view.prose[view.notice_len..];
     // Skip the marker line itself and blank lines to reach the first header.
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
@@ -44,9 +60,9 @@ pub(crate) fn inline_original(text: &str) -> Option<(String, &str)> {
     Some((head, &block[end..]))
 }
 
-/// DSN fields written into the text of a bounce rather than in their own part.
-pub(crate) fn embedded_dsn(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
+/// DSN fields written into the text of a bounce rather than in their own part. `lower` is
+/// `text` ASCII-lowercased.
+pub(crate) fn embedded_dsn(text: &str, lower: &str) -> Option<String> {
     let start = lower.find("final-recipient:").or_else(|| lower.find("original-recipient:"))?;
     // Include the per-message fields just before, when present.
     let head_start = ["reporting-mta:", "arrival-date:"]
@@ -70,8 +86,13 @@ pub(crate) fn embedded_dsn(text: &str) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// Whether the message reads like a bounce even without a DSN part.
+/// Whether the message reads like a bounce even without a DSN part (read once per message:
+/// the auto-reply and the prose bounce families both ask).
 pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
+    *view.readings().looks_like_bounce.get_or_init(|| reads_like_bounce(view))
+}
+
+fn reads_like_bounce(view: &MessageView) -> bool {
     let from = view.from.to_ascii_lowercase();
     let from_header = view.header("From").unwrap_or("").to_ascii_lowercase();
     let subject = view.subject.to_ascii_lowercase();
@@ -90,7 +111,7 @@ pub(crate) fn looks_like_bounce(view: &MessageView) -> bool {
     .iter()
     .any(|d| from.contains(d) || from_header.contains(d));
     let subject_hit = BOUNCE_SUBJECT_SET.any(&subject);
-    let text_hit = BOUNCE_TEXT_SET.any(view.notice());
+    let text_hit = BOUNCE_TEXT_SET.any(view.notice_lower());
     let has_original = view.original_headers.is_some() || header_block_start(&view.prose).is_some();
     // Delivery reports are sent with a null envelope sender (RFC 5321 section 4.5.5).
     let null_sender =
@@ -140,6 +161,17 @@ pub(crate) fn looks_like_complaint(view: &MessageView) -> bool {
 /// Recipients of a complaint without an ARF part: addresses the text names.
 pub(crate) fn complaint_recipients(view: &MessageView) -> Vec<String> {
     addresses(&view.prose).into_iter().map(|(_, a)| a).take(1).collect()
+}
+
+/// The first paragraph of a text, its lines joined with spaces.
+pub(crate) fn first_paragraph(text: &str) -> String {
+    let para: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    para.join(" ")
 }
 
 /// Every address in `text`, with its byte position.
@@ -198,5 +230,3 @@ fn is_daemon_address(addr: &str) -> bool {
 }
 
 pub(crate) mod find;
-
-pub(crate) use find::find;

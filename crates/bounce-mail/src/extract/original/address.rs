@@ -179,6 +179,12 @@ pub(crate) fn without_address_type_prefix(candidate: &str) -> &str {
     candidate
 }
 
+/// Drops repeated addresses (compared ignoring ASCII case), keeping the first of each.
+pub(crate) fn dedup_addresses(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|a| seen.insert(a.to_ascii_lowercase()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::{extract_addr_spec, is_valid_address, is_valid_message_id};

@@ -6,8 +6,8 @@ use regex::Regex;
 
 use super::super::codes::read_codes;
 use super::super::parts::MessageView;
-use super::super::phrases::{DELAY_TEXT_SET, FAMILIES, FAMILY_SET};
-use super::{addresses, is_daemon_address, Finding, Found};
+use super::super::phrases::{DELAY_TEXT_SET, PROSE_FAMILIES, PROSE_FAMILY_SET};
+use super::{addresses, is_daemon_address, Finding, Found, Mention};
 
 static HOST_SAID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -61,35 +61,34 @@ const INTRO_PHRASES: &[&str] = &[
 ];
 
 /// Detects the MTA family from the whole bounce.
-fn detect_family(view: &MessageView) -> String {
-    if let Some(i) = FAMILY_SET.best(view.notice()) {
-        return FAMILIES[i].0.to_string();
+pub(crate) fn detect_family(view: &MessageView) -> String {
+    if let Some(i) = PROSE_FAMILY_SET.best(view.notice_lower()) {
+        return PROSE_FAMILIES[i].0.to_string();
     }
     let headers: String = view
-        .headers
-        .iter()
-        .filter(|(n, _)| {
+        .header_names()
+        .filter(|(_, n)| {
             let n = n.to_ascii_lowercase();
             n.starts_with("x-") || n == "received" || n == "from"
         })
-        .map(|(n, v)| format!("{n}: {v}\n"))
-        .collect();
-    FAMILY_SET
+        .map(|(i, n)| format!("{n}: {}\n", view.header_value(i)))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    PROSE_FAMILY_SET
         .iter(&headers)
         .map(|(i, _)| i)
-        .filter(|i| FAMILIES[*i].1.len() > 4)
+        .filter(|i| PROSE_FAMILIES[*i].1.len() > 4)
         .min()
-        .map(|i| FAMILIES[i].0.to_string())
+        .map(|i| PROSE_FAMILIES[i].0.to_string())
         .unwrap_or_default()
 }
 
-/// Finds the recipients the prose of a bounce names, with their diagnostics.
-pub(crate) fn find(view: &MessageView) -> Finding {
+/// The recipients the notice names, in order, each with where its text is: the cheap part
+/// of reading the prose, enough to pair a DSN's recipient with its mention and its context.
+pub(crate) fn mentions(view: &MessageView) -> Vec<Mention> {
     let text = view.notice();
-    let mut finding = Finding { format: detect_family(view), ..Finding::default() };
     let excluded = excluded_addresses(view, text);
-    let candidates = recipient_mentions(text, &excluded);
-    let delayed_notice = is_delay_notice(text, &view.subject);
+    let candidates = recipient_mentions(text, view.notice_lower(), &excluded);
     // Each recipient's block runs from its first mention to the next recipient's mention.
     let mut order: Vec<(usize, String)> = Vec::new();
     for (pos, addr) in candidates {
@@ -97,23 +96,60 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             order.push((pos, addr));
         }
     }
+    let mut out = Vec::with_capacity(order.len());
+    for (i, (pos, addr)) in order.iter().enumerate() {
+        let pos = *pos;
+        let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(pos);
+        // The `<` or quote opening the next recipient's address belongs to that recipient.
+        let end = text[..end].trim_end_matches(['<', '"']).len().max(pos);
+        let block = &text[pos..end];
+        let line_start = text[..pos].rfind('\n').map_or(0, |p| p + 1);
+        let line_end = text[pos..].find('\n').map_or(text.len(), |e| pos + e);
+        let sendmail_entry = SENDMAIL_ENTRY.is_match(&text[line_start..line_end]);
+        let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
+        // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
+        // transcript: it names no stage.
+        let listing = !sendmail_entry
+            && is_field_listing(
+                block.get(addr.len()..).unwrap_or("").trim_start_matches(['>', '"']),
+            );
+        let context = (!listing).then(|| text[context_start..end].to_string());
+        out.push(Mention {
+            recipient: super::super::original::without_address_type_prefix(
+                addr.trim_matches(['<', '>', '"', '\'']),
+            )
+            .to_string(),
+            address: addr.clone(),
+            pos,
+            end,
+            line_start,
+            line_end,
+            context_start,
+            sendmail_entry,
+            context,
+        });
+    }
+    out
+}
+
+/// Finds the diagnostics, codes and remote hosts the prose gives for each recipient it
+/// names (`mentions`, in the same order), and the diagnostic it states for all of them.
+pub(crate) fn find(view: &MessageView, mentions: &[Mention]) -> Finding {
+    let text = view.notice();
+    let mut finding = Finding::default();
+    let delayed_notice = is_delay_notice(view.notice_lower(), &view.subject);
     let global = std::cell::OnceCell::new();
     let global_of = || global.get_or_init(|| global_diagnostic(text)).clone();
-    let whole_host = std::cell::OnceCell::new();
-    for (i, (pos, addr)) in order.iter().enumerate() {
-        let end = order.get(i + 1).map_or(text.len(), |(p, _)| *p).max(*pos);
-        // The `<` or quote opening the next recipient's address belongs to that recipient.
-        let end = text[..end].trim_end_matches(['<', '"']).len().max(*pos);
-        let block = &text[*pos..end];
-        let line_start_of_addr = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
-        let words_before = text[line_start_of_addr..*pos].split_whitespace().count();
-        let line_end = text[*pos..].find('\n').map_or(text.len(), |e| *pos + e);
-        let sendmail_entry = SENDMAIL_ENTRY.is_match(&text[line_start_of_addr..line_end]);
-        let block_diag = if sendmail_entry {
+    for mention in mentions {
+        let (pos, end, addr) = (mention.pos, mention.end, mention.address.as_str());
+        let (line_start, line_end) = (mention.line_start, mention.line_end);
+        let block = &text[pos..end];
+        let words_before = text[line_start..pos].split_whitespace().count();
+        let block_diag = if mention.sendmail_entry {
             // The remote server's reply just above an entry is the reason behind it.
             // Otherwise the entry's own text is, whatever the transcript says below it.
-            transcript_reply_before(text, line_start_of_addr).or_else(|| {
-                let line = &text[*pos..line_end];
+            transcript_reply_before(text, line_start).or_else(|| {
+                let line = &text[pos..line_end];
                 let own = line.split_once("...").map_or("", |(_, rest)| rest).trim();
                 (!own.is_empty()).then(|| own.to_string())
             })
@@ -123,14 +159,14 @@ pub(crate) fn find(view: &MessageView) -> Finding {
         let block_diag = block_diag.map(|after| {
             // "Unable to deliver message to <addr> (and ...)": the line reads as a whole.
             if words_before >= 3 && !has_code(&after) {
-                let before = &text[line_start_of_addr..*pos];
+                let before = &text[line_start..pos];
                 let close = if before.ends_with('<') { ">" } else { "" };
                 format!("{}{addr}{close} {after}", before.trim_start())
             } else {
                 after
             }
         });
-        let block_diag = block_diag.or_else(|| preceding_diagnostic(text, *pos));
+        let block_diag = block_diag.or_else(|| preceding_diagnostic(text, pos));
         // A heading such as "Additional Information" after the list is not the reason;
         // the code-bearing line of the notice is.
         let block_diag = match block_diag {
@@ -138,32 +174,27 @@ pub(crate) fn find(view: &MessageView) -> Finding {
             other => other,
         };
         let diagnostic = block_diag.or_else(global_of).map(|d| tidy_diagnostic(&d).to_string());
-        let line_start = text[..*pos].rfind('\n').map_or(0, |p| p + 1);
-        let context_start = text[..line_start.saturating_sub(1)].rfind('\n').map_or(0, |p| p + 1);
-        // A "Message details" listing (MAIL FROM, RCPT TO, Size ...) under the address is no
-        // transcript: it names no stage.
-        let listing = !sendmail_entry
-            && is_field_listing(
-                block.get(addr.len()..).unwrap_or("").trim_start_matches(['>', '"']),
-            );
-        let context = (!listing).then(|| text[context_start..end].to_string());
         let codes = diagnostic.as_deref().map(read_codes).unwrap_or_default();
         finding.recipients.push(Found {
-            recipient: super::super::original::without_address_type_prefix(
-                addr.trim_matches(['<', '>', '"', '\'']),
-            )
-            .to_string(),
-            remote_mta: remote_host(&text[context_start..end])
-                .or_else(|| whole_host.get_or_init(|| remote_host(text)).clone()),
+            recipient: mention.recipient.clone(),
+            remote_mta: remote_host_of(view, mention),
             reply: codes.reply,
             status: codes.status,
             diagnostic,
-            context,
+            context: mention.context.clone(),
             delayed: delayed_notice,
         });
     }
     finding.global = global_of().or_else(|| notice_summary(text));
     finding
+}
+
+/// The remote host the notice names in a recipient's context, else the first it names
+/// anywhere (read once per message).
+pub(crate) fn remote_host_of(view: &MessageView, mention: &Mention) -> Option<String> {
+    let text = view.notice();
+    remote_host(&text[mention.context_start..mention.end])
+        .or_else(|| view.readings().any_remote_host.get_or_init(|| remote_host(text)).clone())
 }
 
 /// The first few substantial paragraphs of a notice, for bounces that state their reason
@@ -190,12 +221,13 @@ pub(crate) fn notice_summary(text: &str) -> Option<String> {
     }
 }
 
-fn is_delay_notice(text: &str, subject: &str) -> bool {
+/// Whether the notice (`lower`, ASCII-lowercased) or the subject warn of a delay.
+fn is_delay_notice(lower: &str, subject: &str) -> bool {
     let s = subject.to_ascii_lowercase();
     s.contains("delayed")
         || s.contains("delivery status notification (delay)")
         || s.starts_with("warning")
-        || DELAY_TEXT_SET.any(text)
+        || DELAY_TEXT_SET.any(lower)
 }
 
 /// Addresses that cannot be the failed recipient: the bounce's own From and To, daemons, and
@@ -215,12 +247,13 @@ fn excluded_addresses(view: &MessageView, text: &str) -> Vec<String> {
 }
 
 /// Addresses the notice introduces as recipients, in order of mention.
-fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
+/// `lower` is `text` ASCII-lowercased (the view's copy: same offsets).
+fn recipient_mentions(text: &str, lower_text: &str, excluded: &[String]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut prev_line_intro = false;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        let lower = line.to_ascii_lowercase();
+        let lower = &lower_text[offset..offset + line.len()];
         if memchr::memchr(b'@', line.as_bytes()).is_none() {
             let trimmed = lower.trim_end();
             prev_line_intro = (trimmed.ends_with(':')
@@ -248,7 +281,7 @@ fn recipient_mentions(text: &str, excluded: &[String]) -> Vec<(usize, String)> {
             let code_prefix = before_trim.trim_end_matches([' ', '<']);
             let at_line_start = before_trim.is_empty()
                 || (code_prefix.len() == 3 && code_prefix.bytes().all(|b| b.is_ascii_digit()));
-            let lower_before = before.to_ascii_lowercase();
+            let lower_before = &lower[..start];
             let intro = INTRO_PHRASES.iter().any(|p| lower_before.contains(p));
             let mail_from = lower_before.contains("mail from")
                 || lower_before.ends_with("from <")

@@ -4,11 +4,44 @@
 use bounce_model::{BounceFacts, Kind};
 use serde_json::Value;
 
+use super::{Family, MessageKind};
+use crate::extract::parts::MessageView;
+
+pub(crate) struct Ses;
+
+impl Family for Ses {
+    fn name(&self) -> &'static str {
+        "amazonses"
+    }
+
+    /// A notification is a complaint when it reports one, a bounce otherwise (a delivery
+    /// notification's records say `delivered`).
+    fn claims(&self, view: &MessageView) -> Option<MessageKind> {
+        let records = records(&view.prose)?;
+        Some(if records.iter().any(|r| r.kind == Some(Kind::Complaint)) {
+            MessageKind::Complaint
+        } else {
+            MessageKind::Bounce
+        })
+    }
+
+    fn records(&self, view: &MessageView) -> Vec<BounceFacts> {
+        records(&view.prose).unwrap_or_default()
+    }
+}
+
 /// Parses an SES notification from the text of a message, if it is one.
 pub(crate) fn records(text: &str) -> Option<Vec<BounceFacts>> {
     let start = text.find('{')?;
     let end = text.rfind('}')?;
     if end <= start {
+        return None;
+    }
+    // A JSON object opens with a key or closes at once: anything else after the brace fails
+    // both readings below (the second only drops line breaks and leading spaces), so the
+    // HTML and CSS of ordinary mail cost no parse and no copy.
+    let after = text[start + 1..].trim_start_matches([' ', '\t', '\n', '\r']);
+    if !after.starts_with(['"', '}']) {
         return None;
     }
     let json = &text[start..=end];
@@ -87,7 +120,7 @@ pub(crate) fn records(text: &str) -> Option<Vec<BounceFacts>> {
 }
 
 fn strip_type(value: &str) -> String {
-    super::dsn::split_type(value).1
+    crate::extract::dsn::split_type(value).1
 }
 
 #[cfg(test)]
