@@ -145,6 +145,14 @@ fn failed_recipients_header(view: &MessageView) -> Vec<String> {
     out
 }
 
+/// Whether an address can be mailed from outside: its domain has a dot or is an address
+/// literal (`[192.0.2.1]`); `user@ims_daemon` or `user@localhost` cannot.
+fn routable(address: &str) -> bool {
+    address.rsplit_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && (domain.contains('.') || domain.starts_with('['))
+    })
+}
+
 /// Builds a record from a DSN per-recipient group, enriched by the prose of the bounce.
 ///
 /// The prose is read only as far as the group needs it: the recipient's mention and its
@@ -154,10 +162,13 @@ fn dsn_record(message: &Group, group: &Group, view: &MessageView) -> Option<Boun
     let notice = view.notice();
     let final_rcpt = group.typed("Final-Recipient");
     let original_rcpt = group.typed("Original-Recipient");
-    let recipient = final_rcpt
-        .as_deref()
-        .and_then(original::extract_addr_spec)
-        .or_else(|| original_rcpt.as_deref().and_then(original::extract_addr_spec))?;
+    let original_addr = original_rcpt.as_deref().and_then(original::extract_addr_spec);
+    let final_addr = final_rcpt.as_deref().and_then(original::extract_addr_spec);
+    // An internal delivery address (Sun/Oracle Messaging Server's `user@ims_daemon` after a
+    // source route): the sender mailed the Original-Recipient, which becomes the recipient.
+    let internal = final_addr.as_deref().is_some_and(|a| !routable(a))
+        && original_addr.as_deref().is_some_and(routable);
+    let recipient = if internal { original_addr } else { final_addr.or(original_addr) }?;
     let action =
         group.get("Action").map(|a| a.trim().to_ascii_lowercase()).filter(|a| !a.is_empty());
     let (diag_type, diagnostic) = match group.get("Diagnostic-Code") {
@@ -231,7 +242,8 @@ fn dsn_record(message: &Group, group: &Group, view: &MessageView) -> Option<Boun
         remote_mta: remote,
         received_from_mta: message.typed("Received-From-MTA"),
         action,
-        original_recipient: original_rcpt.filter(|o| final_rcpt.as_deref() != Some(o.as_str())),
+        original_recipient: original_rcpt
+            .filter(|o| !internal && final_rcpt.as_deref() != Some(o.as_str())),
         arrival_date: message.typed("Arrival-Date"),
         last_attempt_date: group.typed("Last-Attempt-Date"),
         will_retry_until: group.typed("Will-Retry-Until"),

@@ -141,7 +141,12 @@ pub(crate) fn extract_addr_spec(text: &str) -> Option<String> {
             // A quoted local part may hold spaces: `"odd local"@example.com`.
             first.to_owned()
         } else {
-            first.split_whitespace().find(|word| word.contains('@')).unwrap_or_default().to_owned()
+            let word = first.split_whitespace().find(|word| word.contains('@')).unwrap_or_default();
+            // A source route without angle brackets (`@relay.example:user@example.com`).
+            match word.strip_prefix('@') {
+                Some(route) => route.split_once(':').map_or("", |(_, address)| address).to_owned(),
+                None => word.to_owned(),
+            }
         }
     };
     let candidate = candidate.trim();
