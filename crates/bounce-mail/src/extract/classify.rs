@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use bounce_model::{Bucket, Kind, Source};
+use bounce_model::{BounceFacts, Bucket, Kind, Source, Stage};
 
 use super::codes::{diagnostic_statuses, prefer_status, read_codes};
 use super::family::{self, MessageKind};
@@ -56,6 +56,12 @@ pub(super) fn classify(
             });
         }
         record.original = original;
+        if record.smtp_stage == Stage::Unknown && replies_to_sender(record) {
+            // "550 5.7.1 <news@example.com>... Access denied": the reply echoes our envelope
+            // sender, not the recipient; it answered MAIL FROM (or a sender check).
+            record.smtp_stage = Stage::Mail;
+            record.stage_source = Some("the reply names the envelope sender".to_string());
+        }
         if record.last_attempt_date.is_none() {
             record.last_attempt_date = view.header("Date").map(str::to_string);
         }
@@ -96,4 +102,22 @@ fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model
         }
     }
     evidence
+}
+
+/// Whether the record's reply names the envelope sender in angle brackets (`<addr>`) and not
+/// the recipient: the shape of a reply to MAIL FROM.
+fn replies_to_sender(record: &BounceFacts) -> bool {
+    let (Some(diagnostic), Some(sender)) =
+        (record.diagnostic.as_deref(), record.original.envelope_sender.as_ref())
+    else {
+        return false;
+    };
+    let sender = sender.value.trim();
+    if sender.is_empty() || !sender.contains('@') || sender.eq_ignore_ascii_case(&record.recipient)
+    {
+        return false;
+    }
+    let lower = diagnostic.to_ascii_lowercase();
+    lower.contains(&format!("<{}>", sender.to_ascii_lowercase()))
+        && (record.recipient.is_empty() || !lower.contains(&record.recipient.to_ascii_lowercase()))
 }
