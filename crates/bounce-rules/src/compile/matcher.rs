@@ -102,8 +102,9 @@ fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
 }
 
 impl TextMatcher {
-    /// Compiles `patterns` (global index = position). Errors name the pattern that failed.
-    pub(crate) fn build(patterns: &[Pattern]) -> Result<TextMatcher, String> {
+    /// Compiles `patterns` (global index = position). An error names the pattern that failed
+    /// and gives its index.
+    pub(crate) fn build(patterns: &[Pattern]) -> Result<TextMatcher, (Option<usize>, String)> {
         let mut literal_slot: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut hits: Vec<Vec<Hit>> = Vec::new();
@@ -124,8 +125,9 @@ impl TextMatcher {
                     spans.push(Span::Phrase(lower));
                 }
                 Pattern::Regex(source) => {
-                    let regex = compile(source)
-                        .map_err(|e| format!("text /{source}/ does not compile: {e}"))?;
+                    let regex = compile(source).map_err(|e| {
+                        (Some(index), format!("text /{source}/ does not compile: {e}"))
+                    })?;
                     let slot = regexes.len();
                     regexes.push((index, regex));
                     spans.push(Span::Regex(slot));
@@ -147,7 +149,9 @@ impl TextMatcher {
                 .ascii_case_insensitive(true)
                 .match_kind(aho_corasick::MatchKind::Standard)
                 .build(&literals)
-                .map_err(|e| format!("the rules' text literals do not compile together: {e}"))?;
+                .map_err(|e| {
+                    (None, format!("the rules' text literals do not compile together: {e}"))
+                })?;
             Some(built)
         };
         Ok(TextMatcher {

@@ -96,8 +96,21 @@ impl RuleSet {
                 }
             });
         }
-        let matcher = TextMatcher::build(&patterns)
-            .map_err(|message| RulesErrors { errors: vec![RulesError::io("<rules>", message)] })?;
+        let matcher = TextMatcher::build(&patterns).map_err(|(index, message)| {
+            // Name the first rule that uses the pattern, by its `file:line`.
+            let mut place = None;
+            for rule in &rules {
+                rule.tree.for_each_cond(&mut |cond| {
+                    if let Cond::Text { index: i, .. } = cond {
+                        if place.is_none() && Some(*i) == index {
+                            place = Some(format!("{} (rule {})", rule.location(), rule.id));
+                        }
+                    }
+                });
+            }
+            let place = place.unwrap_or_else(|| "<rules>".to_owned());
+            RulesErrors { errors: vec![RulesError::io(&place, message)] }
+        })?;
         let pattern_count = matcher.len();
         let mut by_pattern = vec![Vec::new(); pattern_count];
         let mut always = Vec::new();
