@@ -721,3 +721,65 @@ pub fn build_context(
         appendix_cap: APPENDIX_CAP,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_merges_responses_that_differ_only_in_ids() {
+        let a = "550 5.7.1 Messages from [203.0.113.11] weren't sent (S3150). \
+                 [DB5PEPF00014B9E.eurprd04.prod.outlook.com 2026-06-10T14:06:40.823Z 08DCEEFA62027450]";
+        let b = "550 5.7.1 Messages from [203.0.113.11] weren't sent (S3150). \
+                 [DU6PEPF0000A7E1.eurprd04.prod.outlook.com 2026-06-10T14:51:30.027Z 08DC4030490D7A29]";
+        assert_eq!(mask_ids(a), mask_ids(b));
+        assert!(mask_ids(a).contains("[203.0.113.11]"), "the IP is kept: {}", mask_ids(a));
+        let c = a.replace("203.0.113.11", "203.0.113.12");
+        assert_ne!(mask_ids(a), mask_ids(&c), "a different IP is a different response");
+    }
+
+    #[test]
+    fn slugs_are_what_a_renderer_makes_of_the_heading() {
+        assert_eq!(slug_of("outlook-com S3150"), "outlook-com-s3150");
+        assert_eq!(slug_of("gmail From: header"), "gmail-from-header");
+        assert_eq!(slug_of("other zen.spamhaus.org"), "other-zenspamhausorg");
+        assert_eq!(slug_of("evil\"><svg onload=alert(2)>"), "evilsvg-onloadalert2");
+    }
+
+    #[test]
+    fn named_ips_skip_the_receiving_host() {
+        let text = "host gmail-smtp-in.l.google.com [198.51.100.27] SMTP error from remote mail \
+                    server after end of data: 550-5.7.25 [203.0.113.98] The IP address sending";
+        assert_eq!(named_ips(text), vec!["203.0.113.98".to_string()]);
+        assert_eq!(named_ips("421-4.7.28 [203.0.113.12 19] Gmail has detected"), ["203.0.113.12"]);
+    }
+
+    #[test]
+    fn asks_name_the_receivers_ip_and_the_token() {
+        let ips = vec!["203.0.113.11".to_string()];
+        let input = AskInput {
+            category: Category::Reputation,
+            reason: "blocked",
+            provider: "outlook-com",
+            token: Some("S3150"),
+            receiver_ips: &ips,
+            guessed_ips: &[],
+            from_domains: &[],
+        };
+        assert_eq!(ask_of(&input), "Delist 203.0.113.11 at outlook-com (token S3150)");
+        let ptr = AskInput { reason: "requireptr", token: None, provider: "gmail", ..input };
+        assert_eq!(ask_of(&ptr), "Fix the PTR/reverse DNS of 203.0.113.11 at gmail");
+        let domains = vec!["news.example.com".to_string()];
+        let auth = AskInput {
+            category: Category::SenderAuthentication,
+            reason: "authfailure",
+            token: Some("DMARC"),
+            from_domains: &domains,
+            ..ptr
+        };
+        assert_eq!(
+            ask_of(&auth),
+            "Confirm SPF/DKIM/DMARC alignment for news.example.com at gmail (token DMARC)"
+        );
+    }
+}
