@@ -118,8 +118,11 @@ pub struct GroupView {
     pub from_domains: Vec<String>,
     /// The flagged spike of this group's provider and category, as text, if any.
     pub spike: Option<String>,
-    /// What we ask the ESP to do about this group, in one sentence.
+    /// What we ask the ESP to do about this group, in one sentence (the first of `asks`).
     pub ask: String,
+    /// What we ask about this group, one per distinct ask of its records' reasons, most
+    /// messages first.
+    pub asks: Vec<Ask>,
 }
 
 /// One explicit ask of the ESP ticket: what to do, for which messages, ranked by volume.
@@ -288,23 +291,33 @@ fn group_view(
     let mut remote_mtas = BTreeSet::new();
     let mut auth = BTreeSet::new();
     let mut from_domains = BTreeSet::new();
+    // Per reason: records, IPs the receiver named, IPs only guessed from headers.
+    let mut by_reason: BTreeMap<String, (u64, BTreeSet<String>, BTreeSet<String>)> =
+        BTreeMap::new();
     for &i in &members {
         let r = &records[i];
         stages.insert(stage_words(r.smtp_stage).to_string());
         let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
-        match sending {
+        let (named, guessed): (Vec<String>, Vec<String>) = match sending {
             Some(ip) if !ip.uncertain && ip.source.contains("receiver") => {
-                receiver_ips.insert(ip.value.clone());
+                (vec![ip.value.clone()], Vec::new())
             }
             _ => {
                 let named = r.diagnostic.as_deref().map(named_ips).unwrap_or_default();
                 if named.is_empty() {
-                    guessed_ips.extend(sending.map(|ip| ip.value.clone()));
+                    (Vec::new(), sending.map(|ip| ip.value.clone()).into_iter().collect())
                 } else {
-                    receiver_ips.extend(named);
+                    (named, Vec::new())
                 }
             }
-        }
+        };
+        let reason_name = r.reason().map_or("undefined", |x| x.as_str()).to_string();
+        let entry = by_reason.entry(reason_name).or_default();
+        entry.0 += 1;
+        entry.1.extend(named.iter().cloned());
+        entry.2.extend(guessed.iter().cloned());
+        receiver_ips.extend(named);
+        guessed_ips.extend(guessed);
         remote_mtas.extend(r.remote_mta.clone().filter(|m| !m.trim().is_empty()));
         auth.extend(r.original.auth_results.iter().map(|a| {
             format!(
@@ -346,15 +359,27 @@ fn group_view(
     let token = verdict.and_then(|v| v.token.clone()).filter(|t| !t.is_empty() && t != "-");
     let label = token.clone().unwrap_or_else(|| category.as_str().to_string());
     let from_domains: Vec<String> = from_domains.into_iter().collect();
-    let ask = ask_of(&AskInput {
-        category,
-        reason: &reason,
-        provider: &provider,
-        token: token.as_deref(),
-        receiver_ips: &receiver_ips,
-        guessed_ips: &guessed_ips,
-        from_domains: &from_domains,
-    });
+    let mut asks: Vec<Ask> = Vec::new();
+    for (reason, (count, named, guessed)) in &by_reason {
+        let named: Vec<String> = named.iter().cloned().collect();
+        let guessed: Vec<String> =
+            guessed.iter().filter(|ip| !named.contains(ip)).cloned().collect();
+        let text = ask_of(&AskInput {
+            category,
+            reason,
+            provider: &provider,
+            token: token.as_deref(),
+            receiver_ips: &named,
+            guessed_ips: &guessed,
+            from_domains: &from_domains,
+        });
+        match asks.iter_mut().find(|a| a.text == text) {
+            Some(a) => a.count += count,
+            None => asks.push(Ask { text, count: *count, slugs: Vec::new() }),
+        }
+    }
+    asks.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    let ask = asks.first().map(|a| a.text.clone()).unwrap_or_default();
     GroupView {
         slug: slug_of(&format!("{provider} {label}")),
         label,
@@ -371,6 +396,7 @@ fn group_view(
             )
         }),
         ask,
+        asks,
         anchor: format!("group-{}", index + 1),
         title,
         key: group.key.clone(),
@@ -470,8 +496,15 @@ fn ask_of(a: &AskInput<'_>) -> String {
     } else {
         a.from_domains.join(", ")
     };
-    if a.reason == "requireptr" {
-        return format!("Fix the PTR/reverse DNS of {} {at}", ips("the sending IP"));
+    match a.reason {
+        "requireptr" => {
+            return format!("Fix the PTR/reverse DNS of {} {at}", ips("the sending IP"));
+        }
+        "failedstarttls" => return format!("Use TLS when sending {at}"),
+        "speeding" | "toomanyconn" | "exceedlimit" => {
+            return format!("Slow the sending rate from {} {at}", ips("our IPs"));
+        }
+        _ => {}
     }
     match a.category {
         Category::Reputation => format!("Delist {} {at}", ips("the sending IP")),
@@ -592,15 +625,13 @@ pub fn build_context(
     }
     let mut asks: Vec<Ask> = Vec::new();
     for g in &esp_groups {
-        if let Some(a) = asks.iter_mut().find(|a| a.text == g.ask) {
-            a.count += g.group.count;
-            a.slugs.push(g.slug.clone());
-        } else {
-            asks.push(Ask {
-                text: g.ask.clone(),
-                count: g.group.count,
-                slugs: vec![g.slug.clone()],
-            });
+        for ask in &g.asks {
+            if let Some(a) = asks.iter_mut().find(|a| a.text == ask.text) {
+                a.count += ask.count;
+                a.slugs.push(g.slug.clone());
+            } else {
+                asks.push(Ask { slugs: vec![g.slug.clone()], ..ask.clone() });
+            }
         }
     }
     asks.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
