@@ -86,3 +86,22 @@ fn a_broken_user_template_names_file_line_and_cause() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("template `bad.md`, line 3: syntax error"), "{err}");
 }
+
+/// The ESP ticket of the bundled example as a user gets it: at most 300 lines, the summary and
+/// the asks first, and the first ask delists the IP Microsoft named in its S3150 reply.
+#[test]
+fn esp_ticket_of_the_example_is_short_and_asks_first() {
+    let text = stdout(&["report", "examples/bounces.mbox", "-t", "esp-escalation"]);
+    let lines = text.lines().count();
+    assert!(lines <= 300, "the ESP ticket has {lines} lines");
+    let first_ask = text.lines().find(|l| l.starts_with("1. ")).expect("an ask");
+    assert!(
+        first_ask.starts_with("1. Delist 203.0.113.11") && first_ask.contains("S3150"),
+        "{first_ask}"
+    );
+    let summary = text.find("## Summary").expect("a summary");
+    let incidents = text.find("## Incidents").expect("the incidents");
+    assert!(summary < text.find("## What we ask").expect("the asks"));
+    assert!(text.find("## What we ask").unwrap_or(usize::MAX) < incidents);
+    assert!(!text.contains("#group-"));
+}

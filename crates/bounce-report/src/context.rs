@@ -8,7 +8,9 @@ use serde::Serialize;
 use bounce_model::{Aggregates, Category, Dimension, Group, ListKind, Record, Summary};
 
 use crate::chart::{build_chart, Chart};
-use crate::evidence::{confirm_row, evidence_of, provider_of, ConfirmRow, EvidenceView, FROM_ESP};
+use crate::evidence::{
+    confirm_row, domain_of, evidence_of, provider_of, ConfirmRow, EvidenceView, FROM_ESP,
+};
 use crate::layer::{is_esp_category, is_it_category, is_microsoft, layer_of, stage_words};
 
 /// What the caller knows about the run that the records do not say.
@@ -52,11 +54,14 @@ pub struct Totals {
     pub failures: u64,
 }
 
-/// One distinct response text of a group with how often it was seen.
+/// One distinct response text of a group with how often it was seen: responses that differ
+/// only in trace ids, hex ids, timestamps or bracketed host ids are one response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Response {
-    /// The exact SMTP text.
+    /// The exact SMTP text of the first record with it (one verbatim sample).
     pub text: String,
+    /// The text with its ids and timestamps masked (`…`), the key responses are merged by.
+    pub pattern: String,
     /// How many records carry it.
     pub count: u64,
     /// Status and reply code of the first record with it.
@@ -94,6 +99,52 @@ pub struct GroupView {
     pub evidence: Vec<EvidenceView>,
     /// Whether the group concerns Microsoft 365 / Outlook.com.
     pub microsoft: bool,
+    /// A stable, human-readable anchor: the slug of the heading `provider label`, as Markdown
+    /// renderers derive it (`outlook-com-s3150`).
+    pub slug: String,
+    /// The heading label: the token, else the reason, else the category.
+    pub label: String,
+    /// The reason name of the group's first record.
+    pub reason: String,
+    /// Sending IPs the receiver named in its reply (the most reliable source).
+    pub receiver_ips: Vec<String>,
+    /// Sending IPs only guessed from headers of the returned message (uncertain).
+    pub guessed_ips: Vec<String>,
+    /// Distinct receiving MTAs (Remote-MTA) of the group's records.
+    pub remote_mtas: Vec<String>,
+    /// Distinct authentication results recorded in the returned messages.
+    pub auth: Vec<String>,
+    /// Distinct visible From domains of the group's records.
+    pub from_domains: Vec<String>,
+    /// The flagged spike of this group's provider and category, as text, if any.
+    pub spike: Option<String>,
+    /// What we ask the ESP to do about this group, in one sentence (the first of `asks`).
+    pub ask: String,
+    /// What we ask about this group, one per distinct ask of its records' reasons, most
+    /// messages first.
+    pub asks: Vec<Ask>,
+}
+
+/// One explicit ask of the ESP ticket: what to do, for which messages, ranked by volume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ask {
+    /// The ask, in one sentence.
+    pub text: String,
+    /// How many messages it concerns.
+    pub count: u64,
+    /// The slugs of the groups it comes from.
+    pub slugs: Vec<String>,
+}
+
+/// A piece of evidence the bounces of the ESP groups do not hold, listed once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unknown {
+    /// The field (`IP pool (shared or dedicated)`).
+    pub label: String,
+    /// Where to collect it.
+    pub collect: String,
+    /// How many ESP records lack it.
+    pub count: u64,
 }
 
 /// A flagged spike with a link to its group.
@@ -167,7 +218,25 @@ pub struct ReportContext {
     pub complaints: Vec<EntryView>,
     /// Evidence of every record in the report.
     pub evidence: Vec<EvidenceView>,
+    /// The explicit asks of the ESP ticket, one per finding, most messages first.
+    pub asks: Vec<Ask>,
+    /// What the ESP groups' bounces do not say, once per field.
+    pub unknowns: Vec<Unknown>,
+    /// Whether some values of the ESP groups come from a Received header of the returned
+    /// message, which may be the sender's own hop.
+    pub uncertain_hops: bool,
+    /// Failure records in the ESP groups.
+    pub esp_failures: u64,
+    /// Providers of the ESP groups with their counts, most first.
+    pub esp_providers: Vec<Count>,
+    /// Earliest first-seen and latest last-seen of the ESP groups (UTC), if known.
+    pub esp_window: String,
+    /// Rows of the ESP ticket's appendix per group.
+    pub appendix_cap: usize,
 }
+
+/// Rows of the per-message appendix of the ESP ticket, per group.
+pub const APPENDIX_CAP: usize = 10;
 
 fn counts<'a>(items: impl Iterator<Item = (String, usize)> + 'a) -> Vec<Count> {
     let mut map: BTreeMap<String, (u64, usize)> = BTreeMap::new();
@@ -217,11 +286,51 @@ fn group_view(
     let provider = first.map_or_else(|| "other".to_string(), provider_of);
     let mut responses: Vec<Response> = Vec::new();
     let mut stages = BTreeSet::new();
+    let mut receiver_ips = BTreeSet::new();
+    let mut guessed_ips = BTreeSet::new();
+    let mut remote_mtas = BTreeSet::new();
+    let mut auth = BTreeSet::new();
+    let mut from_domains = BTreeSet::new();
+    // Per reason: records, IPs the receiver named, IPs only guessed from headers.
+    let mut by_reason: BTreeMap<String, (u64, BTreeSet<String>, BTreeSet<String>)> =
+        BTreeMap::new();
     for &i in &members {
         let r = &records[i];
         stages.insert(stage_words(r.smtp_stage).to_string());
+        let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
+        let (named, guessed): (Vec<String>, Vec<String>) = match sending {
+            Some(ip) if !ip.uncertain && ip.source.contains("receiver") => {
+                (vec![ip.value.clone()], Vec::new())
+            }
+            _ => {
+                let named = r.diagnostic.as_deref().map(named_ips).unwrap_or_default();
+                if named.is_empty() {
+                    (Vec::new(), sending.map(|ip| ip.value.clone()).into_iter().collect())
+                } else {
+                    (named, Vec::new())
+                }
+            }
+        };
+        let reason_name = r.reason().map_or("undefined", |x| x.as_str()).to_string();
+        let entry = by_reason.entry(reason_name).or_default();
+        entry.0 += 1;
+        entry.1.extend(named.iter().cloned());
+        entry.2.extend(guessed.iter().cloned());
+        receiver_ips.extend(named);
+        guessed_ips.extend(guessed);
+        remote_mtas.extend(r.remote_mta.clone().filter(|m| !m.trim().is_empty()));
+        auth.extend(r.original.auth_results.iter().map(|a| {
+            format!(
+                "spf={} dkim={} dmarc={}",
+                a.spf.as_deref().unwrap_or("none"),
+                a.dkim.as_deref().unwrap_or("none"),
+                a.dmarc.as_deref().unwrap_or("none")
+            )
+        }));
+        from_domains.extend(r.original.from.as_deref().and_then(domain_of));
         let text = r.diagnostic.clone().unwrap_or_else(|| "(no diagnostic text)".into());
-        if let Some(existing) = responses.iter_mut().find(|x| x.text == text) {
+        let pattern = mask_ids(&text);
+        if let Some(existing) = responses.iter_mut().find(|x| x.pattern == pattern) {
             existing.count += 1;
         } else {
             let status = [r.reply_code.as_deref(), r.status.as_deref()]
@@ -229,9 +338,12 @@ fn group_view(
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
-            responses.push(Response { text, count: 1, status });
+            responses.push(Response { text, pattern, count: 1, status });
         }
     }
+    let guessed_ips: Vec<String> =
+        guessed_ips.into_iter().filter(|ip| !receiver_ips.contains(ip)).collect();
+    let receiver_ips: Vec<String> = receiver_ips.into_iter().collect();
     responses.sort_by_key(|r| std::cmp::Reverse(r.count));
     let spike = aggregates
         .spikes
@@ -243,7 +355,48 @@ fn group_view(
     );
     let title = group.key.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(" · ");
     let remote = first.and_then(|r| r.remote_mta.as_deref());
+    let reason = first.and_then(Record::reason).map_or("undefined", |r| r.as_str()).to_string();
+    let token = verdict.and_then(|v| v.token.clone()).filter(|t| !t.is_empty() && t != "-");
+    let label = token.clone().unwrap_or_else(|| category.as_str().to_string());
+    let from_domains: Vec<String> = from_domains.into_iter().collect();
+    let mut asks: Vec<Ask> = Vec::new();
+    for (reason, (count, named, guessed)) in &by_reason {
+        let named: Vec<String> = named.iter().cloned().collect();
+        let guessed: Vec<String> =
+            guessed.iter().filter(|ip| !named.contains(ip)).cloned().collect();
+        let text = ask_of(&AskInput {
+            category,
+            reason,
+            provider: &provider,
+            token: token.as_deref(),
+            receiver_ips: &named,
+            guessed_ips: &guessed,
+            from_domains: &from_domains,
+        });
+        match asks.iter_mut().find(|a| a.text == text) {
+            Some(a) => a.count += count,
+            None => asks.push(Ask { text, count: *count, slugs: Vec::new() }),
+        }
+    }
+    asks.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    let ask = asks.first().map(|a| a.text.clone()).unwrap_or_default();
     GroupView {
+        slug: slug_of(&format!("{provider} {label}")),
+        label,
+        reason,
+        receiver_ips,
+        guessed_ips,
+        remote_mtas: remote_mtas.into_iter().collect(),
+        auth: auth.into_iter().collect(),
+        from_domains,
+        spike: spike.map(|s| {
+            format!(
+                "{} bounces between {} and {} (UTC) vs a baseline of {:.1}",
+                s.count, s.window_start, s.window_end, s.baseline
+            )
+        }),
+        ask,
+        asks,
         anchor: format!("group-{}", index + 1),
         title,
         key: group.key.clone(),
@@ -258,6 +411,112 @@ fn group_view(
         responses,
         rate,
         evidence: members.iter().map(|&i| evidence_of(&records[i], i)).collect(),
+    }
+}
+
+/// Masks what differs between otherwise identical responses: bracketed host ids, timestamps,
+/// trace and hex ids (any word of 10 or more characters with a digit that is not an IP address).
+pub(crate) fn mask_ids(text: &str) -> String {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let core = word.trim_matches(|c: char| "[]()<>,;:.\"'".contains(c));
+        let is_ip = core.parse::<std::net::IpAddr>().is_ok();
+        let bracketed = word.starts_with('[') && !is_ip;
+        let id_like = core.len() >= 10 && core.chars().any(|c| c.is_ascii_digit()) && !is_ip;
+        if bracketed || id_like {
+            if out.last() != Some(&"…".to_string()) {
+                out.push("…".to_string());
+            }
+        } else {
+            out.push(word.to_string());
+        }
+    }
+    out.join(" ")
+}
+
+/// The IPv4 addresses a reply names in brackets (`[203.0.113.98] The IP address sending …`),
+/// leaving out the receiving host's own address that an MTA writes after its name
+/// (`host mx.example [198.51.100.27]`).
+pub(crate) fn named_ips(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        if !word.starts_with('[') || i >= 2 && words[i - 2].eq_ignore_ascii_case("host") {
+            continue;
+        }
+        let core = word.trim_matches(|c: char| "[]():;,".contains(c));
+        if core.parse::<std::net::Ipv4Addr>().is_ok() && !out.iter().any(|x| x == core) {
+            out.push(core.to_string());
+        }
+    }
+    out
+}
+
+/// The anchor a Markdown renderer gives a heading: lowercase letters, digits and hyphens,
+/// spaces to hyphens, everything else dropped.
+pub(crate) fn slug_of(heading: &str) -> String {
+    heading
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+struct AskInput<'a> {
+    category: Category,
+    reason: &'a str,
+    provider: &'a str,
+    token: Option<&'a str>,
+    receiver_ips: &'a [String],
+    guessed_ips: &'a [String],
+    from_domains: &'a [String],
+}
+
+/// What we ask the ESP about one group, from its category, reason, token, provider and the
+/// sending IP the receiver named.
+fn ask_of(a: &AskInput<'_>) -> String {
+    let at = match a.token {
+        Some(token) => format!("at {} (token {token})", a.provider),
+        None => format!("at {}", a.provider),
+    };
+    let ips = |fallback: &str| {
+        if !a.receiver_ips.is_empty() {
+            a.receiver_ips.join(", ")
+        } else if !a.guessed_ips.is_empty() {
+            format!("{} (from Received headers, unconfirmed)", a.guessed_ips.join(", "))
+        } else {
+            fallback.to_string()
+        }
+    };
+    let domains = if a.from_domains.is_empty() {
+        "our sending domain".into()
+    } else {
+        a.from_domains.join(", ")
+    };
+    match a.reason {
+        "requireptr" => {
+            return format!("Fix the PTR/reverse DNS of {} {at}", ips("the sending IP"));
+        }
+        "failedstarttls" => return format!("Use TLS when sending {at}"),
+        "speeding" | "toomanyconn" | "exceedlimit" => {
+            return format!("Slow the sending rate from {} {at}", ips("our IPs"));
+        }
+        _ => {}
+    }
+    match a.category {
+        Category::Reputation => format!("Delist {} {at}", ips("the sending IP")),
+        Category::SenderAuthentication => {
+            format!("Confirm SPF/DKIM/DMARC alignment for {domains} {at}")
+        }
+        Category::RateLimit => format!("Slow the sending rate from {} {at}", ips("our IPs")),
+        Category::Content => format!("Review the content the receiver flagged {at}"),
+        Category::MalformedMessage => format!("Fix the message format the receiver refused {at}"),
+        Category::LocalPolicy => format!("Ask for the local policy block to be lifted {at}"),
+        Category::ProviderIncident => format!("Confirm the provider incident {at}"),
+        _ => format!("Investigate the {} failures {at}", a.category.as_str()),
     }
 }
 
@@ -325,19 +584,30 @@ pub fn build_context(
         counts((0..records.len()).map(|i| {
             (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
         }));
-    let groups: Vec<GroupView> = aggregates
+    let mut groups: Vec<GroupView> = aggregates
         .groups
         .iter()
         .enumerate()
         .map(|(i, g)| group_view(i, g, records, aggregates))
         .collect();
+    // Slugs are unique, as a renderer makes repeated headings unique: `-1`, `-2` after the first.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for g in &mut groups {
+        let n = seen.entry(g.slug.clone()).or_insert(0);
+        if *n > 0 {
+            g.slug = format!("{}-{n}", g.slug);
+        }
+        *n += 1;
+    }
     let category_of = |g: &GroupView| Category::from_name(&g.category).unwrap_or_default();
     let esp_groups: Vec<GroupView> =
         groups.iter().filter(|g| is_esp_category(category_of(g))).cloned().collect();
     let it_groups: Vec<GroupView> = groups
         .iter()
         .filter(|g| {
-            is_it_category(category_of(g)) || g.microsoft && !is_esp_category(category_of(g))
+            // Relay, routing, transport, DNS and login; and the Microsoft 365 connector cases
+            // (RESOLVER.RST.AuthRequired), which the rules file as local policy.
+            is_it_category(category_of(g)) || g.microsoft && category_of(g) == Category::LocalPolicy
         })
         .cloned()
         .collect();
@@ -353,6 +623,54 @@ pub fn build_context(
             }
         }
     }
+    let mut asks: Vec<Ask> = Vec::new();
+    for g in &esp_groups {
+        for ask in &g.asks {
+            if let Some(a) = asks.iter_mut().find(|a| a.text == ask.text) {
+                a.count += ask.count;
+                a.slugs.push(g.slug.clone());
+            } else {
+                asks.push(Ask { slugs: vec![g.slug.clone()], ..ask.clone() });
+            }
+        }
+    }
+    asks.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
+    let mut unknowns: Vec<Unknown> = Vec::new();
+    let mut uncertain_hops = false;
+    for e in esp_groups.iter().flat_map(|g| &g.evidence) {
+        for f in &e.fields {
+            uncertain_hops |= f.uncertain && f.source.starts_with("Received");
+            if f.filled {
+                continue;
+            }
+            let collect = f.value.trim_start_matches("not in the bounces: ").to_string();
+            if let Some(u) = unknowns.iter_mut().find(|u| u.label == f.label) {
+                u.count += 1;
+            } else {
+                unknowns.push(Unknown { label: f.label.clone(), collect, count: 1 });
+            }
+        }
+    }
+    let esp_failures = esp_groups.iter().map(|g| g.group.count).sum();
+    let mut esp_providers: Vec<Count> = Vec::new();
+    for g in &esp_groups {
+        if let Some(c) = esp_providers.iter_mut().find(|c| c.name == g.provider) {
+            c.count += g.group.count;
+        } else {
+            esp_providers.push(Count {
+                name: g.provider.clone(),
+                count: g.group.count,
+                anchor: g.slug.clone(),
+            });
+        }
+    }
+    esp_providers.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    let esp_first = esp_groups.iter().filter_map(|g| g.group.first_seen.clone()).min();
+    let esp_last = esp_groups.iter().filter_map(|g| g.group.last_seen.clone()).max();
+    let esp_window = match (esp_first, esp_last) {
+        (Some(a), Some(b)) => format!("{a} to {b} (UTC)"),
+        _ => "not in the bounces: collect from the MTA log".to_string(),
+    };
     let charts = [
         ("category", "Bounces over time per category"),
         ("provider", "Bounces over time per provider"),
@@ -425,5 +743,74 @@ pub fn build_context(
         keep: pick(ListKind::Keep.as_str()),
         complaints: pick(ListKind::Complaint.as_str()),
         evidence: records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect(),
+        asks,
+        unknowns,
+        uncertain_hops,
+        esp_failures,
+        esp_providers,
+        esp_window,
+        appendix_cap: APPENDIX_CAP,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_merges_responses_that_differ_only_in_ids() {
+        let a = "550 5.7.1 Messages from [203.0.113.11] weren't sent (S3150). \
+                 [DB5PEPF00014B9E.eurprd04.prod.outlook.com 2026-06-10T14:06:40.823Z 08DCEEFA62027450]";
+        let b = "550 5.7.1 Messages from [203.0.113.11] weren't sent (S3150). \
+                 [DU6PEPF0000A7E1.eurprd04.prod.outlook.com 2026-06-10T14:51:30.027Z 08DC4030490D7A29]";
+        assert_eq!(mask_ids(a), mask_ids(b));
+        assert!(mask_ids(a).contains("[203.0.113.11]"), "the IP is kept: {}", mask_ids(a));
+        let c = a.replace("203.0.113.11", "203.0.113.12");
+        assert_ne!(mask_ids(a), mask_ids(&c), "a different IP is a different response");
+    }
+
+    #[test]
+    fn slugs_are_what_a_renderer_makes_of_the_heading() {
+        assert_eq!(slug_of("outlook-com S3150"), "outlook-com-s3150");
+        assert_eq!(slug_of("gmail From: header"), "gmail-from-header");
+        assert_eq!(slug_of("other zen.spamhaus.org"), "other-zenspamhausorg");
+        assert_eq!(slug_of("evil\"><svg onload=alert(2)>"), "evilsvg-onloadalert2");
+    }
+
+    #[test]
+    fn named_ips_skip_the_receiving_host() {
+        let text = "host gmail-smtp-in.l.google.com [198.51.100.27] SMTP error from remote mail \
+                    server after end of data: 550-5.7.25 [203.0.113.98] The IP address sending";
+        assert_eq!(named_ips(text), vec!["203.0.113.98".to_string()]);
+        assert_eq!(named_ips("421-4.7.28 [203.0.113.12 19] Gmail has detected"), ["203.0.113.12"]);
+    }
+
+    #[test]
+    fn asks_name_the_receivers_ip_and_the_token() {
+        let ips = vec!["203.0.113.11".to_string()];
+        let input = AskInput {
+            category: Category::Reputation,
+            reason: "blocked",
+            provider: "outlook-com",
+            token: Some("S3150"),
+            receiver_ips: &ips,
+            guessed_ips: &[],
+            from_domains: &[],
+        };
+        assert_eq!(ask_of(&input), "Delist 203.0.113.11 at outlook-com (token S3150)");
+        let ptr = AskInput { reason: "requireptr", token: None, provider: "gmail", ..input };
+        assert_eq!(ask_of(&ptr), "Fix the PTR/reverse DNS of 203.0.113.11 at gmail");
+        let domains = vec!["news.example.com".to_string()];
+        let auth = AskInput {
+            category: Category::SenderAuthentication,
+            reason: "authfailure",
+            token: Some("DMARC"),
+            from_domains: &domains,
+            ..ptr
+        };
+        assert_eq!(
+            ask_of(&auth),
+            "Confirm SPF/DKIM/DMARC alignment for news.example.com at gmail (token DMARC)"
+        );
     }
 }

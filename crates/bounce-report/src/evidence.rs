@@ -26,6 +26,8 @@ pub struct Field {
     pub uncertain: bool,
     /// Where the value was found, when known.
     pub source: String,
+    /// The value alone, without the uncertainty note; empty when not in the bounces.
+    pub text: String,
 }
 
 impl Field {
@@ -33,6 +35,7 @@ impl Field {
         match value.filter(|v| !v.trim().is_empty()) {
             Some(value) => Field {
                 label: label.to_string(),
+                text: value.clone(),
                 value,
                 filled: true,
                 uncertain: false,
@@ -49,6 +52,7 @@ impl Field {
             filled: false,
             uncertain: false,
             source: String::new(),
+            text: String::new(),
         }
     }
 
@@ -63,6 +67,7 @@ impl Field {
                 }
                 Field {
                     label: label.to_string(),
+                    text: p.value.clone(),
                     value: text,
                     filled: true,
                     uncertain: p.uncertain,
@@ -118,7 +123,7 @@ pub struct ConfirmRow {
     pub anchor: String,
 }
 
-fn domain_of(address: &str) -> Option<String> {
+pub(crate) fn domain_of(address: &str) -> Option<String> {
     let address = address.trim();
     let inner = match (address.rfind('<'), address.rfind('>')) {
         (Some(l), Some(r)) if l < r => &address[l + 1..r],

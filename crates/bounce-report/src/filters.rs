@@ -14,6 +14,8 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_filter("csv_address", csv_address);
     env.add_filter("fence", fence);
     env.add_filter("cell", cell);
+    env.add_filter("md", md);
+    env.add_filter("code", code);
     env.add_filter("percent", percent);
     env.add_function("list_csv", list_csv);
 }
@@ -62,6 +64,55 @@ fn cell(value: String) -> String {
     value.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
+/// Makes bounce-derived text inert in Markdown prose and table cells: HTML characters become
+/// entities, Markdown punctuation (backticks, pipes, emphasis, brackets, a leading `#`, `-`,
+/// `+`, `>` or number) is backslash-escaped, line breaks are folded; nothing from a bounce can
+/// open a tag, a link, a code span or a block.
+fn md(value: String) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' | '\n' => out.push(' '),
+            '`' | '|' | '*' | '_' | '[' | ']' | '\\' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    let digits = out.len() - out.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let marker = &out[digits..];
+    let ordered = digits > 0
+        && marker.starts_with(['.', ')'])
+        && marker[1..].chars().next().is_none_or(char::is_whitespace);
+    if out.starts_with(['-', '+']) || ordered {
+        out.insert(0, '\\');
+    }
+    out
+}
+
+/// An inline Markdown code span around text, with a backtick run longer than any inside it and
+/// line breaks folded: shown verbatim, never rendered as HTML or Markdown.
+fn code(value: String) -> String {
+    let value = value.replace(['\r', '\n'], " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in value.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let ticks = "`".repeat(longest + 1);
+    let pad = if value.starts_with('`') || value.ends_with('`') || longest > 0 { " " } else { "" };
+    format!("{ticks}{pad}{value}{pad}{ticks}")
+}
+
 /// Formats a 0.0–1.0 ratio as a percentage with one decimal.
 fn percent(value: f64) -> String {
     format!("{:.1}%", value * 100.0)
@@ -85,6 +136,29 @@ mod tests {
         let fenced = fence("550 ```` odd".into());
         assert!(fenced.starts_with("`````text\n"));
         assert!(fenced.ends_with("\n`````"));
+    }
+
+    #[test]
+    fn md_leaves_no_tag_link_or_code_span() {
+        let out = md("<script>alert(1)</script> <img src=x> `x` [a](b) a|b &amp;".into());
+        assert!(!out.contains('<') && !out.contains('>'), "{out}");
+        assert_eq!(
+            out,
+            "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x&gt; \\`x\\` \\[a\\](b) a\\|b &amp;amp;"
+        );
+        assert_eq!(md("# head".into()), "\\# head");
+        assert_eq!(md("- item".into()), "\\- item");
+        assert_eq!(md("> quote".into()), "&gt; quote");
+        assert_eq!(md("1. item".into()), "\\1. item");
+        assert_eq!(md("2026-06-10T14:02:11Z".into()), "2026-06-10T14:02:11Z");
+        assert_eq!(md("203.0.113.11".into()), "203.0.113.11");
+    }
+
+    #[test]
+    fn code_outgrows_backticks_inside() {
+        assert_eq!(code("550 <b>".into()), "`550 <b>`");
+        assert_eq!(code("a `b` c".into()), "`` a `b` c ``");
+        assert_eq!(code("a\nb".into()), "`a b`");
     }
 
     #[test]

@@ -19,8 +19,8 @@ use minijinja::{AutoEscape, Environment};
 
 pub use chart::{Bar, Chart, Legend, Tick};
 pub use context::{
-    build_context, Count, EntryView, GroupView, ReportContext, ReportOptions, Response, SpikeView,
-    Totals,
+    build_context, Ask, Count, EntryView, GroupView, ReportContext, ReportOptions, Response,
+    SpikeView, Totals, Unknown, APPENDIX_CAP,
 };
 pub use evidence::{ConfirmRow, EvidenceView, Field};
 pub use layer::layer_of;

@@ -71,11 +71,75 @@ fn html_renders_hostile_diagnostics_as_text() {
 }
 
 #[test]
-fn markdown_keeps_the_raw_text_verbatim_in_a_fence() {
+fn markdown_keeps_the_raw_text_verbatim_in_code() {
     let md = Templates::builtin().unwrap().render("esp-escalation", &hostile_context()).unwrap();
-    assert!(md.contains(
-        "```text\n550 5.7.1 <script>alert('x')</script> \"><img src=x onerror=alert(1)>\n```"
-    ));
+    assert!(md.contains("`550 5.7.1 <script>alert('x')</script> \"><img src=x onerror=alert(1)>`"));
+}
+
+/// Text outside code spans and fences, where a Markdown renderer would pass raw HTML through.
+fn outside_code(md: &str) -> String {
+    let mut out = String::new();
+    let mut fence: Option<String> = None;
+    for line in md.lines() {
+        let trimmed = line.trim_start();
+        if let Some(f) = &fence {
+            if trimmed.starts_with(f.as_str()) {
+                fence = None;
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") {
+            fence = Some(trimmed.chars().take_while(|&c| c == '`').collect());
+            continue;
+        }
+        // Drop inline code spans: a run of backticks up to the next run of the same length.
+        let mut rest = line;
+        while let Some(start) = rest.find('`') {
+            out.push_str(&rest[..start]);
+            let run = rest[start..].chars().take_while(|&c| c == '`').count();
+            let after = &rest[start + run..];
+            let closing = "`".repeat(run);
+            match after.find(&closing) {
+                Some(end) => rest = &after[end + run..],
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn markdown_tickets_leave_no_raw_html_from_a_bounce() {
+    let mut record = hostile_record();
+    record.facts.diagnostic = Some("550 5.7.1 <script>alert(1)</script> <img src=x>".into());
+    record.facts.remote_mta = Some("<img src=x>".into());
+    record.facts.recipient = "<script>alert(1)</script>@example.net".into();
+    let summary = Summary { messages: 1, bounce: 1, records: 1, ..Summary::default() };
+    let group = Group {
+        key: [("provider".to_string(), "evil\"><svg onload=alert(2)>".to_string())].into(),
+        count: 1,
+        recipients: 1,
+        first_seen: Some("<script>alert(1)</script>".into()),
+        ..Group::default()
+    };
+    let aggregates = Aggregates { groups: vec![group], ..Aggregates::default() };
+    let options =
+        ReportOptions { title: "<script>alert(1)</script>".into(), ..ReportOptions::default() };
+    let context = build_context(&[record], &summary, &aggregates, &options);
+    for name in ["esp-escalation", "it-escalation"] {
+        let md = Templates::builtin().unwrap().render(name, &context).unwrap();
+        let prose = outside_code(&md);
+        for tag in ["<script", "<img", "<svg", "<b>"] {
+            assert!(!prose.contains(tag), "{name}: `{tag}` outside code in\n{prose}");
+        }
+    }
+    let md = Templates::builtin().unwrap().render("esp-escalation", &context).unwrap();
+    assert!(md.contains("`550 5.7.1 <script>alert(1)</script> <img src=x>`"), "{md}");
 }
 
 #[test]

@@ -75,24 +75,74 @@ fn no_evidence_field_is_blank() {
 fn esp_escalation_carries_the_guides_lists() {
     let text = render("esp-escalation.md");
     for needle in [
-        "We are seeing delivery failures with these responses",
-        "The sending IP, HELO/EHLO name, and IP pool for each message ID",
-        "The PTR/reverse DNS name used by the affected sending IPs",
-        "Whether the pool is shared or dedicated",
-        "The visible From domain, envelope sender domain, and return-path domain",
-        "Whether this IP range has a known reputation issue",
-        "Which layer the response points to",
-        "Whether the rejection happened at RCPT TO, after DATA",
-        "Whether TLS was offered and used",
-        "Whether SPF, DKIM, and DMARC passed at handoff",
-        "What remediation or provider escalation is in progress",
-        "Normal vs incident rate",
+        "## Summary",
+        "## What we ask",
+        "## What we could not determine",
+        "the sending IP, HELO/EHLO name, and IP pool for each message ID",
+        "the PTR/reverse DNS name used by the affected sending IPs",
+        "whether the pool is shared or dedicated",
+        "the visible From domain, envelope sender domain, and return-path domain",
+        "whether this IP range has a known reputation issue",
+        "whether the rejection happened at RCPT TO, after DATA",
+        "whether TLS was offered and used",
+        "whether SPF, DKIM, and DMARC passed at handoff",
+        "what remediation or provider escalation is in progress",
+        "Flagged spikes: outlook-com reputation",
         "(S3150)",
-        "```text\n",
-        "(uncertain: ",
+        "may be the sender's own hop",
     ] {
         assert!(text.contains(needle), "missing `{needle}`");
     }
+    // We state our reading of the layer; we do not ask the ESP for it.
+    assert!(!text.contains("Which layer"));
+    assert!(!text.contains("#group-"), "anchors are slugs, not group numbers");
+    assert!(text.contains("(#outlook-com-s3150)") && text.contains("### outlook-com S3150"));
+}
+
+/// Length scales with groups, not records: the ticket of the 67-bounce example fits 300 lines,
+/// and each repeated note appears once.
+#[test]
+fn esp_ticket_is_short_and_says_each_note_once() {
+    let text = render("esp-escalation.md");
+    let lines = text.lines().count();
+    assert!(lines <= 300, "the ESP ticket has {lines} lines");
+    assert_eq!(text.matches("may be the sender's own hop").count(), 1);
+    let context = common::example_context();
+    assert_eq!(text.matches("not in the bounces:").count(), context.unknowns.len());
+    let txt = render("esp-escalation.txt");
+    assert!(txt.lines().count() <= 300, "the text ticket has {} lines", txt.lines().count());
+    assert_eq!(txt.matches("may be the sender's own hop").count(), 1);
+}
+
+/// The first ask is the biggest finding, the Microsoft S3150 block, and names the IP the
+/// receiver named in its reply ("messages from [203.0.113.11]"), not a Received-header guess.
+#[test]
+fn first_ask_delists_the_ip_the_receiver_named() {
+    let context = common::example_context();
+    let first = context.asks.first().expect("an ask");
+    assert!(first.text.starts_with("Delist 203.0.113.11"), "{}", first.text);
+    assert!(first.text.contains("outlook-com") && first.text.contains("S3150"), "{}", first.text);
+    assert_eq!(first.count, 8);
+    let text = render("esp-escalation.md");
+    let asks = text.split("## What we ask").nth(1).expect("the asks");
+    let line = asks.lines().find(|l| l.starts_with("1. ")).expect("a first ask");
+    assert!(line.contains("203.0.113.11") && line.contains("8 messages"), "{line}");
+    // Asks are ranked by volume.
+    assert!(context.asks.windows(2).all(|w| w[0].count >= w[1].count));
+}
+
+#[test]
+fn it_escalation_never_contradicts_the_suppression_decisions() {
+    let context = common::example_context();
+    let text = render("it-escalation.md");
+    for section in text.split("\n### ").skip(1) {
+        let title = section.lines().next().unwrap_or_default().replace('\\', "");
+        let group = context.it_groups.iter().find(|g| g.title == title).expect(&title);
+        if group.action.starts_with("suppress") {
+            assert!(!section.contains("do not suppress"), "{title}");
+        }
+    }
+    assert!(!text.split("## Summary").next().unwrap_or_default().contains("do not suppress"));
 }
 
 #[test]
