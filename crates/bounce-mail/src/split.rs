@@ -9,7 +9,8 @@
 //! most), or a `From <address> <date>` line: after a blank line the date needs a year, without
 //! one it also needs a time of day, so prose such as `From here on` never splits a message.
 //! The line end before a separator belongs to the separator. Line ends are LF, CRLF or CR,
-//! detected from the first line end of the stream.
+//! detected from the first line end of each message (its `From_` line), so an archive that
+//! mixes styles splits as it was written.
 
 mod buffer;
 mod from_line;
@@ -230,6 +231,7 @@ impl<R: BufRead> MboxReader<R> {
         let offset = self.buffer.offset();
         let from_line =
             String::from_utf8_lossy(line_content(self.buffer.window(LOOKAHEAD))).into_owned();
+        self.buffer.forget_line_end();
         self.buffer.skip_line(&mut Sink::counting())?;
         self.buffer.start_run();
         let limit = self.options.max_message_bytes;

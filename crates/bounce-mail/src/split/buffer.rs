@@ -34,7 +34,8 @@ pub(super) struct Buffer<R> {
     /// Stream offset of `buf[0]`.
     base: u64,
     eof: bool,
-    /// The line terminator byte (`\n` for LF and CRLF, `\r` for CR), once seen.
+    /// The line terminator byte (`\n` for LF and CRLF, `\r` for CR), once seen; learned
+    /// again for each message ([`Buffer::forget_line_end`]).
     term: Option<u8>,
 }
 
@@ -46,6 +47,11 @@ impl<R> Buffer<R> {
     /// Stream offset of the current position.
     pub(super) fn offset(&self) -> u64 {
         self.base + self.pos as u64
+    }
+
+    /// Learns the line end again from the next one: each message keeps its own style.
+    pub(super) fn forget_line_end(&mut self) {
+        self.term = None;
     }
 }
 
