@@ -2,23 +2,26 @@
 //!
 //! [`discover`] turns command-line paths into [`InputFile`]s in a stable order; [`open`] (or
 //! [`open_reader`] for any reader) sniffs one of them and yields its messages as
-//! [`split::Event`](crate::split::Event)s. gzip is recognised by its magic bytes, not by name.
+//! [`split::Event`](crate::split::Event)s. gzip is recognised by its magic bytes, not by name;
+//! damage in it loses only what it must (`gzip`).
 //! After decompression a Maildir file is always one message; a stream starting with `From `
 //! (after blank lines at most) is an mbox; anything else is a single message, unless a blank
 //! line followed by a complete `From_` line turns up later, which makes it an mbox with a
 //! preamble.
 
+mod gzip;
 mod walk;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
-
 use crate::split::{Event, MboxFormat, MboxReader, RawMessage, SplitOptions};
 
+pub use gzip::TrailingData;
 pub use walk::discover;
+
+pub(crate) use gzip::is_trailing_data;
 
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -197,7 +200,8 @@ fn decoded<R: Read + Send + 'static>(path: &Path, mut reader: R) -> Result<Strea
     }
     let whole = Cursor::new(magic[..filled].to_vec()).chain(reader);
     Ok(if magic == GZIP_MAGIC {
-        Box::new(BufReader::with_capacity(DECODED_BUFFER, MultiGzDecoder::new(whole)))
+        let members = gzip::Members::new(BufReader::new(whole));
+        Box::new(BufReader::with_capacity(DECODED_BUFFER, members))
     } else {
         Box::new(BufReader::new(whole))
     })
