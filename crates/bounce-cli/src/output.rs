@@ -117,6 +117,11 @@ impl Target {
         })
     }
 
+    /// Whether this is stdout and stdout is a terminal.
+    pub(crate) fn is_terminal(&self) -> bool {
+        matches!(self, Target::Stdout(_)) && io::stdout().is_terminal()
+    }
+
     /// Opens `path` when one is given (the file is only replaced by [`Target::finish`]).
     pub(crate) fn open_file(path: Option<&Path>) -> Result<Option<Target>> {
         path.map(|p| Target::open(Some(p))).transpose()
