@@ -196,7 +196,7 @@ impl ReadArgs {
 pub(crate) fn pipeline(options: ReadOptions) -> Result<Pipeline> {
     let pipeline = Pipeline::new(options).map_err(|e| match e {
         PipelineError::Rules(errors) => {
-            eprintln!("{errors}");
+            crate::output::eprint_lines(&errors.to_string());
             anyhow!("the rules do not compile")
         }
         other => anyhow!(other),

@@ -149,7 +149,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         }
         if incident && !args.read.quiet {
             for spike in &aggregates.spikes {
-                eprintln!(
+                crate::output::eprint_line(&format!(
                     "incident: {} spike at {} from {} to {}: {} records (baseline {:.1})",
                     spike.category,
                     spike.provider,
@@ -157,7 +157,7 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
                     spike.window_end,
                     spike.count,
                     spike.baseline
-                );
+                ));
             }
         }
     }

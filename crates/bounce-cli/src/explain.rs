@@ -12,6 +12,7 @@ use bounce_rules::{Explanation, RuleSet};
 use clap::Args;
 
 use crate::args::ReadArgs;
+use crate::output::for_terminal;
 use crate::runner;
 
 /// Arguments of `explain`.
@@ -40,7 +41,9 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                 let _ = writeln!(
                     text,
                     "{} message {}, recipient {}",
-                    source.path, source.message, record.recipient
+                    for_terminal(&source.path),
+                    source.message,
+                    for_terminal(&record.recipient)
                 );
                 render_record(&mut text, &record.facts);
                 render_explanation(&mut text, &explanation);
@@ -49,12 +52,12 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                 let _ = write!(
                     text,
                     "{} message {}: {} (no recipient records)",
-                    source.path,
+                    for_terminal(&source.path),
                     source.message,
                     bucket.as_str()
                 );
                 if let Some(problem) = &problem {
-                    let _ = write!(text, ": {problem}");
+                    let _ = write!(text, ": {}", for_terminal(problem));
                 }
                 text.push('\n');
             }
@@ -62,7 +65,10 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
                 let _ = writeln!(
                     text,
                     "{} message {} at byte {}: {}",
-                    p.source.path, p.source.message, p.source.offset, p.error
+                    for_terminal(&p.source.path),
+                    p.source.message,
+                    p.source.offset,
+                    for_terminal(&p.error)
                 );
             }
             _ => return true,
@@ -85,7 +91,10 @@ pub(crate) fn run(args: &ExplainArgs) -> Result<ExitCode> {
     ran.print_input_errors();
     if records == 0 {
         let names: Vec<String> = args.read.inputs.iter().map(|p| p.display().to_string()).collect();
-        eprintln!("note: {} holds no recipient record to explain", names.join(", "));
+        crate::output::eprint_line(&format!(
+            "note: {} holds no recipient record to explain",
+            names.join(", ")
+        ));
     }
     Ok(ran.exit_code(false))
 }
@@ -95,7 +104,7 @@ pub(crate) fn render_record(out: &mut String, record: &BounceFacts) {
     out.push_str("evidence:\n");
     let mut field = |name: &str, value: Option<&str>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            let _ = writeln!(out, "  {name:<16} {value}");
+            let _ = writeln!(out, "  {:<16} {}", for_terminal(name), for_terminal(value));
         }
     };
     field("recipient", Some(&record.recipient));
@@ -138,13 +147,18 @@ fn provenanced(value: &Provenanced) -> String {
 pub(crate) fn render_explanation(out: &mut String, explanation: &Explanation) {
     out.push_str("rules saw:\n");
     for (name, value) in &explanation.evidence {
-        let _ = writeln!(out, "  {name:<16} {value}");
+        let _ = writeln!(out, "  {:<16} {}", for_terminal(name), for_terminal(value));
     }
     match &explanation.decision {
         Some(verdict) => {
-            let _ = writeln!(out, "winner: {} ({})", verdict.rule_id, verdict.rule_location);
+            let _ = writeln!(
+                out,
+                "winner: {} ({})",
+                for_terminal(&verdict.rule_id),
+                for_terminal(&verdict.rule_location)
+            );
             let mut line = |name: &str, value: &str| {
-                let _ = writeln!(out, "  {name:<16} {value}");
+                let _ = writeln!(out, "  {name:<16} {}", for_terminal(value));
             };
             line("reason", verdict.reason.as_str());
             line("category", verdict.category.as_str());
@@ -178,8 +192,13 @@ pub(crate) fn render_explanation(out: &mut String, explanation: &Explanation) {
     } else {
         out.push_str("also matched (lost to the winner):\n");
         for loser in &explanation.losers {
-            let _ =
-                writeln!(out, "  {} ({}) reason {}", loser.rule_id, loser.location, loser.reason);
+            let _ = writeln!(
+                out,
+                "  {} ({}) reason {}",
+                for_terminal(&loser.rule_id),
+                for_terminal(&loser.location),
+                loser.reason
+            );
         }
     }
 }

@@ -17,6 +17,7 @@ use bounce_engine::gaps::{Cluster, GapFinder};
 use clap::Args;
 
 use crate::args::{ReadArgs, OUTPUT};
+use crate::output::for_terminal;
 
 /// Arguments of `rules gaps`.
 #[derive(Debug, Args)]
@@ -53,18 +54,29 @@ fn render(clusters: &[Cluster], gaps: usize, records: usize, top: usize) -> Stri
         if clusters.len() == 1 { "cluster" } else { "clusters" }
     );
     for (index, cluster) in clusters.iter().take(top).enumerate() {
-        let _ = writeln!(out, "\n[{}] {} × {}", index + 1, cluster.count, cluster.pattern);
+        let _ = writeln!(
+            out,
+            "\n[{}] {} × {}",
+            index + 1,
+            cluster.count,
+            for_terminal(&cluster.pattern)
+        );
         let _ = writeln!(out, "    providers:  {}", counts(&cluster.providers));
         let _ = writeln!(out, "    decided by: {}", counts(&cluster.winners));
         let sample = &cluster.sample;
-        let codes =
-            if sample.codes.is_empty() { String::new() } else { format!(", {}", sample.codes) };
+        let codes = if sample.codes.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", for_terminal(&sample.codes))
+        };
         let _ = writeln!(
             out,
             "    sample:     {} message {} ({}{codes})",
-            sample.source.path, sample.source.message, sample.recipient
+            for_terminal(&sample.source.path),
+            sample.source.message,
+            for_terminal(&sample.recipient)
         );
-        let _ = writeln!(out, "      {}", sample.text);
+        let _ = writeln!(out, "      {}", for_terminal(&sample.text));
     }
     out
 }
@@ -73,5 +85,9 @@ fn render(clusters: &[Cluster], gaps: usize, records: usize, top: usize) -> Stri
 fn counts(map: &BTreeMap<String, usize>) -> String {
     let mut pairs: Vec<(&String, &usize)> = map.iter().collect();
     pairs.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    pairs.iter().map(|(name, count)| format!("{name} {count}")).collect::<Vec<_>>().join(", ")
+    pairs
+        .iter()
+        .map(|(name, count)| format!("{} {count}", for_terminal(name)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -68,7 +68,8 @@ fn main() -> ExitCode {
         // `| head` closed the pipe: the reader has what it wanted, so end quietly.
         Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The error can name a path or quote an input: made safe for a terminal.
+            output::eprint_line(&format!("error: {e:#}"));
             ExitCode::from(1)
         }
     }
@@ -77,7 +78,7 @@ fn main() -> ExitCode {
 /// Loads the built-in rules plus the user's, printing every error like a compiler does.
 pub(crate) fn load_rules(paths: &[PathBuf]) -> anyhow::Result<bounce_rules::RuleSet> {
     bounce_rules::RuleSet::load(paths).map_err(|errors| {
-        eprintln!("{errors}");
+        output::eprint_lines(&errors.to_string());
         anyhow::anyhow!("the rules do not compile")
     })
 }

@@ -66,7 +66,7 @@ fn write_pages(command: &clap::Command, dir: &Path) -> Result<()> {
     let man = clap_mangen::Man::new(command.clone());
     let path = dir.join(man.get_filename());
     write_atomic(&path, render(command)?.as_bytes())?;
-    eprintln!("wrote {}", path.display());
+    crate::output::eprint_line(&format!("wrote {}", path.display()));
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub, dir)?;
     }

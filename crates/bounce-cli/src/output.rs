@@ -6,6 +6,8 @@
 //! file gets (the umask decides), then renamed over it; a device or pipe is written in place.
 //! Every error names the path the user gave, never the temporary one.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -113,6 +115,11 @@ impl Target {
                 target: p.to_path_buf(),
             },
         })
+    }
+
+    /// Whether this is stdout and stdout is a terminal.
+    pub(crate) fn is_terminal(&self) -> bool {
+        matches!(self, Target::Stdout(_)) && io::stdout().is_terminal()
     }
 
     /// Opens `path` when one is given (the file is only replaced by [`Target::finish`]).
@@ -230,4 +237,80 @@ pub(crate) fn write_list_csv(mut target: Target, entries: &[&ListEntry]) -> Resu
     })();
     result.with_context(|| target.cannot_write())?;
     target.finish()
+}
+
+/// `text` made safe to print on a terminal, on one line: every control character (C0 with
+/// newline and tab, DEL, C1) and every bidirectional override or isolate is replaced by a
+/// visible escape (`\n`, `\t`, `\r`, `\u{1b}`), so bounce text or a file name can neither
+/// move the cursor, retitle the window, clear the screen, add a link, reorder what is shown
+/// nor forge a line of its own. JSON Lines and CSV are data and never go through it.
+pub(crate) fn for_terminal(text: &str) -> Cow<'_, str> {
+    escape_for_terminal(text, false)
+}
+
+/// [`for_terminal`] for a text of several lines: newlines and tabs are kept.
+pub(crate) fn for_terminal_lines(text: &str) -> Cow<'_, str> {
+    escape_for_terminal(text, true)
+}
+
+/// Whether `c` must not reach a terminal as it is.
+fn is_unsafe_for_terminal(c: char, keep_lines: bool) -> bool {
+    if keep_lines && matches!(c, '\n' | '\t') {
+        return false;
+    }
+    // `is_control` is C0, DEL and C1; the rest are the bidirectional marks, embeddings,
+    // overrides and isolates.
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_for_terminal(text: &str, keep_lines: bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_unsafe_for_terminal(c, keep_lines)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !is_unsafe_for_terminal(c, keep_lines) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Prints one line on stderr, made safe for a terminal ([`for_terminal`]).
+pub(crate) fn eprint_line(line: &str) {
+    eprintln!("{}", for_terminal(line));
+}
+
+/// Prints a text of several lines on stderr, made safe for a terminal
+/// ([`for_terminal_lines`]).
+pub(crate) fn eprint_lines(text: &str) {
+    eprintln!("{}", for_terminal_lines(text));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{for_terminal, for_terminal_lines};
+
+    #[test]
+    fn terminal_text_carries_no_control_or_bidi_character() {
+        let hostile = "a\u{1b}]0;title\u{7}b\u{1b}[2Jc\u{1b}]8;;http://x\u{1b}\\l\u{202e}d\u{2066}\u{85}\u{7f}\n\tz";
+        let safe = for_terminal(hostile);
+        assert!(!safe.chars().any(|c| c.is_control() || ('\u{2000}'..='\u{206f}').contains(&c)));
+        assert_eq!(
+            safe,
+            "a\\u{1b}]0;title\\u{7}b\\u{1b}[2Jc\\u{1b}]8;;http://x\\u{1b}\\l\\u{202e}d\\u{2066}\\u{85}\\u{7f}\\n\\tz"
+        );
+        assert_eq!(for_terminal_lines("a\n\tb\u{1b}"), "a\n\tb\\u{1b}");
+        assert_eq!(for_terminal("plain — text ü"), "plain — text ü");
+    }
 }

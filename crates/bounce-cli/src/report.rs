@@ -70,6 +70,9 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     };
     let context = build_context(&records, summary, &aggregates, &options);
     let text = templates.render(&name, &context)?;
+    // On a terminal the report's data (diagnostics, subjects, paths) must not drive it.
+    let text =
+        if output.is_terminal() { crate::output::for_terminal_lines(&text) } else { text.into() };
     output.put(text.as_bytes())?;
     Ok(ran.exit_code(false))
 }

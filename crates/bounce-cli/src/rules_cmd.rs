@@ -102,10 +102,10 @@ fn check(args: &PathsArgs) -> Result<ExitCode> {
         Ok(rules) => {
             for warning in rules.warnings() {
                 let text = warning.to_string();
-                eprintln!(
-                    "{}",
-                    text.strip_prefix("error")
-                        .map_or(text.clone(), |rest| format!("warning{rest}"))
+                crate::output::eprint_lines(
+                    &text
+                        .strip_prefix("error")
+                        .map_or(text.clone(), |rest| format!("warning{rest}")),
                 );
             }
             print_stdout(&format!(
@@ -116,7 +116,7 @@ fn check(args: &PathsArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
-            eprintln!("{errors}");
+            crate::output::eprint_lines(&errors.to_string());
             Ok(ExitCode::from(1))
         }
     }

@@ -6,6 +6,7 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use crate::output::eprint_line;
 use anyhow::{bail, Result};
 use bounce_engine::{Output, Pipeline, Progress};
 use bounce_model::{Problem, Summary};
@@ -72,7 +73,7 @@ impl Ran {
             bail!("{}", input_error(only));
         }
         for problem in failed {
-            eprintln!("error: {}", input_error(problem));
+            eprint_line(&format!("error: {}", input_error(problem)));
         }
         bail!("none of the {} inputs could be read", failed.len())
     }
@@ -80,7 +81,7 @@ impl Ran {
     /// Prints the inputs that could not be read, each as an `error:` line.
     pub(crate) fn print_input_errors(&self) {
         for problem in &self.summary.failed_inputs {
-            eprintln!("error: {}", input_error(problem));
+            eprint_line(&format!("error: {}", input_error(problem)));
         }
     }
 
@@ -90,7 +91,7 @@ impl Ran {
         let s = &self.summary;
         self.print_input_errors();
         for p in &s.preambles {
-            eprintln!("note: {}@{}: {}", p.source.path, p.source.offset, p.error);
+            eprint_line(&format!("note: {}@{}: {}", p.source.path, p.source.offset, p.error));
         }
         print_problems(s);
         eprintln!(
@@ -114,10 +115,10 @@ impl Ran {
 /// Prints each message that needs attention as a `warning:` line.
 pub(crate) fn print_problems(s: &Summary) {
     for p in &s.problems {
-        eprintln!(
+        eprint_line(&format!(
             "warning: {} message {} at byte {}: {}",
             p.source.path, p.source.message, p.source.offset, p.error
-        );
+        ));
     }
 }
 

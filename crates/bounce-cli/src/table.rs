@@ -11,6 +11,8 @@ use std::io::{self, IsTerminal};
 use bounce_model::{Kind, Record};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::output::for_terminal;
+
 /// The width used when stdout is not a terminal and `COLUMNS` is not set.
 pub(crate) const DEFAULT_WIDTH: usize = 100;
 
@@ -210,16 +212,11 @@ impl RecordTable {
     }
 }
 
-/// `text` on one line (whitespace runs become one space, control characters `?`), cut to
-/// `width` display columns with a final `…` when longer.
+/// `text` on one line (whitespace runs become one space, control characters and bidi
+/// overrides a visible escape: [`for_terminal`]), cut to `width` display columns with a final
+/// `…` when longer.
 fn fit(text: &str, width: usize) -> String {
-    let flat: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
+    let flat = for_terminal(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
     if flat.width() <= width {
         return flat;
     }
@@ -262,5 +259,6 @@ mod tests {
         assert_eq!(fit("550  5.1.1\nuser\tunknown", 40), "550 5.1.1 user unknown");
         assert_eq!(fit("ab", 2), "ab");
         assert_eq!(fit("日本語のテキスト", 7), "日本語…");
+        assert_eq!(fit("a\u{1b}[2J\u{202e}b", 40), "a\\u{1b}[2J\\u{202e}b");
     }
 }

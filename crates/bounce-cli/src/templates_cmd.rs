@@ -61,7 +61,7 @@ pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
             for (name, source) in builtins {
                 let path = dir.join(name);
                 crate::output::write_atomic(&path, source.as_bytes())?;
-                eprintln!("wrote {}", path.display());
+                crate::output::eprint_line(&format!("wrote {}", path.display()));
             }
         }
     }

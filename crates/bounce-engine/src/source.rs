@@ -185,6 +185,9 @@ fn peek(mut stream: Stream) -> std::io::Result<(Vec<u8>, Stream)> {
         let buf = match stream.fill_buf() {
             Ok(buf) => buf,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // Damage after the first bytes (a cut gzip) is the reader's to report, after the
+            // messages before it.
+            Err(_) if !head.is_empty() => break,
             Err(e) => return Err(e),
         };
         if buf.is_empty() {

@@ -2,23 +2,26 @@
 //!
 //! [`discover`] turns command-line paths into [`InputFile`]s in a stable order; [`open`] (or
 //! [`open_reader`] for any reader) sniffs one of them and yields its messages as
-//! [`split::Event`](crate::split::Event)s. gzip is recognised by its magic bytes, not by name.
+//! [`split::Event`](crate::split::Event)s. gzip is recognised by its magic bytes, not by name;
+//! damage in it loses only what it must (`gzip`).
 //! After decompression a Maildir file is always one message; a stream starting with `From `
 //! (after blank lines at most) is an mbox; anything else is a single message, unless a blank
 //! line followed by a complete `From_` line turns up later, which makes it an mbox with a
 //! preamble.
 
+mod gzip;
 mod walk;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
-
 use crate::split::{Event, MboxFormat, MboxReader, RawMessage, SplitOptions};
 
+pub use gzip::TrailingData;
 pub use walk::discover;
+
+pub(crate) use gzip::is_trailing_data;
 
 /// The two bytes every gzip member starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -120,7 +123,7 @@ pub struct Messages {
 
 enum Inner {
     Split(MboxReader<Stream>),
-    Single { reader: Option<Stream>, limit: u64 },
+    Single { reader: Option<Stream>, limit: u64, pending: Option<Event> },
 }
 
 impl std::fmt::Debug for Messages {
@@ -140,7 +143,14 @@ impl Iterator for Messages {
     fn next(&mut self) -> Option<Event> {
         match &mut self.inner {
             Inner::Split(reader) => reader.next(),
-            Inner::Single { reader, limit } => read_single(reader.take()?, *limit),
+            Inner::Single { reader, limit, pending } => match reader.take() {
+                Some(stream) => {
+                    let (event, after) = read_single(stream, *limit);
+                    *pending = after;
+                    event.or_else(|| pending.take())
+                }
+                None => pending.take(),
+            },
         }
     }
 }
@@ -175,7 +185,7 @@ pub fn open_decoded(file: &InputFile) -> Result<Stream, InputError> {
 pub fn messages(stream: Stream, in_maildir: bool, opts: &ReadOptions) -> Messages {
     let limit = opts.max_message_bytes;
     let inner = if in_maildir {
-        Inner::Single { reader: Some(stream), limit }
+        Inner::Single { reader: Some(stream), limit, pending: None }
     } else {
         let options = SplitOptions { max_message_bytes: limit };
         Inner::Split(MboxReader::new(stream, opts.mbox_format, options).headless())
@@ -197,19 +207,31 @@ fn decoded<R: Read + Send + 'static>(path: &Path, mut reader: R) -> Result<Strea
     }
     let whole = Cursor::new(magic[..filled].to_vec()).chain(reader);
     Ok(if magic == GZIP_MAGIC {
-        Box::new(BufReader::with_capacity(DECODED_BUFFER, MultiGzDecoder::new(whole)))
+        let members = gzip::Members::new(BufReader::new(whole));
+        Box::new(BufReader::with_capacity(DECODED_BUFFER, members))
     } else {
         Box::new(BufReader::new(whole))
     })
 }
 
-/// Reads a whole stream as one message; a leading `From_` line becomes its `from_line`.
-fn read_single(reader: Stream, limit: u64) -> Option<Event> {
+/// Reads a whole stream as one message; a leading `From_` line becomes its `from_line`. The
+/// second event is gzip's trailing garbage after the whole message, reported after it.
+fn read_single(reader: Stream, limit: u64) -> (Option<Event>, Option<Event>) {
     let mut bytes = Vec::new();
     let mut limited = reader.take(limit.saturating_add(1));
+    let mut after = None;
     if let Err(error) = limited.read_to_end(&mut bytes) {
-        return Some(Event::Error { offset: bytes.len() as u64, error: error.to_string() });
+        let event = Event::Error { offset: bytes.len() as u64, error: error.to_string() };
+        if !is_trailing_data(&error) {
+            return (Some(event), None);
+        }
+        after = Some(event);
     }
+    (read_single_bytes(bytes, limited, limit), after)
+}
+
+/// The event of a single message read into `bytes` (at most `limit` + 1 of them).
+fn read_single_bytes(mut bytes: Vec<u8>, limited: io::Take<Stream>, limit: u64) -> Option<Event> {
     if bytes.len() as u64 > limit {
         let read = bytes.len() as u64;
         return Some(match io::copy(&mut limited.into_inner(), &mut io::sink()) {

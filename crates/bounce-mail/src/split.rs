@@ -9,7 +9,13 @@
 //! most), or a `From <address> <date>` line: after a blank line the date needs a year, without
 //! one it also needs a time of day, so prose such as `From here on` never splits a message.
 //! The line end before a separator belongs to the separator. Line ends are LF, CRLF or CR,
-//! detected from the first line end of the stream.
+//! detected from the first line end of each message (its `From_` line), so an archive that
+//! mixes styles splits as it was written.
+//!
+//! A read error (a damaged gzip member) ends the stream where it happened: every message
+//! followed by a separator before it is whole and yielded; the one it cut is not, and the
+//! error names its offset. Trailing garbage after whole gzip members loses nothing: the last
+//! message is yielded, then the error.
 
 mod buffer;
 mod from_line;
@@ -209,6 +215,9 @@ impl<R: BufRead> MboxReader<R> {
         if !end.saw_content {
             return Ok(None);
         }
+        if self.headless && self.buffer.cut_short() {
+            return Ok(Some(self.cut_message(0)));
+        }
         if !self.headless {
             return Ok(Some(Event::Preamble { offset: 0, len }));
         }
@@ -230,6 +239,7 @@ impl<R: BufRead> MboxReader<R> {
         let offset = self.buffer.offset();
         let from_line =
             String::from_utf8_lossy(line_content(self.buffer.window(LOOKAHEAD))).into_owned();
+        self.buffer.forget_line_end();
         self.buffer.skip_line(&mut Sink::counting())?;
         self.buffer.start_run();
         let limit = self.options.max_message_bytes;
@@ -239,12 +249,26 @@ impl<R: BufRead> MboxReader<R> {
             }
         }
         let mut sink = Sink::buffering(limit);
-        self.scan(&mut sink, Some(self.format), SeparatorRule::Mbox, true)?;
+        let end = self.scan(&mut sink, Some(self.format), SeparatorRule::Mbox, true)?;
+        if !end.at_separator && self.buffer.cut_short() {
+            return Ok(Some(self.cut_message(offset)));
+        }
         let len = self.buffer.offset() - offset;
         Ok(Some(match sink.into_bytes() {
             Some(bytes) => Event::Message(RawMessage { offset, bytes, from_line }),
             None => Event::Oversize { offset, len, limit },
         }))
+    }
+
+    /// The error of a stream cut short inside the message at `offset`, which is not yielded:
+    /// its end is missing.
+    fn cut_message(&mut self, offset: u64) -> Event {
+        self.phase = Phase::Done;
+        let error = self.buffer.take_failure().map_or_else(String::new, |e| e.to_string());
+        Event::Error {
+            offset,
+            error: format!("{error}; the message at byte {offset} is cut short and was not read"),
+        }
     }
 
     /// Copies lines into `sink` up to the next separator or the end of the stream, leaving the
@@ -324,12 +348,13 @@ impl<R: BufRead> Iterator for MboxReader<R> {
 
     fn next(&mut self) -> Option<Event> {
         match self.step() {
-            Ok(event) => {
-                if event.is_none() {
-                    self.phase = Phase::Done;
-                }
-                event
+            Ok(None) => {
+                self.phase = Phase::Done;
+                // A read error not yet told (after the last whole message) comes last.
+                let error = self.buffer.take_failure()?;
+                Some(Event::Error { offset: self.buffer.offset(), error: error.to_string() })
             }
+            Ok(event) => event,
             Err(error) => {
                 self.phase = Phase::Done;
                 Some(Event::Error { offset: self.buffer.offset(), error: error.to_string() })

@@ -219,3 +219,33 @@ fn maildir_new_named_directly_is_still_maildir() {
     assert_eq!(paths(&found, root.path()), ["new/2.M2.host"]);
     assert!(found[0].as_ref().unwrap().in_maildir);
 }
+
+#[test]
+fn gzip_garbage_after_a_whole_message_keeps_it_and_is_reported() {
+    let mut damaged = gzip(BOUNCE.as_bytes());
+    let at = damaged.len();
+    damaged.extend_from_slice(b"trailing junk");
+    let expect_error = |event: &Event| {
+        let Event::Error { error, .. } = event else { panic!("{event:?}") };
+        assert!(error.contains(&format!("compressed byte {at}")), "{error}");
+    };
+    // A single message and an mbox.
+    let found = read_all("bounce.eml.gz", damaged.clone());
+    assert!(matches!(&found[0], Event::Message(m) if m.bytes == BOUNCE.as_bytes()), "{found:?}");
+    expect_error(&found[1]);
+    let mut mbox = gzip(MBOX.as_bytes());
+    mbox.extend_from_slice(b"\0\0junk");
+    let found = read_all("archive.mbox.gz", mbox);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(matches!(&found[1], Event::Message(m) if m.bytes.ends_with(b"body two\n")));
+    // A Maildir file.
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("cur/1.M1.host");
+    write(&path, &damaged);
+    let found = discover(&[root.path().to_owned()]);
+    let events: Vec<Event> =
+        open(found[0].as_ref().unwrap(), &ReadOptions::default()).unwrap().collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(&events[0], Event::Message(m) if m.bytes == BOUNCE.as_bytes()));
+    expect_error(&events[1]);
+}

@@ -248,6 +248,28 @@ fn read_error_is_reported_and_ends_the_stream() {
 }
 
 #[test]
+fn a_read_error_keeps_every_whole_message_and_names_the_cut_one() {
+    struct Broken;
+    impl Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+    // The first two messages are whole (a separator follows each); the third is cut.
+    let head = format!("{FROM_A}\n\none\n\n{FROM_B}\n\ntwo\n\n{FROM_C}\n\nthr");
+    let third = head.find(FROM_C).unwrap() as u64;
+    let stream = BufReader::new(io::Cursor::new(head.clone()).chain(Broken));
+    let found: Vec<Event> =
+        MboxReader::new(stream, MboxFormat::Mboxrd, SplitOptions::default()).collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(matches!(&found[0], Event::Message(m) if m.bytes == b"\none\n"), "{found:?}");
+    assert!(matches!(&found[1], Event::Message(m) if m.bytes == b"\ntwo\n"), "{found:?}");
+    let Event::Error { offset, error } = &found[2] else { panic!("{found:?}") };
+    assert_eq!(*offset, third);
+    assert!(error.contains("disk on fire") && error.contains("cut short"), "{error}");
+}
+
+#[test]
 fn format_names_parse() {
     assert_eq!("mboxo".parse::<MboxFormat>().unwrap(), MboxFormat::Mboxo);
     assert_eq!("MBOXCL2".parse::<MboxFormat>().unwrap(), MboxFormat::Mboxcl2);

@@ -34,18 +34,48 @@ pub(super) struct Buffer<R> {
     /// Stream offset of `buf[0]`.
     base: u64,
     eof: bool,
-    /// The line terminator byte (`\n` for LF and CRLF, `\r` for CR), once seen.
+    /// The line terminator byte (`\n` for LF and CRLF, `\r` for CR), once seen; learned
+    /// again for each message ([`Buffer::forget_line_end`]).
     term: Option<u8>,
+    /// The read error that ended the stream early, kept until the splitter reports it: the
+    /// bytes read before it are split as if the stream ended there.
+    failed: Option<io::Error>,
 }
 
 impl<R> Buffer<R> {
     pub(super) fn new(reader: R) -> Self {
-        Self { reader, buf: Vec::new(), run: 0, pos: 0, end: 0, base: 0, eof: false, term: None }
+        Self {
+            reader,
+            buf: Vec::new(),
+            run: 0,
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            term: None,
+            failed: None,
+        }
     }
 
     /// Stream offset of the current position.
     pub(super) fn offset(&self) -> u64 {
         self.base + self.pos as u64
+    }
+
+    /// Learns the line end again from the next one: each message keeps its own style.
+    pub(super) fn forget_line_end(&mut self) {
+        self.term = None;
+    }
+
+    /// Whether the stream ended with a read error after which bytes may be missing (not
+    /// gzip's trailing garbage after whole members, which loses nothing).
+    pub(super) fn cut_short(&self) -> bool {
+        self.failed.as_ref().is_some_and(|error| !crate::input::is_trailing_data(error))
+    }
+
+    /// The read error that ended the stream, once.
+    pub(super) fn take_failure(&mut self) -> Option<io::Error> {
+        self.failed.take()
     }
 }
 
@@ -88,7 +118,8 @@ impl<R: BufRead> Buffer<R> {
         self.advance(1);
     }
 
-    /// Makes at least `want` bytes available unless the stream ends first.
+    /// Makes at least `want` bytes available unless the stream ends first. A read error ends
+    /// the stream here and is kept for [`Buffer::take_failure`].
     pub(super) fn fill(&mut self, want: usize) -> io::Result<()> {
         while self.end - self.pos < want && !self.eof {
             if self.buf.len() - self.end < MIN_READ || self.buf.len() - self.pos < want {
@@ -98,7 +129,10 @@ impl<R: BufRead> Buffer<R> {
                 Ok(0) => self.eof = true,
                 Ok(read) => self.end += read,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error),
+                Err(error) => {
+                    self.eof = true;
+                    self.failed = Some(error);
+                }
             }
         }
         Ok(())
