@@ -2,20 +2,11 @@
 //! destination is checked before any input is read, and a file is created as any new file
 //! is, with the permissions the umask leaves.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
-        .current_dir(workspace())
-        .args(args)
-        .output()
-        .expect("bounce-triage runs")
-}
+use support::{run, workspace};
 
 #[test]
 fn a_missing_folder_is_named_as_the_user_wrote_it() {

@@ -1,20 +1,9 @@
 //! `report` and `templates` from the command line: JSON Lines input, filters, overrides,
 //! export, and error messages.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
-        .current_dir(workspace())
-        .args(args)
-        .output()
-        .expect("bounce-triage runs")
-}
+use support::run;
 
 fn stdout(args: &[&str]) -> String {
     let out = run(args);

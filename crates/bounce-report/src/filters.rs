@@ -42,11 +42,9 @@ struct ListRow {
     entry: ListEntry,
 }
 
-/// Wraps text in a Markdown code fence longer than any backtick run inside it, so the text is
-/// shown verbatim whatever it contains.
-fn fence(value: String) -> String {
-    let mut longest = 0;
-    let mut run = 0;
+/// The length of the longest run of backticks in `value`: a code span or fence must be longer.
+fn longest_backtick_run(value: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
     for c in value.chars() {
         if c == '`' {
             run += 1;
@@ -55,6 +53,13 @@ fn fence(value: String) -> String {
             run = 0;
         }
     }
+    longest
+}
+
+/// Wraps text in a Markdown code fence longer than any backtick run inside it, so the text is
+/// shown verbatim whatever it contains.
+fn fence(value: String) -> String {
+    let longest = longest_backtick_run(&value);
     let ticks = "`".repeat(longest.max(2) + 1);
     format!("{ticks}text\n{}\n{ticks}", value.trim_end_matches('\n'))
 }
@@ -98,16 +103,7 @@ fn md(value: String) -> String {
 /// line breaks folded: shown verbatim, never rendered as HTML or Markdown.
 fn code(value: String) -> String {
     let value = value.replace(['\r', '\n'], " ");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in value.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
+    let longest = longest_backtick_run(&value);
     let ticks = "`".repeat(longest + 1);
     let pad = if value.starts_with('`') || value.ends_with('`') || longest > 0 { " " } else { "" };
     format!("{ticks}{pad}{value}{pad}{ticks}")

@@ -1,5 +1,24 @@
 //! Builders shared by the end-to-end tests.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root, where the bundled example and rules live.
+#[allow(dead_code)]
+pub(crate) fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs the binary from the workspace root with `args`.
+#[allow(dead_code)]
+pub(crate) fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bounce-triage"))
+        .current_dir(workspace())
+        .args(args)
+        .output()
+        .expect("bounce-triage runs")
+}
+
 /// A DSN for `recipient` at `hour`:`minute` on 11 June 2026.
 #[allow(dead_code)]
 pub(crate) fn dsn(
