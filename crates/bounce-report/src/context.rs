@@ -501,6 +501,10 @@ fn ask_of(a: &AskInput<'_>) -> String {
             return format!("Fix the PTR/reverse DNS of {} {at}", ips("the sending IP"));
         }
         "failedstarttls" => return format!("Use TLS when sending {at}"),
+        // The receiver refused the sender (address or domain at MAIL FROM), not an IP.
+        "rejected" => {
+            return format!("Find why the sender address or domain ({domains}) is refused {at}")
+        }
         "speeding" | "toomanyconn" | "exceedlimit" => {
             return format!("Slow the sending rate from {} {at}", ips("our IPs"));
         }
@@ -798,6 +802,8 @@ mod tests {
             from_domains: &[],
         };
         assert_eq!(ask_of(&input), "Delist 203.0.113.11 at outlook-com (token S3150)");
+        let refused = AskInput { reason: "rejected", token: Some("VIR_420"), ..input };
+        assert!(ask_of(&refused).starts_with("Find why the sender address or domain"));
         let ptr = AskInput { reason: "requireptr", token: None, provider: "gmail", ..input };
         assert_eq!(ask_of(&ptr), "Fix the PTR/reverse DNS of 203.0.113.11 at gmail");
         let domains = vec!["news.example.com".to_string()];
