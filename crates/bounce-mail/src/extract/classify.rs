@@ -117,7 +117,6 @@ fn replies_to_sender(record: &BounceFacts) -> bool {
     {
         return false;
     }
-    let lower = diagnostic.to_ascii_lowercase();
-    lower.contains(&format!("<{}>", sender.to_ascii_lowercase()))
-        && (record.recipient.is_empty() || !lower.contains(&record.recipient.to_ascii_lowercase()))
+    super::transcript::echoes(diagnostic, sender)
+        && (record.recipient.is_empty() || !super::transcript::names(diagnostic, &record.recipient))
 }

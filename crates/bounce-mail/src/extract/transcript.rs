@@ -173,9 +173,19 @@ pub(crate) fn complete_multiline(diagnostic: &str, text: &str) -> Option<String>
     (joined.len() > head.len()).then_some(joined)
 }
 
+/// Whether `text` echoes `address` in angle brackets (`<a@example.com>`), ignoring ASCII case.
+pub(crate) fn echoes(text: &str, address: &str) -> bool {
+    let (hay, needle) = (text.as_bytes(), address.as_bytes());
+    !needle.is_empty()
+        && hay.len() >= needle.len() + 2
+        && hay.windows(needle.len() + 2).any(|w| {
+            w[0] == b'<' && w[w.len() - 1] == b'>' && w[1..w.len() - 1].eq_ignore_ascii_case(needle)
+        })
+}
+
 /// Whether `text` names the address `recipient` as a whole (not as the tail of a longer
 /// address: `neko@example.jp` is not named by `shironeko@example.jp`).
-fn names(text: &str, recipient: &str) -> bool {
+pub(crate) fn names(text: &str, recipient: &str) -> bool {
     let (hay, needle) = (text.as_bytes(), recipient.as_bytes());
     if needle.is_empty() || hay.len() < needle.len() {
         return false;
