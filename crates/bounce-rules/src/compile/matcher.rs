@@ -12,15 +12,21 @@
 //!   one of them;
 //! - the few regexes with no such literal (`\S+@\S+ has been replaced`) run on every diagnostic.
 //!
-//! The compiled matcher is read-only and shared by all threads; each regex keeps its own small
-//! per-thread cache, so memory follows the patterns a run actually exercises, not the thread
-//! count times the whole set. Match bits are identical to a `RegexSet` over the same patterns
+//! The compiled matcher is read-only and shared by all threads. Each regex's search scratch
+//! (its lazy-DFA cache, which grows with the texts it has seen) lives in one pool per pattern:
+//! a search takes a cache, uses it and gives it back. The number of caches of a pattern is the
+//! number of searches of it that were ever in flight at once — about the number of cores, not
+//! the number of threads (the regex crate's own pool shards its caches by thread, so 16 threads
+//! kept up to 8 grown caches of every pattern: ~5 MB per thread). Match bits are identical to a `RegexSet` over the same patterns
 //! (the literals are necessary conditions only), which a test checks.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use aho_corasick::AhoCorasick;
-use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 
 /// The lazy-DFA cache limit of each pattern's regex: one pattern's states are few.
@@ -51,8 +57,8 @@ pub(crate) struct TextMatcher {
     automaton: Option<AhoCorasick>,
     /// For each automaton literal, the hits it stands for.
     hits: Vec<Vec<Hit>>,
-    /// The regex patterns: global index and compiled regex.
-    regexes: Vec<(usize, Regex)>,
+    /// The regex patterns.
+    regexes: Vec<Compiled>,
     /// Regex slots without a literal prefilter, run on every text.
     always: Vec<usize>,
     /// Each global pattern's span finder: its regex slot, or the phrase itself.
@@ -69,14 +75,60 @@ enum Span {
     Phrase(Vec<u8>),
 }
 
-/// Compiles one pattern as the rule set reads text: ASCII case-insensitive, bytes.
-fn compile(source: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(source)
-        .case_insensitive(true)
-        .unicode(false)
-        .size_limit(super::validate::REGEX_SIZE_LIMIT)
-        .dfa_size_limit(DFA_LIMIT)
-        .build()
+/// Compiles one pattern as the rule set reads text: ASCII case-insensitive, bytes, leftmost
+/// first (what `regex::bytes::RegexBuilder` builds with `unicode(false)`).
+fn compile(source: &str) -> Result<Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(super::validate::REGEX_SIZE_LIMIT))
+                .hybrid_cache_capacity(DFA_LIMIT),
+        )
+        .syntax(syntax::Config::new().case_insensitive(true).unicode(false).utf8(false))
+        .build(source)
+        .map_err(|error| match (error.size_limit(), error.syntax_error()) {
+            (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+            (None, Some(syntax)) => syntax.to_string(),
+            (None, None) => error.to_string(),
+        })
+}
+
+/// One regex pattern: its global index, the regex and the pool of its search caches.
+#[derive(Debug)]
+struct Compiled {
+    index: usize,
+    regex: Regex,
+    caches: Mutex<Vec<meta::Cache>>,
+}
+
+impl Clone for Compiled {
+    fn clone(&self) -> Self {
+        Compiled { index: self.index, regex: self.regex.clone(), caches: Mutex::new(Vec::new()) }
+    }
+}
+
+impl Compiled {
+    /// Runs `search` with a cache from the pool (a new one when every cache is in use).
+    fn with_cache<T>(&self, search: impl FnOnce(&Regex, &mut meta::Cache) -> T) -> T {
+        let taken = self.caches.lock().map(|mut pool| pool.pop()).unwrap_or(None);
+        let mut cache = taken.unwrap_or_else(|| self.regex.create_cache());
+        let found = search(&self.regex, &mut cache);
+        if let Ok(mut pool) = self.caches.lock() {
+            pool.push(cache);
+        }
+        found
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        self.with_cache(|regex, cache| regex.is_match_with(cache, &Input::new(text)))
+    }
+
+    fn find<'t>(&self, text: &'t [u8]) -> Option<&'t [u8]> {
+        self.with_cache(|regex, cache| regex.search_with(cache, &Input::new(text)))
+            .map(|m| &text[m.range()])
+    }
 }
 
 /// The literals every match of `source` begins with, else those it ends with; `None` when
@@ -129,7 +181,7 @@ impl TextMatcher {
                         (Some(index), format!("text /{source}/ does not compile: {e}"))
                     })?;
                     let slot = regexes.len();
-                    regexes.push((index, regex));
+                    regexes.push(Compiled { index, regex, caches: Mutex::new(Vec::new()) });
                     spans.push(Span::Regex(slot));
                     match required_literals(source) {
                         Some(required) => {
@@ -192,10 +244,10 @@ impl TextMatcher {
         for &slot in &self.always {
             candidate[slot] = true;
         }
-        for (slot, (index, regex)) in self.regexes.iter().enumerate() {
-            if candidate[slot] && !bits[*index] && regex.is_match(text) {
-                bits[*index] = true;
-                matched.push(*index);
+        for (slot, compiled) in self.regexes.iter().enumerate() {
+            if candidate[slot] && !bits[compiled.index] && compiled.is_match(text) {
+                bits[compiled.index] = true;
+                matched.push(compiled.index);
             }
         }
     }
@@ -203,7 +255,7 @@ impl TextMatcher {
     /// The leftmost-first match of pattern `index` in `text`.
     pub(crate) fn find<'t>(&self, index: usize, text: &'t [u8]) -> Option<&'t [u8]> {
         match self.spans.get(index)? {
-            Span::Regex(slot) => self.regexes[*slot].1.find(text).map(|m| m.as_bytes()),
+            Span::Regex(slot) => self.regexes[*slot].find(text),
             Span::Phrase(phrase) if !phrase.is_empty() => {
                 text.windows(phrase.len()).find(|window| window.eq_ignore_ascii_case(phrase))
             }
@@ -323,6 +375,27 @@ mod tests {
         assert_eq!(matcher.find(6, text), Some(&b"over quota"[..]));
         assert_eq!(matcher.find(1, text), Some(&b"Mailbox Full"[..]));
         assert_eq!(matcher.find(0, text), None);
+    }
+
+    /// Sixteen threads that search one after another leave one cache per pattern: caches
+    /// follow the searches in flight at once, not the threads that ever searched.
+    #[test]
+    fn caches_follow_concurrent_searches_not_threads() {
+        let matcher = TextMatcher::build(&patterns()).expect("builds");
+        for _ in 0..16 {
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    let mut bits = vec![false; matcher.len()];
+                    let text = b"user unknown; over quota; old@example.com has been replaced";
+                    matcher.matches(text, &mut bits, &mut Vec::new());
+                    assert!(bits.iter().filter(|b| **b).count() >= 3);
+                });
+            });
+        }
+        for compiled in &matcher.regexes {
+            let pooled = compiled.caches.lock().expect("pool").len();
+            assert!(pooled <= 1, "/{:?}/ keeps {pooled} caches", compiled.regex);
+        }
     }
 
     #[test]
