@@ -21,7 +21,7 @@
 //! (the literals are necessary conditions only), which a test checks.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::{self, Regex};
@@ -95,26 +95,40 @@ fn compile(source: &str) -> Result<Regex, String> {
         })
 }
 
-/// One regex pattern: its global index, the regex and the pool of its search caches.
+/// One regex pattern: its global index, its source, the regex (compiled at build, or on first
+/// use for a pattern already known to compile) and the pool of its search caches.
 #[derive(Debug)]
 struct Compiled {
     index: usize,
-    regex: Regex,
+    source: String,
+    regex: OnceLock<Option<Regex>>,
     caches: Mutex<Vec<meta::Cache>>,
 }
 
 impl Clone for Compiled {
     fn clone(&self) -> Self {
-        Compiled { index: self.index, regex: self.regex.clone(), caches: Mutex::new(Vec::new()) }
+        Compiled {
+            index: self.index,
+            source: self.source.clone(),
+            regex: self.regex.clone(),
+            caches: Mutex::new(Vec::new()),
+        }
     }
 }
 
 impl Compiled {
+    /// The regex; `None` only if a pattern given as known-good did not compile after all
+    /// (a test compiles every built-in pattern, so it does not happen).
+    fn regex(&self) -> Option<&Regex> {
+        self.regex.get_or_init(|| compile(&self.source).ok()).as_ref()
+    }
+
     /// Runs `search` with a cache from the pool (a new one when every cache is in use).
-    fn with_cache<T>(&self, search: impl FnOnce(&Regex, &mut meta::Cache) -> T) -> T {
+    fn with_cache<T: Default>(&self, search: impl FnOnce(&Regex, &mut meta::Cache) -> T) -> T {
+        let Some(regex) = self.regex() else { return T::default() };
         let taken = self.caches.lock().map(|mut pool| pool.pop()).unwrap_or(None);
-        let mut cache = taken.unwrap_or_else(|| self.regex.create_cache());
-        let found = search(&self.regex, &mut cache);
+        let mut cache = taken.unwrap_or_else(|| regex.create_cache());
+        let found = search(regex, &mut cache);
         if let Ok(mut pool) = self.caches.lock() {
             pool.push(cache);
         }
@@ -156,7 +170,18 @@ fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
 impl TextMatcher {
     /// Compiles `patterns` (global index = position). An error names the pattern that failed
     /// and gives its index.
+    #[cfg(test)]
     pub(crate) fn build(patterns: &[Pattern]) -> Result<TextMatcher, (Option<usize>, String)> {
+        Self::build_with(patterns, |_| false)
+    }
+
+    /// [`TextMatcher::build`], leaving the regexes for which `known_good(index)` holds (the
+    /// built-in patterns, which a test compiles) to be compiled on first use: a run compiles
+    /// only the patterns its texts make candidates, and start-up does not wait for the rest.
+    pub(crate) fn build_with(
+        patterns: &[Pattern],
+        known_good: impl Fn(usize) -> bool,
+    ) -> Result<TextMatcher, (Option<usize>, String)> {
         let mut literal_slot: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut hits: Vec<Vec<Hit>> = Vec::new();
@@ -177,11 +202,20 @@ impl TextMatcher {
                     spans.push(Span::Phrase(lower));
                 }
                 Pattern::Regex(source) => {
-                    let regex = compile(source).map_err(|e| {
-                        (Some(index), format!("text /{source}/ does not compile: {e}"))
-                    })?;
+                    let regex = OnceLock::new();
+                    if !known_good(index) {
+                        let compiled = compile(source).map_err(|e| {
+                            (Some(index), format!("text /{source}/ does not compile: {e}"))
+                        })?;
+                        let _ = regex.set(Some(compiled));
+                    }
                     let slot = regexes.len();
-                    regexes.push(Compiled { index, regex, caches: Mutex::new(Vec::new()) });
+                    regexes.push(Compiled {
+                        index,
+                        source: source.clone(),
+                        regex,
+                        caches: Mutex::new(Vec::new()),
+                    });
                     spans.push(Span::Regex(slot));
                     match required_literals(source) {
                         Some(required) => {
@@ -368,6 +402,15 @@ mod tests {
         assert!(seen > texts.len(), "the examples exercise the patterns");
     }
 
+    /// The built-in patterns are compiled on first use at run time; here each must compile.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        let rules = crate::RuleSet::builtin().expect("built-ins load");
+        let patterns = &rules.text_matcher().patterns;
+        let eager = TextMatcher::build(patterns).expect("every built-in pattern compiles");
+        assert!(eager.regexes.iter().all(|c| c.regex.get().is_some_and(Option::is_some)));
+    }
+
     #[test]
     fn spans_are_the_leftmost_first_match() {
         let matcher = TextMatcher::build(&patterns()).expect("builds");
@@ -394,7 +437,7 @@ mod tests {
         }
         for compiled in &matcher.regexes {
             let pooled = compiled.caches.lock().expect("pool").len();
-            assert!(pooled <= 1, "/{:?}/ keeps {pooled} caches", compiled.regex);
+            assert!(pooled <= 1, "/{}/ keeps {pooled} caches", compiled.source);
         }
     }
 
