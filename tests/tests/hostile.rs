@@ -225,3 +225,57 @@ fn limits_refuse_with_a_clear_error_and_the_run_goes_on() {
     assert_eq!(result.problems.len(), 1, "{:?}", result.problems);
     assert!(result.problems[0].1.contains("header fields"), "{:?}", result.problems);
 }
+
+/// A report with ten times the default `--max-recipients` recipients, and a Diagnostic-Code
+/// ten times the default `--max-header-line`: the caps apply while the report is parsed, so
+/// the records stop at the recipient cap, the long value is cut at the field cap, the problem
+/// says both with the full count, and the valid bounce after it is still read.
+#[test]
+fn report_field_caps_apply_while_parsing_at_ten_times_the_defaults() {
+    let limits = Limits::default();
+    let recipients = limits.max_recipients * 10;
+    let long = "x".repeat(limits.max_header_line * 10);
+    let mut body = String::from("Reporting-MTA: dns; mx.example.net\n\n");
+    body.push_str(&format!(
+        "Final-Recipient: rfc822; long@example.org\nAction: failed\nStatus: 5.1.1\n\
+         Diagnostic-Code: smtp; 550 5.1.1 {long}\n\n"
+    ));
+    for i in 1..recipients {
+        body.push_str(&format!(
+            "Final-Recipient: rfc822; r{i}@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+        ));
+    }
+    let report = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n\
+         To: news@example.com\n\
+         Subject: Undelivered Mail Returned to Sender\n\
+         Message-ID: <many@mx.example.net>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\
+         \n\
+         --b\n\
+         Content-Type: message/delivery-status\n\
+         \n\
+         {body}\
+         --b--\n"
+    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("caps.mbox");
+    std::fs::write(&path, mbox(&[report.into_bytes(), valid(7)], false)).expect("written");
+    let options = ReadOptions {
+        max_message_bytes: 256 << 20,
+        extract: ExtractOptions { limits, ..ExtractOptions::default() },
+        ..options()
+    };
+    let result = run_engine(&[&path], &options);
+    builders::assert_adds_up(&result.summary, 2);
+    assert!(has_record(&result, "valid7@example.org"));
+    let kept = result.records.iter().filter(|r| r.recipient.ends_with("@example.org")).count();
+    assert_eq!(kept, limits.max_recipients + 1, "the cap's recipients and the valid bounce");
+    let long_record = result.records.iter().find(|r| r.recipient == "long@example.org");
+    let diagnostic = long_record.and_then(|r| r.diagnostic.as_deref()).expect("a diagnostic");
+    assert!(diagnostic.len() <= limits.max_header_line, "{} bytes", diagnostic.len());
+    let problem = &result.problems.iter().find(|(n, _)| *n == 1).expect("a problem").1;
+    assert!(problem.contains(&format!("{recipients} recipients")), "{problem}");
+    assert!(problem.contains("--max-recipients") && problem.contains("--max-header-line"));
+}

@@ -142,18 +142,30 @@ pub fn extract(raw: &[u8], source: &Source, options: &ExtractOptions) -> Extract
             )),
         );
     }
-    let mut view = parts::MessageView::new(&message, options.limits.max_decoded_part);
+    let mut view = parts::MessageView::new(&message, &options.limits);
     if let Some(report) = forwarded_report(&message, &view) {
-        view = parts::MessageView::new(report, options.limits.max_decoded_part);
+        view = parts::MessageView::new(report, &options.limits);
     }
     let mut extraction = classify::classify(&view, source, options);
-    if extraction.records.len() > options.limits.max_recipients {
-        let total = extraction.records.len();
+    let overflow = view.overflow();
+    let total = extraction.records.len() + overflow.recipients;
+    let mut problems = Vec::new();
+    if total > options.limits.max_recipients {
         extraction.records.truncate(options.limits.max_recipients);
-        extraction.problem = Some(format!(
+        problems.push(format!(
             "{total} recipients in one report; the first {} are kept (limit --max-recipients)",
             options.limits.max_recipients
         ));
+    }
+    if overflow.cut_fields > 0 {
+        problems.push(format!(
+            "{} report field(s) longer than {} bytes cut (limit --max-header-line)",
+            overflow.cut_fields, options.limits.max_header_line
+        ));
+    }
+    if !problems.is_empty() {
+        problems.splice(0..0, extraction.problem.take());
+        extraction.problem = Some(problems.join("; "));
     }
     extraction
 }

@@ -25,12 +25,12 @@ pub(crate) fn records(view: &MessageView) -> Vec<BounceFacts> {
     let rejecting_mdn = groups.is_empty() && view.mdn_rejects();
     if rejecting_mdn {
         // A rejecting disposition notification names its recipient as a DSN does.
-        groups = Cow::Owned(view.mdn_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect());
+        groups = Cow::Owned(view.mdn_texts.iter().flat_map(|t| view.parse_groups(t)).collect());
     }
     if groups.iter().all(|g| !g.is_recipient()) {
         // Some MTAs put the DSN fields in the text part.
         if let Some(embedded) = prose::embedded_dsn(&view.prose, &view.lower) {
-            groups = Cow::Owned(dsn::parse_groups(&embedded));
+            groups = Cow::Owned(view.parse_groups(&embedded));
         }
     }
     let message_group = groups.iter().find(|g| !g.is_recipient()).cloned().unwrap_or_default();
@@ -118,7 +118,7 @@ fn returned_single_to(view: &MessageView) -> Option<String> {
         Some((head, _)) => head.clone(),
         None => prose::inline_original(view)?.0,
     };
-    let headers = original::parse_header_block(&head);
+    let headers = view.original_header_block(&head);
     let to = headers.iter().find(|h| h.name.eq_ignore_ascii_case("To"))?;
     let addrs = prose::addresses(&to.value);
     if addrs.len() == 1 {

@@ -86,7 +86,7 @@ fn shared_evidence(view: &MessageView, options: &ExtractOptions) -> bounce_model
             None => (Cow::Borrowed(""), None, None),
         },
     };
-    let headers = original::parse_header_block(&head);
+    let headers = view.original_header_block(&head);
     let mut evidence = original::original_evidence(&headers, body, &options.capture_headers);
     evidence.returned_as = returned_as.map(str::to_string);
     if let Some(group) = view.dsn_groups().first() {

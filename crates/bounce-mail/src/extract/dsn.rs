@@ -94,15 +94,72 @@ fn is_message_field(name: &str) -> bool {
         || name.get(..9).is_some_and(|prefix| prefix.eq_ignore_ascii_case("x-postfix"))
 }
 
+/// Caps applied while a report body is parsed, so a hostile body costs no more memory than
+/// the caps allow whatever its size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    /// Recipient groups kept; later recipients are only counted.
+    pub(crate) recipients: usize,
+    /// Bytes kept of one field value (unfolded); the rest is cut.
+    pub(crate) field: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Caps { recipients: usize::MAX, field: usize::MAX }
+    }
+}
+
+/// What the caps left out of one body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Overflow {
+    /// Recipient fields (`Final-Recipient`) seen after the recipient cap.
+    pub(crate) recipients: usize,
+    /// Field values cut at the field cap.
+    pub(crate) cut_fields: usize,
+}
+
 /// Parses a delivery-status (or feedback-report) body into field groups.
+#[cfg(test)]
 pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
-    let mut groups = Vec::new();
+    parse_groups_capped(text, Caps::default(), &mut Overflow::default())
+}
+
+/// Appends `piece` to a field value, cut at `cap` bytes (on a character boundary); counts the
+/// field in `overflow` the first time it is cut.
+fn append_capped(value: &mut String, piece: &str, cap: usize, overflow: &mut Overflow) {
+    let was_full = value.len() >= cap;
+    let room = cap.saturating_sub(value.len());
+    if piece.len() <= room {
+        value.push_str(piece);
+        return;
+    }
+    let mut end = room;
+    while !piece.is_char_boundary(end) {
+        end -= 1;
+    }
+    value.push_str(&piece[..end]);
+    if !was_full {
+        overflow.cut_fields += 1;
+    }
+}
+
+/// [`parse_groups`] under `caps`: past the recipient cap, recipient fields are counted in
+/// `overflow` and nothing more is kept; values longer than the field cap are cut.
+pub(crate) fn parse_groups_capped(text: &str, caps: Caps, overflow: &mut Overflow) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
     let mut current = Group::default();
-    for raw in text.lines() {
+    let mut kept_recipients = 0usize;
+    let mut lines = text.lines();
+    for raw in lines.by_ref() {
         let line = raw.trim_end_matches('\r');
         if line.trim().is_empty() {
             if !current.fields.is_empty() {
+                kept_recipients += usize::from(current.is_recipient());
                 groups.push(std::mem::take(&mut current));
+            }
+            if kept_recipients >= caps.recipients {
+                break;
             }
             continue;
         }
@@ -110,28 +167,42 @@ pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
             if let Some(last) = current.fields.last_mut() {
                 let piece = line.trim();
                 if !last.value.is_empty() {
-                    last.value.push(' ');
+                    append_capped(&mut last.value, " ", caps.field, overflow);
                 }
-                last.value.push_str(piece);
+                append_capped(&mut last.value, piece, caps.field, overflow);
             }
             continue;
         }
         let Some((name, value)) = field_start(line) else {
             // A stray line inside a group continues the previous value (some MTAs do not fold).
             if let Some(last) = current.fields.last_mut() {
-                last.value.push(' ');
-                last.value.push_str(line.trim());
+                append_capped(&mut last.value, " ", caps.field, overflow);
+                append_capped(&mut last.value, line.trim(), caps.field, overflow);
             }
             continue;
         };
         if starts_recipient(name, &current) && !current.fields.is_empty() {
+            kept_recipients += usize::from(current.is_recipient());
             groups.push(std::mem::take(&mut current));
+            if kept_recipients >= caps.recipients {
+                // This line starts one recipient more than the cap keeps.
+                overflow.recipients += 1;
+                break;
+            }
         }
-        current.fields.push(Field { name: name.to_string(), value: value.trim().to_string() });
+        let mut kept = String::new();
+        append_capped(&mut kept, value.trim(), caps.field, overflow);
+        current.fields.push(Field { name: name.to_string(), value: kept });
     }
     if !current.fields.is_empty() {
         groups.push(current);
     }
+    // Past the cap: count the recipients left, keep nothing.
+    overflow.recipients += lines
+        .filter(|line| {
+            line.get(..16).is_some_and(|name| name.eq_ignore_ascii_case("Final-Recipient:"))
+        })
+        .count();
     groups
 }
 
@@ -140,6 +211,35 @@ mod tests {
     use super::*;
 
     const DSN: &str = "Reporting-MTA: dns; mx.example.net\nArrival-Date: Thu, 29 Apr 2013 23:45:41 +0900\n\nFinal-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user\n    unknown\n\nFinal-Recipient: rfc822; b@example.org\nAction: delayed\nStatus: 4.2.2\n";
+
+    #[test]
+    fn caps_keep_the_first_recipients_count_the_rest_and_cut_long_values() {
+        let mut text = String::from("Reporting-MTA: dns; mx.example.org\n\n");
+        for i in 0..50 {
+            text.push_str(&format!(
+                "Final-Recipient: rfc822; user{i}@example.net\nAction: failed\nStatus: 5.1.1\n"
+            ));
+            if i % 2 == 0 {
+                text.push('\n');
+            }
+        }
+        let long = "x".repeat(5_000);
+        text = text.replacen(
+            "Status: 5.1.1",
+            &format!("Status: 5.1.1\nDiagnostic-Code: smtp; {long}"),
+            1,
+        );
+        let mut overflow = Overflow::default();
+        let groups =
+            parse_groups_capped(&text, Caps { recipients: 10, field: 1_000 }, &mut overflow);
+        let recipients: Vec<&Group> = groups.iter().filter(|g| g.is_recipient()).collect();
+        assert_eq!(recipients.len(), 10);
+        assert_eq!(recipients[0].typed("Final-Recipient").as_deref(), Some("user0@example.net"));
+        assert_eq!(overflow.recipients, 40, "every recipient past the cap is counted");
+        assert_eq!(recipients[0].get("Diagnostic-Code").map(str::len), Some(1_000));
+        assert_eq!(overflow.cut_fields, 1);
+        assert_eq!(parse_groups(&text).iter().filter(|g| g.is_recipient()).count(), 50);
+    }
 
     #[test]
     fn groups_and_unfolding() {

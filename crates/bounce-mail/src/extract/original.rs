@@ -50,7 +50,19 @@ const UNDECODED: [&str; 7] = [
 /// taken from the first header line and removed from every line. Up to a few junk lines
 /// before the first header are skipped, later lines that are neither headers nor
 /// continuations are ignored.
+#[cfg(test)]
 pub(crate) fn parse_header_block(text: &str) -> Vec<Header<'_>> {
+    parse_header_block_capped(text, usize::MAX, usize::MAX)
+}
+
+/// [`parse_header_block`] keeping at most `max_count` fields, each cut at `max_line` bytes
+/// (`--max-header-count`, `--max-header-line`): the block stops where the cap is reached,
+/// so a hostile original costs no more than the caps.
+pub(crate) fn parse_header_block_capped(
+    text: &str,
+    max_count: usize,
+    max_line: usize,
+) -> Vec<Header<'_>> {
     let mut lines = text.lines().skip_while(|line| line.trim().is_empty()).peekable();
     let mut prefix = "";
     let mut skipped = 0;
@@ -69,7 +81,7 @@ pub(crate) fn parse_header_block(text: &str) -> Vec<Header<'_>> {
         lines.next();
     }
 
-    let mut raw: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut raw: Vec<(&str, Vec<&str>, usize)> = Vec::new();
     let mut open = false;
     for line in lines {
         let stripped = line
@@ -80,18 +92,33 @@ pub(crate) fn parse_header_block(text: &str) -> Vec<Header<'_>> {
             break;
         }
         if stripped.starts_with([' ', '\t']) {
-            if let (true, Some((_, parts))) = (open, raw.last_mut()) {
-                parts.push(stripped.trim());
+            if let (true, Some((_, parts, len))) = (open, raw.last_mut()) {
+                let piece = stripped.trim();
+                if *len + piece.len() < max_line {
+                    *len += piece.len() + 1;
+                    parts.push(piece);
+                }
             }
         } else if let Some((name, value)) = split_field(stripped) {
-            raw.push((name, vec![value.trim()]));
+            if raw.len() >= max_count {
+                break;
+            }
+            let mut value = value.trim();
+            if value.len() > max_line {
+                let mut end = max_line;
+                while !value.is_char_boundary(end) {
+                    end -= 1;
+                }
+                value = &value[..end];
+            }
+            raw.push((name, vec![value], value.len()));
             open = true;
         } else {
             open = false;
         }
     }
     raw.into_iter()
-        .map(|(name, parts)| {
+        .map(|(name, parts, _)| {
             let unfolded =
                 parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
             let decode =

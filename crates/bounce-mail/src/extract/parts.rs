@@ -4,8 +4,10 @@ use std::cell::OnceCell;
 
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
-use super::dsn::Group;
+use super::dsn::{Caps, Group, Overflow};
 use super::found::Readings;
+use super::limits::Limits;
+use std::cell::Cell;
 
 /// What a bounce is made of, sorted by role.
 #[derive(Debug, Default)]
@@ -46,12 +48,21 @@ pub(crate) struct MessageView<'m> {
     pub(crate) original_to: Option<String>,
     /// What the prose gives, each part read once on first use and shared by every step.
     readings: Readings,
+    /// The caps report bodies are parsed under.
+    caps: Caps,
+    /// The caps of the returned original's header block: fields, bytes per field.
+    header_caps: (usize, usize),
+    /// What the caps left out of the report bodies parsed so far.
+    overflow: Cell<Overflow>,
 }
 
 impl<'m> MessageView<'m> {
     /// Builds the view of a parsed message.
-    pub(crate) fn new(message: &'m Message<'m>, max_part: usize) -> MessageView<'m> {
+    pub(crate) fn new(message: &'m Message<'m>, limits: &Limits) -> MessageView<'m> {
+        let max_part = limits.max_decoded_part;
         let mut view = MessageView {
+            caps: Caps { recipients: limits.max_recipients, field: limits.max_header_line },
+            header_caps: (limits.max_header_count, limits.max_header_line),
             headers: message.headers_raw().collect(),
             subject: message.subject().unwrap_or_default().to_string(),
             from: message
@@ -95,9 +106,32 @@ impl<'m> MessageView<'m> {
 
     /// The field groups of every `message/delivery-status` part, in order, parsed once.
     pub(crate) fn dsn_groups(&self) -> &[Group] {
-        self.dsn_groups.get_or_init(|| {
-            self.dsn_texts.iter().flat_map(|t| super::dsn::parse_groups(t)).collect()
-        })
+        self.dsn_groups
+            .get_or_init(|| self.dsn_texts.iter().flat_map(|t| self.parse_groups(t)).collect())
+    }
+
+    /// The field groups of a report body, parsed under the limits (`--max-recipients`,
+    /// `--max-header-line`); what they leave out is added to [`MessageView::overflow`].
+    pub(crate) fn parse_groups(&self, text: &str) -> Vec<Group> {
+        let mut overflow = self.overflow.get();
+        let groups = super::dsn::parse_groups_capped(text, self.caps, &mut overflow);
+        self.overflow.set(overflow);
+        groups
+    }
+
+    /// The fields of a returned original's header block, under `--max-header-count` and
+    /// `--max-header-line`.
+    pub(crate) fn original_header_block<'t>(
+        &self,
+        text: &'t str,
+    ) -> Vec<super::original::Header<'t>> {
+        let (count, line) = self.header_caps;
+        super::original::parse_header_block_capped(text, count, line)
+    }
+
+    /// What the limits left out of the report bodies parsed so far.
+    pub(crate) fn overflow(&self) -> Overflow {
+        self.overflow.get()
     }
 
     /// The notice: the prose of the bounce up to where the returned original begins.

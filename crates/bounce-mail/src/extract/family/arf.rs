@@ -33,7 +33,7 @@ impl Family for Arf {
 /// returned original's To, else the first address of the text; one record each.
 pub(super) fn records(view: &MessageView) -> Vec<BounceFacts> {
     let groups: Vec<Group> =
-        view.feedback_texts.iter().flat_map(|t| dsn::parse_groups(t)).collect();
+        view.feedback_texts.iter().flat_map(|t| view.parse_groups(t)).collect();
     let field = |name: &str| groups.iter().find_map(|g| g.get(name)).map(str::to_string);
     if groups.is_empty() && super::unsubscribe::is_request(view) {
         return super::unsubscribe::records(view);
@@ -52,7 +52,7 @@ pub(super) fn records(view: &MessageView) -> Vec<BounceFacts> {
         if let Some(to) = view.original_to.clone() {
             recipients.push(to);
         } else if let Some((head, _)) = &view.original_headers {
-            let headers = original::parse_header_block(head);
+            let headers = view.original_header_block(head);
             if let Some(to) = headers.iter().find(|h| h.name.eq_ignore_ascii_case("To")) {
                 recipients.extend(original::extract_addr_spec(&to.value));
             }
