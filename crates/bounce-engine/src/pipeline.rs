@@ -42,6 +42,10 @@ pub struct ReadOptions {
     pub window_bytes: usize,
     /// Explain every record (the winning rule and the losers) and report every message.
     pub trace: bool,
+    /// The zone of log timestamps that carry none (`--log-timezone`; `None` is UTC).
+    pub log_timezone: Option<String>,
+    /// The year of log timestamps that carry none (`--log-year`; `None` guesses this year).
+    pub log_year: Option<i16>,
 }
 
 impl Default for ReadOptions {
@@ -58,6 +62,8 @@ impl Default for ReadOptions {
             window: 512,
             window_bytes: 64 << 20,
             trace: false,
+            log_timezone: None,
+            log_year: None,
         }
     }
 }
@@ -322,6 +328,10 @@ impl FileRun<'_> {
                             return (position, true);
                         }
                     }
+                }
+                SourceEvent::Counted { bucket, rows } => {
+                    number += rows;
+                    summary.count_rows(bucket, rows);
                 }
                 SourceEvent::Preamble { offset, len } => summary.preambles.push(problem(
                     0,

@@ -11,7 +11,9 @@
 //! [`Registry::builtin`] (or [`Registry::with`] from outside this crate).
 
 mod jsonl;
+mod lines;
 mod mail;
+mod postfix_log;
 
 use std::fmt;
 use std::io::BufRead;
@@ -23,6 +25,7 @@ use bounce_model::{Bucket, Record, Source};
 
 pub use jsonl::JsonlSource;
 pub use mail::MailSource;
+pub use postfix_log::PostfixLogSource;
 
 use crate::pipeline::ReadOptions;
 
@@ -60,6 +63,14 @@ pub enum SourceEvent {
         len: u64,
         /// The limit it broke.
         limit: u64,
+    },
+    /// Rows the source accounted for without records (log lines that are not delivery
+    /// results), all in one bucket; they are numbered like units.
+    Counted {
+        /// Their bucket.
+        bucket: Bucket,
+        /// How many.
+        rows: u64,
     },
     /// Reading failed; nothing follows.
     Error {
@@ -125,7 +136,9 @@ impl Registry {
     /// The built-in sources. Mail comes last: it takes whatever no other source claims.
     #[must_use]
     pub fn builtin() -> Self {
-        Registry { sources: vec![Box::new(JsonlSource), Box::new(MailSource)] }
+        Registry {
+            sources: vec![Box::new(JsonlSource), Box::new(PostfixLogSource), Box::new(MailSource)],
+        }
     }
 
     /// Adds `source` in front of the others (it is sniffed first).

@@ -57,14 +57,20 @@ pub struct Summary {
 impl Summary {
     /// Counts a message in its bucket.
     pub fn count(&mut self, bucket: Bucket) {
-        self.messages += 1;
-        match bucket {
-            Bucket::Bounce => self.bounce += 1,
-            Bucket::Report => self.report += 1,
-            Bucket::BounceNoRecipient => self.bounce_no_recipient += 1,
-            Bucket::NotABounce => self.not_a_bounce += 1,
-            Bucket::Unparsed => self.unparsed += 1,
-        }
+        self.count_rows(bucket, 1);
+    }
+
+    /// Counts `rows` messages (or log rows) in one bucket.
+    pub fn count_rows(&mut self, bucket: Bucket, rows: u64) {
+        self.messages += rows;
+        let counter = match bucket {
+            Bucket::Bounce => &mut self.bounce,
+            Bucket::Report => &mut self.report,
+            Bucket::BounceNoRecipient => &mut self.bounce_no_recipient,
+            Bucket::NotABounce => &mut self.not_a_bounce,
+            Bucket::Unparsed => &mut self.unparsed,
+        };
+        *counter += rows;
     }
 
     /// Whether the buckets add up to the messages read.

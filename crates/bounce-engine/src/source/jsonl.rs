@@ -6,12 +6,11 @@
 //! its own unit, `unparsed`, reported with its line and byte offset. The records keep their
 //! own `source` and verdict; records without a verdict are classified by the pipeline.
 
-use std::io::{BufRead, Read};
-
 use bounce_mail::input::{InputFile, Stream};
 use bounce_model::{Bucket, Record, Source};
 use serde::Deserialize;
 
+use super::lines::{self, LineReader};
 use super::{Events, Reading, RecordSource, SourceEvent, Unit};
 use crate::pipeline::ReadOptions;
 
@@ -42,10 +41,7 @@ impl RecordSource for JsonlSource {
 
     fn units(&self, stream: Stream, _file: &InputFile, options: &ReadOptions) -> Events {
         Box::new(Lines {
-            stream,
-            limit: options.max_message_bytes,
-            offset: 0,
-            line: 0,
+            reader: LineReader::new(stream, options.max_message_bytes),
             pending: None,
             deferred: None,
             done: false,
@@ -96,7 +92,7 @@ struct KeySource {
     message: u64,
 }
 
-/// One non-blank line with where it starts.
+/// One non-blank line with where it starts and the message it belongs to.
 struct Line {
     offset: u64,
     number: u64,
@@ -106,10 +102,7 @@ struct Line {
 
 /// Groups consecutive lines of the same message into units.
 struct Lines {
-    stream: Stream,
-    limit: u64,
-    offset: u64,
-    line: u64,
+    reader: LineReader,
     pending: Option<Line>,
     /// An event found while completing a unit, handed out after it.
     deferred: Option<SourceEvent>,
@@ -126,43 +119,20 @@ impl Lines {
     /// The next non-blank line, an oversize or error event, or the end.
     fn next_line(&mut self) -> Next {
         loop {
-            let mut bytes = Vec::new();
-            let start = self.offset;
-            let mut limited = (&mut self.stream).take(self.limit.saturating_add(1));
-            let read = match limited.read_until(b'\n', &mut bytes) {
-                Ok(n) => n as u64,
-                Err(e) => {
-                    return Next::Event(SourceEvent::Error { offset: start, error: e.to_string() })
+            return match self.reader.next_line() {
+                lines::Next::Line(line) if line.is_blank() => continue,
+                lines::Next::Line(line) => {
+                    let key = serde_json::from_slice::<LineKey>(&line.bytes).ok();
+                    Next::Line(Line {
+                        offset: line.offset,
+                        number: line.number,
+                        bytes: line.bytes,
+                        key,
+                    })
                 }
+                lines::Next::Event(event) => Next::Event(event),
+                lines::Next::End => Next::End,
             };
-            if read == 0 {
-                return Next::End;
-            }
-            self.offset += read;
-            self.line += 1;
-            if read > self.limit && bytes.last() != Some(&b'\n') {
-                let mut rest = Vec::new();
-                let skipped = match self.stream.read_until(b'\n', &mut rest) {
-                    Ok(n) => n as u64,
-                    Err(e) => {
-                        return Next::Event(SourceEvent::Error {
-                            offset: self.offset,
-                            error: e.to_string(),
-                        })
-                    }
-                };
-                self.offset += skipped;
-                return Next::Event(SourceEvent::Oversize {
-                    offset: start,
-                    len: read + skipped,
-                    limit: self.limit,
-                });
-            }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let key = serde_json::from_slice::<LineKey>(&bytes).ok();
-            return Next::Line(Line { offset: start, number: self.line, bytes, key });
         }
     }
 }

@@ -1,0 +1,87 @@
+//! A Postfix maillog read as evidence: every delivery result is a record with the receiver's
+//! own reply, the stage it answered, the relay and the joined envelope sender and Message-ID;
+//! every other line lands in a bucket too, and a non-syslog line is named with its line.
+
+use std::path::PathBuf;
+
+use bounce_engine::{Output, Pipeline, ReadOptions};
+use bounce_model::{Action, Kind, Record, Stage};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postfix-maillog.log")
+}
+
+fn run(options: ReadOptions) -> (Vec<Record>, Vec<String>, bounce_model::Summary) {
+    let pipeline = Pipeline::new(options).expect("built-in rules compile");
+    let (mut records, mut problems) = (Vec::new(), Vec::new());
+    let summary = pipeline.run(|output| {
+        match output {
+            Output::Record(record) => records.push(*record),
+            Output::Problem(problem) => problems.push(problem.error),
+            _ => {}
+        }
+        true
+    });
+    (records, problems, summary)
+}
+
+#[test]
+fn postfix_log_rows_become_records_with_the_receivers_reply() {
+    let options =
+        ReadOptions { inputs: vec![fixture()], log_year: Some(2026), ..ReadOptions::default() };
+    let (records, problems, summary) = run(options);
+    assert!(summary.adds_up());
+    assert_eq!(summary.messages, 14, "every non-blank line is one row");
+    assert_eq!((summary.bounce, summary.report, summary.unparsed), (4, 1, 1));
+    assert_eq!(summary.not_a_bounce, 8);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("line 12:"), "{problems:?}");
+
+    let gmail = &records[0];
+    assert_eq!(gmail.recipient, "sam.ortega@gmail.example.net");
+    assert_eq!(gmail.format, "postfix-log");
+    assert_eq!(gmail.kind, Some(Kind::Bounce));
+    assert_eq!(gmail.status.as_deref(), Some("5.1.1"));
+    assert_eq!(gmail.reply_code.as_deref(), Some("550"));
+    assert_eq!(gmail.smtp_stage, Stage::Rcpt);
+    assert!(gmail.diagnostic.as_deref().is_some_and(|d| d.starts_with("550-5.1.1 The email")));
+    assert_eq!(gmail.remote_mta.as_deref(), Some("gmail-smtp-in.l.google.com"));
+    assert_eq!(gmail.reporting_mta.as_deref(), Some("mta1"));
+    assert_eq!(gmail.timestamp.as_deref(), Some("2026-06-09T06:12:03Z"));
+    let text = std::fs::read_to_string(fixture()).expect("fixture");
+    let line_start = text.find("Jun  9 06:12:03 mta1 postfix/smtp").expect("the line") as u64;
+    assert_eq!(gmail.source.offset, line_start, "the byte offset of the delivery line");
+    let sender = gmail.original.envelope_sender.as_ref().map(|s| s.value.as_str());
+    assert_eq!(sender, Some("bounce+c2606a@bounces.example.com"));
+    assert_eq!(
+        gmail.original.message_id.as_deref(),
+        Some("<c2606a-summer-sale.1@news.example.com>")
+    );
+    let verdict = gmail.verdict.as_ref().expect("classified");
+    assert_eq!(verdict.action, Action::Suppress, "{verdict:?}");
+
+    let outlook = &records[1];
+    assert_eq!(outlook.kind, Some(Kind::Delay));
+    assert_eq!(outlook.smtp_stage, Stage::Mail, "the reply answered MAIL FROM");
+    assert_ne!(outlook.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+
+    let timeout = &records[2];
+    assert_eq!(timeout.kind, Some(Kind::Delay));
+    assert!(timeout.diagnostic.as_deref().is_some_and(|d| d.contains("Connection timed out")));
+    assert_eq!(timeout.remote_mta, None, "relay=none names no receiver");
+
+    assert_eq!(records[3].kind, Some(Kind::Delivered));
+    assert_eq!(records[4].smtp_stage, Stage::EndOfData);
+}
+
+#[test]
+fn bsd_timestamps_take_the_log_timezone() {
+    let options = ReadOptions {
+        inputs: vec![fixture()],
+        log_year: Some(2026),
+        log_timezone: Some("+02:00".to_owned()),
+        ..ReadOptions::default()
+    };
+    let (records, _, _) = run(options);
+    assert_eq!(records[0].timestamp.as_deref(), Some("2026-06-09T04:12:03Z"));
+}
