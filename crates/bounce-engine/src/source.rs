@@ -12,8 +12,8 @@
 
 mod jsonl;
 mod lines;
+mod log;
 mod mail;
-mod postfix_log;
 
 use std::fmt;
 use std::io::BufRead;
@@ -24,8 +24,8 @@ use bounce_mail::input::InputFile;
 use bounce_model::{Bucket, Record, Source};
 
 pub use jsonl::JsonlSource;
+pub use log::{log_zone, EximLogSource, LogSource, PostfixLogSource, SendmailLogSource};
 pub use mail::MailSource;
-pub use postfix_log::PostfixLogSource;
 
 use crate::pipeline::ReadOptions;
 
@@ -137,7 +137,13 @@ impl Registry {
     #[must_use]
     pub fn builtin() -> Self {
         Registry {
-            sources: vec![Box::new(JsonlSource), Box::new(PostfixLogSource), Box::new(MailSource)],
+            sources: vec![
+                Box::new(JsonlSource),
+                Box::new(PostfixLogSource::default()),
+                Box::new(EximLogSource::default()),
+                Box::new(SendmailLogSource::default()),
+                Box::new(MailSource),
+            ],
         }
     }
 

@@ -1,4 +1,4 @@
-//! A Postfix maillog read as evidence: every delivery result is a record with the receiver's
+//! MTA logs (Postfix, Exim, Sendmail) read as evidence: every delivery result is a record with the receiver's
 //! own reply, the stage it answered, the relay and the joined envelope sender and Message-ID;
 //! every other line lands in a bucket too, and a non-syslog line is named with its line.
 
@@ -84,4 +84,56 @@ fn bsd_timestamps_take_the_log_timezone() {
     };
     let (records, _, _) = run(options);
     assert_eq!(records[0].timestamp.as_deref(), Some("2026-06-09T04:12:03Z"));
+}
+
+#[test]
+fn exim_mainlog_failures_deferrals_and_deliveries() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exim-mainlog.log");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up());
+    assert_eq!((summary.messages, summary.bounce, summary.report), (8, 3, 1), "{summary:?}");
+    assert_eq!(summary.not_a_bounce, 4, "arrivals, Completed, the queue run");
+    assert!(problems.is_empty(), "{problems:?}");
+    let relay = &records[0];
+    assert_eq!(relay.format, "exim-log");
+    assert_eq!(relay.recipient, "pat.lee@wingtip.example.org");
+    assert_eq!(
+        relay.diagnostic.as_deref(),
+        Some("550 5.7.1 relaying denied for pat.lee@wingtip.example.org")
+    );
+    assert_eq!(relay.smtp_stage, Stage::Rcpt);
+    assert_eq!(relay.remote_mta.as_deref(), Some("mail-old.wingtip.example.org"));
+    assert_eq!(relay.timestamp.as_deref(), Some("2026-06-09T07:05:12Z"));
+    let sender = relay.original.envelope_sender.as_ref().map(|s| s.value.as_str());
+    assert_eq!(sender, Some("bounce+c2606a@bounces.example.com"));
+    let deferred = &records[1];
+    assert_eq!(deferred.kind, Some(Kind::Delay));
+    assert_eq!(deferred.smtp_stage, Stage::Mail);
+    assert!(deferred.diagnostic.as_deref().is_some_and(|d| d.starts_with("421 4.7.0 [TSS04]")));
+    assert_eq!(deferred.verdict.as_ref().and_then(|v| v.provider.as_deref()), Some("outlook-com"));
+    assert_eq!(records[2].kind, Some(Kind::Delivered));
+    assert_eq!(records[3].diagnostic.as_deref(), Some("Unrouteable address"));
+}
+
+#[test]
+fn sendmail_log_results() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sendmail-maillog.log");
+    let options =
+        ReadOptions { inputs: vec![path], log_year: Some(2026), ..ReadOptions::default() };
+    let (records, problems, summary) = run(options);
+    assert!(summary.adds_up());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!((summary.messages, summary.bounce, summary.report), (4, 2, 1));
+    assert_eq!(records[0].format, "sendmail-log");
+    assert_eq!(records[0].status.as_deref(), Some("5.1.1"));
+    assert_eq!(records[0].remote_mta.as_deref(), Some("mx.example.edu"));
+    assert_eq!(
+        records[0].original.message_id.as_deref(),
+        Some("<c2606a-summer-sale.4@news.example.com>")
+    );
+    assert_eq!(records[1].kind, Some(Kind::Delay));
+    assert!(records[1].diagnostic.as_deref().is_some_and(|d| d.contains("Connection timed out")));
+    assert_eq!(records[2].kind, Some(Kind::Delivered));
 }
