@@ -77,6 +77,10 @@ fn assert_counts_agree(context: &ReportContext) {
             chart.legend.iter().map(|l| l.color.as_str()).collect();
         assert_eq!(colours.len(), chart.legend.len(), "{}: a colour is shared", chart.id);
     }
+    // Responses of a group are merged on the masked text (trace ids), and add up to the group.
+    for g in &context.groups {
+        assert_eq!(g.responses.iter().map(|r| r.count).sum::<u64>(), g.group.count, "{}", g.slug);
+    }
     for token in &context.tokens {
         assert!(is_provider_token(&token.name), "{}", token.name);
     }
@@ -97,6 +101,8 @@ fn the_example_summary_counts_agree() {
     )));
     assert!(!html.contains("dayly") && !html.contains("hourly buckets, UTC; 0"), "{html:.200}");
     assert!(!html.contains("href=\"#group-"), "groups have slug anchors");
+    let merged = context.groups.iter().flat_map(|g| &g.responses).any(|r| r.count > 1);
+    assert!(merged, "responses differing only in trace ids are one response");
     for g in &context.groups {
         assert!(
             html.contains(&format!("<section class=\"group\" id=\"{}\">", g.slug)),
