@@ -70,6 +70,18 @@ const PROBE: &str = r##"<pre id="bt-result"></pre><script>
 })();
 </script>"##;
 
+/// One row of a chart's table, as Chromium shows it.
+struct SeriesRow {
+    name: String,
+    /// The names a merged series stands for.
+    members: Vec<String>,
+    /// The swatch's computed colour.
+    colour: String,
+    dated: u64,
+    undated: u64,
+    total: u64,
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -148,9 +160,8 @@ fn triage_summary_renders_in_chromium() {
     let mut tables = BTreeMap::new();
     // Per chart: the fills and summed counts of each series' bars.
     let mut bars: BTreeMap<(String, String), (BTreeSet<String>, u64)> = BTreeMap::new();
-    // Per chart table: series -> (members, swatch colour, dated, undated, total).
-    let mut series: BTreeMap<String, Vec<(String, Vec<String>, String, u64, u64, u64)>> =
-        BTreeMap::new();
+    // Per chart table: its rows.
+    let mut series: BTreeMap<String, Vec<SeriesRow>> = BTreeMap::new();
     let mut breakdown: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut lists: BTreeMap<String, usize> = BTreeMap::new();
     let number = |text: &str| -> u64 { text.trim().parse().expect("a number") };
@@ -173,14 +184,14 @@ fn triage_summary_renders_in_chromium() {
             }
             ["series", table, name, members, colour, dated, undated, total] => {
                 let members = members.split(',').filter(|m| !m.is_empty()).map(String::from);
-                series.entry((*table).to_string()).or_default().push((
-                    (*name).to_string(),
-                    members.collect(),
-                    (*colour).to_string(),
-                    number(dated),
-                    number(undated),
-                    number(total),
-                ));
+                series.entry((*table).to_string()).or_default().push(SeriesRow {
+                    name: (*name).to_string(),
+                    members: members.collect(),
+                    colour: (*colour).to_string(),
+                    dated: number(dated),
+                    undated: number(undated),
+                    total: number(total),
+                });
             }
             ["count", table, name, count] => {
                 breakdown.insert(((*table).to_string(), (*name).to_string()), number(count));
@@ -214,7 +225,7 @@ fn triage_summary_renders_in_chromium() {
         assert!(!rows.is_empty(), "{chart} has a table");
         let mut colours = BTreeSet::new();
         let mut failures_total = 0;
-        for (name, members, colour, dated, undated, total) in rows {
+        for SeriesRow { name, members, colour, dated, undated, total } in rows {
             assert_eq!(dated + undated, *total, "{chart} {name}");
             let (fills, count) =
                 bars.get(&(chart.to_string(), name.clone())).cloned().unwrap_or_default();
@@ -238,7 +249,7 @@ fn triage_summary_renders_in_chromium() {
         // No bar belongs to a series the table does not list.
         for (c, name) in bars.keys() {
             if c == chart {
-                assert!(rows.iter().any(|r| &r.0 == name), "{chart}: bar of unknown {name}");
+                assert!(rows.iter().any(|r| &r.name == name), "{chart}: bar of unknown {name}");
             }
         }
     }
