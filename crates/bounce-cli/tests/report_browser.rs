@@ -1,13 +1,14 @@
 //! Real browser test: renders the triage summary of the bundled example archive, loads it in
-//! headless Chromium with a measuring script, and checks that every chart has a rendered size
-//! and every table holds the expected rows.
+//! headless Chromium with a measuring script, and checks that every chart has a rendered size,
+//! that no two series of a chart share a colour (as Chromium computes it), that every chart's
+//! bars equal its table and the breakdown tables, and that every table holds the expected rows.
 //!
 //! Chromium is `$CHROMIUM`, else `chromium` or `chromium-browser` on the `PATH`. Without it the
 //! test is skipped with a note written straight to stderr (so `cargo test` shows it, where the
 //! test harness would swallow an `eprintln!`), except under CI (`CI` set to anything but
 //! `false` or `0`, as `.ci/run` does with `CI=true`), where a missing browser fails the test.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,22 +29,58 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "false" | "0"))
 }
 
-/// Appended before `</body>`: measures the charts and counts table rows into `#bt-result`.
-const PROBE: &str = r#"<pre id="bt-result"></pre><script>
+/// Appended before `</body>`: measures the charts, reads each bar's series, count and rendered
+/// colour, each chart table's rows with their swatch colour, and counts table rows, into
+/// `#bt-result` (one tab-separated line per fact).
+const PROBE: &str = r##"<pre id="bt-result"></pre><script>
 (function () {
   var out = [];
+  var line = function (parts) { out.push(parts.join("\t")); };
   document.querySelectorAll("svg.chart").forEach(function (svg) {
     var r = svg.getBoundingClientRect();
-    out.push("chart " + svg.id + " " + Math.round(r.width) + " " + Math.round(r.height)
-      + " " + svg.querySelectorAll("rect").length);
+    line(["chart", svg.id, Math.round(r.width), Math.round(r.height),
+      svg.querySelectorAll("rect").length]);
+    svg.querySelectorAll("rect").forEach(function (rect) {
+      line(["bar", svg.id, rect.getAttribute("data-series"), getComputedStyle(rect).fill,
+        rect.getAttribute("data-count")]);
+    });
   });
   document.querySelectorAll("table[id]").forEach(function (t) {
-    out.push("table " + t.id + " " + t.querySelectorAll("tbody tr").length);
+    line(["table", t.id, t.querySelectorAll("tbody tr").length]);
   });
-  out.push("evidence " + document.querySelectorAll("section.evidence").length);
+  document.querySelectorAll("table.chart-data tbody tr").forEach(function (tr) {
+    var cells = tr.querySelectorAll("td");
+    var swatch = tr.querySelector("i.swatch");
+    line(["series", tr.closest("table").id, tr.getAttribute("data-series"),
+      tr.getAttribute("data-members"), getComputedStyle(swatch).backgroundColor,
+      cells[1].textContent, cells[2].textContent, cells[3].textContent]);
+  });
+  ["t-category", "t-provider"].forEach(function (id) {
+    document.querySelectorAll("#" + id + " tbody tr").forEach(function (tr) {
+      var cells = tr.querySelectorAll("td");
+      line(["count", id, cells[0].textContent, cells[1].textContent]);
+    });
+  });
+  document.querySelectorAll("#t-action tr.subtotal").forEach(function (tr) {
+    line(["list", tr.closest("tbody").getAttribute("data-list"),
+      tr.querySelectorAll("td")[0].textContent]);
+  });
+  line(["evidence", document.querySelectorAll("section.evidence").length]);
   document.getElementById("bt-result").textContent = out.join("\n");
 })();
-</script>"#;
+</script>"##;
+
+/// One row of a chart's table, as Chromium shows it.
+struct SeriesRow {
+    name: String,
+    /// The names a merged series stands for.
+    members: Vec<String>,
+    /// The swatch's computed colour.
+    colour: String,
+    dated: u64,
+    undated: u64,
+    total: u64,
+}
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -120,19 +157,47 @@ fn triage_summary_renders_in_chromium() {
     let list_rows = |name: &str| csv.lines().filter(|l| l.split(',').nth(1) == Some(name)).count();
 
     let mut charts = 0;
-    let mut tables = std::collections::BTreeMap::new();
+    let mut tables = BTreeMap::new();
+    // Per chart: the fills and summed counts of each series' bars.
+    let mut bars: BTreeMap<(String, String), (BTreeSet<String>, u64)> = BTreeMap::new();
+    // Per chart table: its rows.
+    let mut series: BTreeMap<String, Vec<SeriesRow>> = BTreeMap::new();
+    let mut breakdown: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut lists: BTreeMap<String, usize> = BTreeMap::new();
+    let number = |text: &str| -> u64 { text.trim().parse().expect("a number") };
     for line in result.lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
+        let parts: Vec<&str> = line.split('\t').collect();
         match parts.as_slice() {
             ["chart", id, w, h, rects] => {
                 charts += 1;
-                let (w, h, rects): (u32, u32, u32) =
-                    (w.parse().unwrap(), h.parse().unwrap(), rects.parse().unwrap());
+                let (w, h, rects) = (number(w), number(h), number(rects));
                 assert!(w > 0 && h > 0, "chart {id} has no rendered size ({w}x{h})");
                 assert!(rects > 0, "chart {id} has no bars");
             }
+            ["bar", chart, name, fill, count] => {
+                let entry = bars.entry(((*chart).to_string(), (*name).to_string())).or_default();
+                entry.0.insert((*fill).to_string());
+                entry.1 += number(count);
+            }
             ["table", id, rows] => {
                 tables.insert((*id).to_string(), rows.parse::<usize>().unwrap());
+            }
+            ["series", table, name, members, colour, dated, undated, total] => {
+                let members = members.split(',').filter(|m| !m.is_empty()).map(String::from);
+                series.entry((*table).to_string()).or_default().push(SeriesRow {
+                    name: (*name).to_string(),
+                    members: members.collect(),
+                    colour: (*colour).to_string(),
+                    dated: number(dated),
+                    undated: number(undated),
+                    total: number(total),
+                });
+            }
+            ["count", table, name, count] => {
+                breakdown.insert(((*table).to_string(), (*name).to_string()), number(count));
+            }
+            ["list", name, addresses] => {
+                lists.insert((*name).to_string(), usize::try_from(number(addresses)).unwrap());
             }
             ["evidence", n] => assert_eq!(n.parse::<usize>().unwrap(), records.len()),
             _ => panic!("unexpected probe line `{line}`"),
@@ -146,6 +211,48 @@ fn triage_summary_renders_in_chromium() {
     assert_eq!(tables["t-keep"], list_rows("keep"));
     assert!(tables["t-suppress"] > 0 && tables["t-keep"] > 0);
     assert!(tables["t-groups"] > 0 && tables["t-tokens"] > 0);
+    assert_eq!(tables["t-start"], 3, "start here: the top three actions");
+    // The actions table's lists are the lists below it: "suppress" is one list everywhere.
+    assert_eq!(lists["suppress"], tables["t-suppress"]);
+    assert_eq!(lists["keep"], tables["t-keep"]);
+
+    // Every chart: one colour per series, no two series alike (as Chromium renders them),
+    // each series' bars sum to its table row, and each row equals the breakdown table.
+    for (chart, breakdown_table) in
+        [("chart-category", "t-category"), ("chart-provider", "t-provider")]
+    {
+        let rows = &series[&format!("t-{chart}")];
+        assert!(!rows.is_empty(), "{chart} has a table");
+        let mut colours = BTreeSet::new();
+        let mut failures_total = 0;
+        for SeriesRow { name, members, colour, dated, undated, total } in rows {
+            assert_eq!(dated + undated, *total, "{chart} {name}");
+            let (fills, count) =
+                bars.get(&(chart.to_string(), name.clone())).cloned().unwrap_or_default();
+            assert!(fills.len() <= 1, "{chart}: series {name} is drawn in {fills:?}");
+            assert_eq!(count, *dated, "{chart}: the bars of {name} are not its table row");
+            if let Some(fill) = fills.first() {
+                assert_eq!(fill, colour, "{chart}: {name}'s swatch is not its bars' colour");
+            }
+            assert!(colours.insert(colour.clone()), "{chart}: two series share {colour}");
+            let names = if members.is_empty() { std::slice::from_ref(name) } else { members };
+            let expected: u64 = names
+                .iter()
+                .map(|n| {
+                    breakdown.get(&(breakdown_table.to_string(), n.clone())).copied().unwrap_or(0)
+                })
+                .sum();
+            assert_eq!(*total, expected, "{chart}: {name} differs from {breakdown_table}");
+            failures_total += total;
+        }
+        assert_eq!(usize::try_from(failures_total).unwrap(), failures.len(), "{chart}");
+        // No bar belongs to a series the table does not list.
+        for (c, name) in bars.keys() {
+            if c == chart {
+                assert!(rows.iter().any(|r| &r.name == name), "{chart}: bar of unknown {name}");
+            }
+        }
+    }
 
     // Keep a screenshot of the report itself under target/.
     let report = dir.path().join("triage-summary.html");

@@ -1,9 +1,20 @@
-//! Chart geometry for the HTML summary: stacked bars of bounces over time, one chart per
+//! Chart geometry for the HTML summary: stacked bars of failures over time, one chart per
 //! dimension (category, provider). The geometry is computed here; the template draws it as
 //! inline SVG, so labels from bounces are escaped like any other text.
+//!
+//! The bucket width adapts to the span of the timestamps: hours up to four days, then days up
+//! to 60 days, weeks up to a year, months up to ten years, years beyond. The aggregator gives
+//! hour and day series; weeks, months and years are sums of days, cut at calendar boundaries
+//! with jiff. Every series has its own colour of one colour-blind-safe palette (Okabe–Ito);
+//! when a chart has more series than the palette has colours, the smallest ones are drawn as
+//! one grey series whose members the chart's table names. Records without a timestamp are not
+//! dropped: each row of the chart's table counts them as `undated`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::civil::{Date, DateTime};
+use jiff::tz::Offset;
+use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
 use bounce_model::TimeSeries;
@@ -14,12 +25,19 @@ const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 44.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 40.0;
+/// Room right of the last bar, so a centred label there is not clipped.
+const RIGHT_PAD: f64 = 36.0;
+/// Width of one character of a 10px axis label, generously.
+const LABEL_CHAR: f64 = 6.5;
 
-/// A colour-blind-friendly palette (Okabe–Ito plus greys), cycled.
-const PALETTE: &[&str] = &[
-    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000",
-    "#999999", "#882255", "#44aa99", "#117733",
-];
+/// The Okabe–Ito palette (Okabe and Ito, "Color Universal Design", 2008): eight colours that
+/// stay apart for the common colour-vision deficiencies. A chart gives each of its series one
+/// of them, in this order, and never reuses one.
+pub const PALETTE: [&str; 8] =
+    ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"];
+
+/// The colour of the series that merges the smallest ones, distinct from every palette colour.
+pub const REST_COLOR: &str = "#bbbbbb";
 
 /// One bar segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,7 +52,11 @@ pub struct Bar {
     pub height: f64,
     /// Fill colour.
     pub color: String,
-    /// Tooltip: series, bucket start and count.
+    /// The series (a row name of the chart's table).
+    pub series: String,
+    /// The count the segment stands for.
+    pub count: u64,
+    /// Tooltip: series, bucket and count.
     pub title: String,
 }
 
@@ -47,14 +69,20 @@ pub struct Tick {
     pub label: String,
 }
 
-/// A legend entry.
+/// A series of a chart with its counts: one legend entry and one row of the chart's table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Legend {
-    /// Series name.
+    /// Series name (for the merged series, `N more`).
     pub name: String,
+    /// The names a merged series stands for (empty for a plain series).
+    pub members: Vec<String>,
     /// Its colour.
     pub color: String,
-    /// Its total over the chart.
+    /// Failures with a timestamp: the sum of the series' bars.
+    pub dated: u64,
+    /// Failures without a (readable) timestamp, which no bar can show.
+    pub undated: u64,
+    /// `dated + undated`: the count of the name in the breakdown tables.
     pub total: u64,
 }
 
@@ -65,8 +93,10 @@ pub struct Chart {
     pub id: String,
     /// Title.
     pub title: String,
-    /// `hour` or `day`.
+    /// The bucket width: `hour`, `day`, `week`, `month` or `year`.
     pub bucket: String,
+    /// The caption word of the width: `hourly`, `daily`, `weekly`, `monthly` or `yearly`.
+    pub caption: String,
     /// SVG width.
     pub width: f64,
     /// SVG height.
@@ -83,111 +113,260 @@ pub struct Chart {
     pub x_ticks: Vec<Tick>,
     /// Y axis labels.
     pub y_ticks: Vec<Tick>,
-    /// The legend.
+    /// The series, largest first, the merged one last: the legend and the chart's table.
     pub legend: Vec<Legend>,
-    /// Sum of all bars (equals the records with a timestamp in the dimension).
+    /// Sum of all bars: the failures with a timestamp.
     pub total: u64,
+    /// Failures without a timestamp.
+    pub undated: u64,
 }
 
-/// Seconds since 1970 of an RFC 3339 UTC time (`2026-06-10T14:02:11Z`), or of a date.
-pub(crate) fn epoch_seconds(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        text.get(range).filter(|s| s.bytes().all(|b| b.is_ascii_digit()))?.parse().ok()
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) =
-        if bytes.len() >= 19 { (num(11..13)?, num(14..16)?, num(17..19)?) } else { (0, 0, 0) };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+/// A bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Width {
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Width {
+    /// The width for timestamps `span_days` apart, when hours are not fine enough.
+    fn for_days(span_days: i64) -> Width {
+        match span_days {
+            ..=60 => Width::Day,
+            61..=366 => Width::Week,
+            367..=3660 => Width::Month,
+            _ => Width::Year,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Width::Hour => "hour",
+            Width::Day => "day",
+            Width::Week => "week",
+            Width::Month => "month",
+            Width::Year => "year",
+        }
+    }
+
+    fn caption(self) -> &'static str {
+        match self {
+            Width::Hour => "hourly",
+            Width::Day => "daily",
+            Width::Week => "weekly",
+            Width::Month => "monthly",
+            Width::Year => "yearly",
+        }
+    }
+
+    /// The start of the bucket holding `at`.
+    fn floor(self, at: DateTime) -> DateTime {
+        let date = at.date();
+        let midnight = |d: Date| d.to_datetime(jiff::civil::Time::midnight());
+        match self {
+            Width::Hour => at.with().minute(0).second(0).subsec_nanosecond(0).build().unwrap_or(at),
+            Width::Day => midnight(date),
+            Width::Week => midnight(
+                date.checked_sub(i64::from(date.weekday().to_monday_zero_offset()).days())
+                    .unwrap_or(date),
+            ),
+            Width::Month => midnight(date.first_of_month()),
+            Width::Year => midnight(date.first_of_year()),
+        }
+    }
+
+    /// The start of the next bucket.
+    fn next(self, start: DateTime) -> Option<DateTime> {
+        let span = match self {
+            Width::Hour => 1.hour(),
+            Width::Day => 1.day(),
+            Width::Week => 1.week(),
+            Width::Month => 1.month(),
+            Width::Year => 1.year(),
+        };
+        start.checked_add(span).ok()
+    }
+
+    /// The axis label of a bucket starting at `start`.
+    fn label(self, start: DateTime) -> String {
+        let format = match self {
+            Width::Hour => "%b %-d %H:00",
+            Width::Day | Width::Week => "%Y-%m-%d",
+            Width::Month => "%b %Y",
+            Width::Year => "%Y",
+        };
+        start.strftime(format).to_string()
+    }
+
+    /// The tooltip words of a bucket starting at `start`.
+    fn describe(self, start: DateTime) -> String {
+        match self {
+            Width::Hour => start.strftime("%Y-%m-%d %H:00 UTC").to_string(),
+            Width::Day => start.strftime("%Y-%m-%d (UTC)").to_string(),
+            Width::Week => start.strftime("the week of %Y-%m-%d (UTC)").to_string(),
+            Width::Month => start.strftime("%B %Y (UTC)").to_string(),
+            Width::Year => start.strftime("%Y (UTC)").to_string(),
+        }
+    }
+}
+
+/// The UTC civil time of an RFC 3339 time or a date, through the model's one parser.
+fn civil(text: &str) -> Option<DateTime> {
+    let seconds = bounce_model::time::parse_rfc3339(text)
+        .or_else(|| bounce_model::time::parse_rfc3339(&format!("{text}T00:00:00Z")))?;
+    Some(Offset::UTC.to_datetime(Timestamp::from_second(seconds).ok()?))
+}
+
+/// What the chart needs per name besides the series: how many failures of the name there are,
+/// dated and undated (the counts the breakdown tables show).
+pub(crate) type NameCounts = BTreeMap<String, (u64, u64)>;
+
+/// Builds the chart of one dimension from the aggregates' series and the per-name counts of the
+/// failures (`(dated, undated)`). Returns `None` when there is nothing to show at all.
+pub(crate) fn build_chart(
+    series: &[TimeSeries],
+    names: &NameCounts,
+    dimension: &str,
+    title: &str,
+) -> Option<Chart> {
+    if names.is_empty() && series.iter().all(|s| s.dimension != dimension) {
         return None;
     }
-    let days = bounce_model::time::days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Formats seconds since 1970 as `YYYY-MM-DD HH:00`.
-pub(crate) fn format_epoch(seconds: i64) -> String {
-    let (year, month, day) = bounce_model::time::civil_from_days(seconds.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02} {:02}:00", seconds.rem_euclid(86_400) / 3600)
-}
-
-/// Builds the chart of one dimension from the aggregates' series, preferring hourly buckets
-/// when they span at most four days, else daily ones. Returns `None` when there is no data.
-pub(crate) fn build_chart(series: &[TimeSeries], dimension: &str, title: &str) -> Option<Chart> {
     let pick = |bucket: &str| -> Vec<&TimeSeries> {
         series.iter().filter(|s| s.dimension == dimension && s.bucket == bucket).collect()
     };
-    let hourly = pick("hour");
-    let daily = pick("day");
-    let starts = |set: &[&TimeSeries]| -> BTreeSet<i64> {
-        set.iter().flat_map(|s| s.buckets.iter()).filter_map(|b| epoch_seconds(&b.start)).collect()
+    let (hourly, daily) = (pick("hour"), pick("day"));
+    let times = |set: &[&TimeSeries]| -> BTreeSet<DateTime> {
+        set.iter().flat_map(|s| s.buckets.iter()).filter_map(|b| civil(&b.start)).collect()
     };
-    let hour_starts = starts(&hourly);
-    let span_ok = match (hour_starts.first(), hour_starts.last()) {
-        (Some(a), Some(b)) => b - a <= 96 * 3600,
-        _ => false,
+    let days_apart = |set: &BTreeSet<DateTime>| match (set.first(), set.last()) {
+        (Some(a), Some(b)) => (b.date() - a.date()).get_days().into(),
+        _ => 0i64,
     };
-    let (chosen, step, bucket) =
-        if span_ok || daily.is_empty() { (hourly, 3600, "hour") } else { (daily, 86_400, "day") };
-    let all = starts(&chosen);
-    let (first, last) = (*all.first()?, *all.last()?);
-    let slots = usize::try_from((last - first) / step + 1).ok()?.max(1);
-    let mut names: Vec<(&str, BTreeMap<i64, u64>, u64)> = chosen
-        .iter()
-        .map(|s| {
-            let counts: BTreeMap<i64, u64> = s
-                .buckets
-                .iter()
-                .filter_map(|b| Some((epoch_seconds(&b.start)?, b.count)))
-                .collect();
-            let total = counts.values().sum();
-            (s.name.as_str(), counts, total)
-        })
-        .collect();
-    names.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
-    let mut stacks = vec![0u64; slots];
-    for (_, counts, _) in &names {
-        for (start, count) in counts {
-            if let Some(slot) = usize::try_from((start - first) / step).ok().filter(|s| *s < slots)
-            {
-                stacks[slot] += count;
+    let hour_times = times(&hourly);
+    let hours_fit = !hour_times.is_empty() && days_apart(&hour_times) <= 4;
+    let (chosen, width) = if hours_fit || daily.is_empty() {
+        (hourly, Width::Hour)
+    } else {
+        let width = Width::for_days(days_apart(&times(&daily)));
+        (daily, width)
+    };
+    // Counts per name and bucket start.
+    let mut counts: BTreeMap<&str, BTreeMap<DateTime, u64>> = BTreeMap::new();
+    for s in &chosen {
+        let per_bucket = counts.entry(s.name.as_str()).or_default();
+        for b in &s.buckets {
+            if let Some(at) = civil(&b.start) {
+                *per_bucket.entry(width.floor(at)).or_default() += b.count;
             }
         }
     }
-    let max = stacks.iter().copied().max().unwrap_or(0).max(1);
+    // Bucket starts from the first to the last, every one, empty or not.
+    let used: BTreeSet<DateTime> = counts.values().flat_map(|c| c.keys().copied()).collect();
+    let mut starts = Vec::new();
+    if let (Some(&first), Some(&last)) = (used.first(), used.last()) {
+        let mut at = first;
+        while at <= last {
+            starts.push(at);
+            match width.next(at) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+    }
+    let slot_of: BTreeMap<DateTime, usize> =
+        starts.iter().enumerate().map(|(i, start)| (*start, i)).collect();
+
+    // The series, largest first; the palette's last colour is kept for the merged rest when
+    // there are more series than colours.
+    let mut rows: Vec<(String, u64, u64)> =
+        names.iter().map(|(name, &(dated, undated))| (name.clone(), dated, undated)).collect();
+    for name in counts.keys() {
+        if !names.contains_key(*name) {
+            let dated = counts[name].values().sum();
+            rows.push(((*name).to_string(), dated, 0));
+        }
+    }
+    rows.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(&b.0)));
+    let own = if rows.len() > PALETTE.len() { PALETTE.len() - 1 } else { rows.len() };
+    let rest: Vec<(String, u64, u64)> = rows.split_off(own);
+    let mut legend: Vec<Legend> = rows
+        .iter()
+        .zip(PALETTE)
+        .map(|((name, dated, undated), color)| Legend {
+            name: name.clone(),
+            members: Vec::new(),
+            color: color.to_string(),
+            dated: *dated,
+            undated: *undated,
+            total: dated + undated,
+        })
+        .collect();
+    if !rest.is_empty() {
+        let dated = rest.iter().map(|r| r.1).sum::<u64>();
+        let undated = rest.iter().map(|r| r.2).sum::<u64>();
+        legend.push(Legend {
+            name: format!("{} more", rest.len()),
+            members: rest.iter().map(|r| r.0.clone()).collect(),
+            color: REST_COLOR.to_string(),
+            dated,
+            undated,
+            total: dated + undated,
+        });
+    }
+    let series_of = |name: &str| -> usize {
+        legend.iter().position(|l| l.name == name || l.members.iter().any(|m| m == name)).unwrap_or(
+            legend.len() - 1, // unreachable: every name of `counts` is in `rows`
+        )
+    };
+    // Stacked counts per series and slot.
+    let slots = starts.len();
+    let mut stacked = vec![vec![0u64; slots]; legend.len()];
+    for (name, per_bucket) in &counts {
+        let index = series_of(name);
+        for (start, count) in per_bucket {
+            if let Some(&slot) = slot_of.get(start) {
+                stacked[index][slot] += count;
+            }
+        }
+    }
+    let totals: Vec<u64> = (0..slots).map(|slot| stacked.iter().map(|s| s[slot]).sum()).collect();
+    let max = totals.iter().copied().max().unwrap_or(0).max(1);
     let plot_height = HEIGHT - TOP - BOTTOM;
-    let slot_width = (WIDTH - LEFT - 8.0) / slots as f64;
+    let right = WIDTH - RIGHT_PAD;
+    let slot_width = (right - LEFT) / slots.max(1) as f64;
     let scale = plot_height / max as f64;
     let baseline = HEIGHT - BOTTOM;
     let mut heights = vec![0.0f64; slots];
     let mut bars = Vec::new();
-    let mut legend = Vec::new();
-    for (i, (name, counts, total)) in names.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()].to_string();
-        for (start, count) in counts {
-            let Some(slot) = usize::try_from((start - first) / step).ok().filter(|s| *s < slots)
-            else {
-                continue;
-            };
-            let height = *count as f64 * scale;
+    for (series, per_slot) in legend.iter().zip(&stacked) {
+        for (slot, &count) in per_slot.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let height = count as f64 * scale;
             heights[slot] += height;
             bars.push(Bar {
                 x: round(LEFT + slot as f64 * slot_width + slot_width * 0.1),
                 y: round(baseline - heights[slot]),
                 width: round((slot_width * 0.8).max(1.0)),
                 height: round(height),
-                color: color.clone(),
-                title: format!("{name}: {count} at {} UTC", format_epoch(*start)),
+                color: series.color.clone(),
+                series: series.name.clone(),
+                count,
+                title: format!("{}: {count} in {}", series.name, width.describe(starts[slot])),
             });
         }
-        legend.push(Legend { name: (*name).to_string(), color, total: *total });
     }
-    let label_every = (slots / 6).max(1);
+    // As many labels as fit side by side, evenly spaced.
+    let longest = starts.iter().map(|s| width.label(*s).len()).max().unwrap_or(0);
+    let label_room = longest as f64 * LABEL_CHAR + 12.0;
+    let label_every = ((label_room / slot_width).ceil() as usize).max(1);
     let x_ticks = (0..slots)
         .step_by(label_every)
         .map(|slot| Tick {
             pos: round(LEFT + slot as f64 * slot_width + slot_width / 2.0),
-            label: format_epoch(first + slot as i64 * step),
+            label: width.label(starts[slot]),
         })
         .collect();
     let y_step = (max / 4).max(1);
@@ -198,16 +377,18 @@ pub(crate) fn build_chart(series: &[TimeSeries], dimension: &str, title: &str) -
     Some(Chart {
         id: format!("chart-{dimension}"),
         title: title.to_string(),
-        bucket: bucket.to_string(),
+        bucket: width.name().to_string(),
+        caption: width.caption().to_string(),
         width: WIDTH,
         height: HEIGHT,
         baseline,
         left: LEFT,
-        right: WIDTH - 8.0,
+        right,
         bars,
         x_ticks,
         y_ticks,
-        total: stacks.iter().sum(),
+        total: totals.iter().sum(),
+        undated: legend.iter().map(|l| l.undated).sum(),
         legend,
     })
 }
@@ -218,12 +399,77 @@ fn round(value: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use bounce_model::TimeBucket;
+
     use super::*;
 
+    fn day_series(name: &str, days: &[&str]) -> TimeSeries {
+        TimeSeries {
+            dimension: "category".into(),
+            name: name.into(),
+            bucket: "day".into(),
+            buckets: days
+                .iter()
+                .map(|d| TimeBucket {
+                    start: format!("{d}T00:00:00Z"),
+                    count: 2,
+                    ..TimeBucket::default()
+                })
+                .collect(),
+        }
+    }
+
     #[test]
-    fn epoch_round_trips_through_the_hour_label() {
-        let t = epoch_seconds("2026-06-10T14:02:11Z").unwrap();
-        assert_eq!(format_epoch(t), "2026-06-10 14:00");
-        assert_eq!(epoch_seconds("2026-06-10"), epoch_seconds("2026-06-10T00:00:00Z"));
+    fn widths_follow_the_span() {
+        assert_eq!(Width::for_days(3), Width::Day);
+        assert_eq!(Width::for_days(60), Width::Day);
+        assert_eq!(Width::for_days(200), Width::Week);
+        assert_eq!(Width::for_days(5 * 365), Width::Month);
+        assert_eq!(Width::for_days(30 * 365), Width::Year);
+        let monday = civil("2026-06-10T14:02:11Z").map(|t| Width::Week.floor(t)).unwrap();
+        assert_eq!(monday.to_string(), "2026-06-08T00:00:00");
+        assert_eq!(Width::Month.label(monday), "Jun 2026");
+    }
+
+    #[test]
+    fn a_thirty_year_archive_has_yearly_bars_and_labels_that_fit() {
+        let series = vec![
+            day_series("reputation", &["1996-03-02", "2001-07-09", "2026-06-10"]),
+            day_series("mailbox-full", &["1996-03-03", "2026-01-01"]),
+        ];
+        let names: NameCounts =
+            [("reputation".to_string(), (6, 1)), ("mailbox-full".to_string(), (4, 0))].into();
+        let chart = build_chart(&series, &names, "category", "t").unwrap();
+        assert_eq!((chart.bucket.as_str(), chart.caption.as_str()), ("year", "yearly"));
+        assert_eq!(chart.total, 10);
+        assert_eq!(chart.undated, 1);
+        // 1996 to 2026: 31 yearly slots, bars wide enough to see.
+        assert!(chart.bars.iter().all(|b| b.width >= 10.0), "{:?}", chart.bars);
+        assert_eq!(chart.bars.iter().map(|b| b.count).sum::<u64>(), 10);
+        let labels: Vec<&str> = chart.x_ticks.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(labels.first(), Some(&"1996"));
+        assert!(labels.iter().all(|l| l.len() == 4 && l.parse::<u32>().is_ok()), "{labels:?}");
+        // Labels do not overlap and the last one is not clipped.
+        for pair in chart.x_ticks.windows(2) {
+            assert!(pair[1].pos - pair[0].pos >= 4.0 * LABEL_CHAR, "{pair:?}");
+        }
+        let last = chart.x_ticks.last().unwrap();
+        assert!(last.pos + 2.0 * LABEL_CHAR <= chart.width, "{last:?}");
+    }
+
+    #[test]
+    fn series_beyond_the_palette_share_one_grey_series() {
+        let names: Vec<String> = (0..11).map(|i| format!("c{i:02}")).collect();
+        let series: Vec<TimeSeries> =
+            names.iter().map(|n| day_series(n, &["2026-06-01", "2026-06-20"])).collect();
+        let counts: NameCounts = names.iter().map(|n| (n.clone(), (4, 0))).collect();
+        let chart = build_chart(&series, &counts, "category", "t").unwrap();
+        assert_eq!(chart.caption, "daily");
+        assert_eq!(chart.legend.len(), PALETTE.len());
+        let colors: BTreeSet<&str> = chart.legend.iter().map(|l| l.color.as_str()).collect();
+        assert_eq!(colors.len(), chart.legend.len(), "no two series share a colour");
+        let rest = chart.legend.last().unwrap();
+        assert_eq!((rest.name.as_str(), rest.members.len(), rest.dated), ("4 more", 4, 16));
+        assert_eq!(chart.legend.iter().map(|l| l.total).sum::<u64>(), 44);
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use bounce_model::{Aggregates, Category, Dimension, Group, ListKind, Record, Summary};
 
-use crate::chart::{build_chart, Chart};
+use crate::chart::{build_chart, Chart, NameCounts};
 use crate::evidence::{
     confirm_row, domain_of, evidence_of, provider_of, ConfirmRow, EvidenceView, FROM_ESP,
 };
@@ -169,6 +169,40 @@ pub struct EntryView {
     pub anchor: String,
 }
 
+/// One row of the actions table: the addresses of one list whose deciding record asks for one
+/// action, with their failure records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRow {
+    /// The list the addresses are on (`suppress`, `keep`, `complaint`), or `not listed`.
+    pub list: String,
+    /// The action: `suppress` for the whole suppression list, `complaint` for the complaint
+    /// list, else the action the deciding record's rule gives.
+    pub action: String,
+    /// What to do, in a few words.
+    pub hint: String,
+    /// Distinct addresses.
+    pub addresses: u64,
+    /// Failure records of those addresses.
+    pub failures: u64,
+    /// The providers of those addresses with their address counts, most first.
+    pub providers: Vec<Count>,
+    /// The anchor of the largest group with this action, else of the first deciding record.
+    pub anchor: String,
+}
+
+/// The addresses of one list, split by action. `addresses` equals the list's length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListActions {
+    /// `suppress`, `keep`, `complaint`, or `not listed` (failures of no list's address).
+    pub list: String,
+    /// Addresses on the list.
+    pub addresses: u64,
+    /// Failure records of those addresses.
+    pub failures: u64,
+    /// The rows, most addresses first.
+    pub rows: Vec<ActionRow>,
+}
+
 /// Everything a template sees.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportContext {
@@ -188,13 +222,20 @@ pub struct ReportContext {
     pub totals: Totals,
     /// Failure records per category (sums to `totals.failures`).
     pub by_category: Vec<Count>,
-    /// Failure records per action.
+    /// Failure records per action of their rule.
     pub by_action: Vec<Count>,
+    /// Every listed address once, per list and action; the lists' lengths, and failures that
+    /// add up to `totals.failures`.
+    pub actions: Vec<ListActions>,
+    /// The three actions that concern the most addresses: where to start.
+    pub start_here: Vec<ActionRow>,
+    /// Failure records without a (readable) timestamp: in every count, in no chart bar.
+    pub undated: u64,
     /// Failure records per provider.
     pub by_provider: Vec<Count>,
     /// Failure records per SMTP stage.
     pub by_stage: Vec<Count>,
-    /// Top rejection tokens.
+    /// Top rejection tokens: the provider codes the rules captured ([`is_provider_token`]).
     pub tokens: Vec<Count>,
     /// Every group.
     pub groups: Vec<GroupView>,
@@ -524,6 +565,193 @@ fn ask_of(a: &AskInput<'_>) -> String {
     }
 }
 
+/// Whether a rule's captured token is a provider's code worth ranking (`S3150`, `AS(…)`,
+/// `TSS04`, `RESOLVER.RST.AuthRequired`, `VIR_420`, `DMARC`, `OverQuota`) rather than words the
+/// pattern happened to capture (`IP address`, `From: header`, `domain`) or a bare number (`3`):
+/// one word of at least two characters, not only digits, holding a digit, a `.`, `_` or `#`,
+/// or capitals that are not just the first letter (an acronym or a `CamelCase` code).
+#[must_use]
+pub fn is_provider_token(token: &str) -> bool {
+    let token = token.trim();
+    let chars = token.chars().count();
+    if chars < 2 || token.chars().any(|c| c.is_whitespace() || c == ':') {
+        return false;
+    }
+    if token.chars().all(|c| c.is_ascii_digit() || ".,-".contains(c)) {
+        return false;
+    }
+    let marked = token.chars().any(|c| c.is_ascii_digit() || "._#".contains(c));
+    let inner_capital = token.chars().skip(1).any(char::is_uppercase);
+    marked || inner_capital
+}
+
+/// What an action asks, in a few words, for the "start here" list.
+fn action_hint(action: &str) -> &'static str {
+    match action {
+        "suppress" => "stop sending to these addresses (the suppression candidates)",
+        "complaint" => "stop sending to these addresses: their owners complained",
+        "suppress-after-confirmation" => "suppress once a later attempt confirms the failure",
+        "count-as-soft" => "count as soft bounces; suppressed after repeated failures",
+        "throttle-and-retry" => "throttle and retry with backoff; keep the addresses",
+        "fix-routing" => "fix MX, transport map, smart host, connector or relay permission",
+        "pause-and-fix-sender" => "pause the affected traffic and fix the sender (IP or domain)",
+        "repair-sending-path" => "repair SPF, DKIM, DMARC, PTR or TLS before retrying",
+        "fix-credentials" => "fix the SMTP credentials or the authentication method",
+        "fix-content" => "test a plain version and fix the message",
+        "keep" => "keep the addresses: the recipient's own setting, nothing to fix",
+        "hold-in-spike" => "retest before suppressing: the failure fell in a flagged incident",
+        "not-listed" => "failures of addresses no list decided on",
+        _ => "collect the full bounce and review",
+    }
+}
+
+/// What one row of the actions table counts while the lists are read.
+#[derive(Debug, Default)]
+struct RowTally {
+    addresses: u64,
+    failures: u64,
+    providers: BTreeMap<String, u64>,
+    first: Option<usize>,
+}
+
+/// The listed addresses per list and action, and the failures of unlisted addresses.
+fn list_actions(
+    records: &[Record],
+    failures: &[usize],
+    lists: &[EntryView],
+    groups: &[GroupView],
+) -> Vec<ListActions> {
+    let mut failures_of: HashMap<String, (u64, usize)> = HashMap::new();
+    for &i in failures {
+        let entry = failures_of.entry(records[i].recipient.to_ascii_lowercase()).or_insert((0, i));
+        entry.0 += 1;
+    }
+    let mut claimed: BTreeSet<String> = BTreeSet::new();
+    // Rows keyed by (list, action).
+    let mut rows: BTreeMap<(String, String), RowTally> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for e in lists {
+        let address = e.entry.address.to_ascii_lowercase();
+        let record = e
+            .anchor
+            .strip_prefix("rec-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .map(|i| (i, &records[i]));
+        let verdict_action =
+            record.and_then(|(_, r)| r.verdict.as_ref()).map_or("review", |v| v.action.as_str());
+        let action = match e.list.as_str() {
+            "suppress" => "suppress",
+            "complaint" => "complaint",
+            // The rule said suppress, the suppression held it back (a flagged incident).
+            _ if verdict_action == "suppress" => "hold-in-spike",
+            _ => verdict_action,
+        };
+        if !order.contains(&e.list) {
+            order.push(e.list.clone());
+        }
+        let failures = if claimed.insert(address.clone()) {
+            failures_of.get(&address).map_or(0, |f| f.0)
+        } else {
+            0
+        };
+        let provider = record.map_or_else(|| "other".to_string(), |(_, r)| provider_of(r));
+        let row = rows.entry((e.list.clone(), action.to_string())).or_default();
+        row.addresses += 1;
+        row.failures += failures;
+        *row.providers.entry(provider).or_default() += 1;
+        row.first = row.first.or(record.map(|(i, _)| i));
+    }
+    let unlisted: Vec<(&String, &(u64, usize))> =
+        failures_of.iter().filter(|(address, _)| !claimed.contains(*address)).collect();
+    if !unlisted.is_empty() {
+        let list = "not listed".to_string();
+        order.push(list.clone());
+        let row = rows.entry((list, "not-listed".to_string())).or_default();
+        for (_, &(count, i)) in unlisted {
+            row.addresses += 1;
+            row.failures += count;
+            *row.providers.entry(provider_of(&records[i])).or_default() += 1;
+            row.first = Some(row.first.map_or(i, |j| j.min(i)));
+        }
+    }
+    let list_rank = |list: &str| match list {
+        "suppress" => 0,
+        "complaint" => 1,
+        "keep" => 2,
+        _ => 3,
+    };
+    order.sort_by_key(|l| list_rank(l));
+    order
+        .into_iter()
+        .map(|list| {
+            let mut list_rows: Vec<ActionRow> = rows
+                .iter()
+                .filter(|((l, _), _)| *l == list)
+                .map(|((l, action), tally)| {
+                    let mut providers: Vec<Count> = tally
+                        .providers
+                        .iter()
+                        .map(|(name, count)| Count {
+                            name: name.clone(),
+                            count: *count,
+                            anchor: String::new(),
+                        })
+                        .collect();
+                    providers.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+                    let anchor = groups
+                        .iter()
+                        .filter(|g| g.action == *action)
+                        .max_by(|a, b| a.group.count.cmp(&b.group.count).then(b.slug.cmp(&a.slug)))
+                        .map(|g| g.anchor.clone())
+                        .or_else(|| tally.first.map(|i| format!("rec-{i}")))
+                        .unwrap_or_default();
+                    ActionRow {
+                        list: l.clone(),
+                        action: action.clone(),
+                        hint: action_hint(action).to_string(),
+                        addresses: tally.addresses,
+                        failures: tally.failures,
+                        providers,
+                        anchor,
+                    }
+                })
+                .collect();
+            list_rows.sort_by(|a, b| {
+                b.addresses
+                    .cmp(&a.addresses)
+                    .then(b.failures.cmp(&a.failures))
+                    .then(a.action.cmp(&b.action))
+            });
+            ListActions {
+                addresses: list_rows.iter().map(|r| r.addresses).sum(),
+                failures: list_rows.iter().map(|r| r.failures).sum(),
+                list,
+                rows: list_rows,
+            }
+        })
+        .collect()
+}
+
+/// Failures per value of `dimension`, with and without a readable timestamp.
+fn name_counts(records: &[Record], failures: &[usize], dimension: &Dimension) -> NameCounts {
+    let mut out = NameCounts::new();
+    for &i in failures {
+        let r = &records[i];
+        let entry = out.entry(dimension.value_of(r).into_owned()).or_insert((0, 0));
+        if is_dated(r) {
+            entry.0 += 1;
+        } else {
+            entry.1 += 1;
+        }
+    }
+    out
+}
+
+/// Whether a record has a timestamp the aggregator can place in time.
+fn is_dated(record: &Record) -> bool {
+    record.timestamp.as_deref().and_then(bounce_model::time::parse_rfc3339).is_some()
+}
+
 /// Where each record sits, by its message and lowercased recipient: built once, so that finding
 /// the record of every list entry is linear in the records, not quadratic.
 type RecordIndex<'r> = HashMap<(&'r str, u64, u64, String), usize>;
@@ -581,9 +809,10 @@ pub fn build_context(
         failure_names(&|r| r.verdict.as_ref().map_or("review", |v| v.action.as_str()).into());
     let by_provider = failure_names(&provider_of);
     let by_stage = failure_names(&|r| r.smtp_stage.as_str().to_string());
-    let tokens = counts(
-        failures.iter().filter_map(|&i| Some((records[i].verdict.as_ref()?.token.clone()?, i))),
-    );
+    let tokens = counts(failures.iter().filter_map(|&i| {
+        let token = records[i].verdict.as_ref()?.token.clone()?;
+        is_provider_token(&token).then_some((token, i))
+    }));
     let kinds =
         counts((0..records.len()).map(|i| {
             (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
@@ -602,6 +831,7 @@ pub fn build_context(
             g.slug = format!("{}-{n}", g.slug);
         }
         *n += 1;
+        g.anchor = g.slug.clone();
     }
     let category_of = |g: &GroupView| Category::from_name(&g.category).unwrap_or_default();
     let esp_groups: Vec<GroupView> =
@@ -676,12 +906,17 @@ pub fn build_context(
         _ => "not in the bounces: collect from the MTA log".to_string(),
     };
     let charts = [
-        ("category", "Bounces over time per category"),
-        ("provider", "Bounces over time per provider"),
+        ("category", "Failures over time per category"),
+        ("provider", "Failures over time per provider"),
     ]
     .into_iter()
-    .filter_map(|(dim, title)| build_chart(&aggregates.series, dim, title))
+    .filter_map(|(dim, title)| {
+        let dimension = Dimension::parse(dim)?;
+        let names = name_counts(records, &failures, &dimension);
+        build_chart(&aggregates.series, &names, dim, title)
+    })
     .collect();
+    let undated = failures.iter().filter(|&&i| !is_dated(&records[i])).count() as u64;
     let spikes = aggregates
         .spikes
         .iter()
@@ -712,6 +947,19 @@ pub fn build_context(
     let index = record_index(records);
     let lists: Vec<EntryView> = aggregates.lists.iter().map(|e| entry_view(e, &index)).collect();
     let pick = |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
+    let actions = list_actions(records, &failures, &lists, &groups);
+    let mut start_here: Vec<ActionRow> = actions
+        .iter()
+        .filter(|l| l.list != "not listed")
+        .flat_map(|l| l.rows.iter().cloned())
+        .collect();
+    start_here.sort_by(|a, b| {
+        b.addresses
+            .cmp(&a.addresses)
+            .then(b.failures.cmp(&a.failures))
+            .then(a.action.cmp(&b.action))
+    });
+    start_here.truncate(3);
     let times: BTreeSet<&str> = records.iter().filter_map(|r| r.timestamp.as_deref()).collect();
     let window = match (times.first(), times.last()) {
         (Some(a), Some(b)) => format!("{a} to {b} (UTC)"),
@@ -733,6 +981,9 @@ pub fn build_context(
         },
         by_category,
         by_action,
+        actions,
+        start_here,
+        undated,
         by_provider,
         by_stage,
         tokens,

@@ -17,10 +17,10 @@ mod layer;
 
 use minijinja::{AutoEscape, Environment};
 
-pub use chart::{Bar, Chart, Legend, Tick};
+pub use chart::{Bar, Chart, Legend, Tick, PALETTE, REST_COLOR};
 pub use context::{
-    build_context, Ask, Count, EntryView, GroupView, ReportContext, ReportOptions, Response,
-    SpikeView, Totals, Unknown, APPENDIX_CAP,
+    build_context, is_provider_token, ActionRow, Ask, Count, EntryView, GroupView, ListActions,
+    ReportContext, ReportOptions, Response, SpikeView, Totals, Unknown, APPENDIX_CAP,
 };
 pub use evidence::{ConfirmRow, EvidenceView, Field};
 pub use layer::layer_of;
