@@ -97,6 +97,18 @@ pub struct GroupView {
     pub rate: String,
     /// Evidence of the group's records (the samples first).
     pub evidence: Vec<EvidenceView>,
+    /// The group's records whose evidence is not shown (`evidence` keeps the first
+    /// [`GROUP_SAMPLES`]; the CSV has them all).
+    pub evidence_more: u64,
+    /// Fields missing from the group's records, counted over all of them.
+    #[serde(skip)]
+    missing: Vec<Unknown>,
+    /// Whether a record of the group has an uncertain Received hop.
+    #[serde(skip)]
+    uncertain_hops: bool,
+    /// The sending IPs of all the group's records, as the bounces show them.
+    #[serde(skip)]
+    sending_ips: BTreeSet<String>,
     /// Whether the group concerns Microsoft 365 / Outlook.com.
     pub microsoft: bool,
     /// A stable, human-readable anchor: the slug of the heading `provider label`, as Markdown
@@ -274,10 +286,20 @@ pub struct ReportContext {
     pub esp_window: String,
     /// Rows of the ESP ticket's appendix per group.
     pub appendix_cap: usize,
+    /// Entries of each list the HTML summary shows ([`LIST_CAP`]); the CSV has them all.
+    pub list_cap: usize,
 }
 
 /// Rows of the per-message appendix of the ESP ticket, per group.
 pub const APPENDIX_CAP: usize = 10;
+
+/// Records of one group whose evidence a report carries (the first ones); the context's
+/// size follows the number of groups, not of records.
+pub(crate) const GROUP_SAMPLES: usize = 20;
+
+/// Entries of each list (suppress, keep, complaint) whose deciding record's evidence a
+/// report carries and that the HTML summary lists; the CSV lists them all.
+pub(crate) const LIST_CAP: usize = 1_000;
 
 fn counts<'a>(items: impl Iterator<Item = (String, usize)> + 'a) -> Vec<Count> {
     let mut map: BTreeMap<String, (u64, usize)> = BTreeMap::new();
@@ -291,13 +313,6 @@ fn counts<'a>(items: impl Iterator<Item = (String, usize)> + 'a) -> Vec<Count> {
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
     out
-}
-
-/// Whether `record` belongs to `group`: every key the record can answer matches.
-fn in_group(record: &Record, group: &Group) -> bool {
-    group.key.iter().all(|(name, value)| {
-        Dimension::parse(name).is_none_or(|dimension| dimension.value_of(record) == *value)
-    })
 }
 
 fn rate_text(count: u64, baseline: f64, rate: Option<f64>, baseline_rate: Option<f64>) -> String {
@@ -317,10 +332,9 @@ fn group_view(
     index: usize,
     group: &Group,
     records: &[Record],
+    members: &[usize],
     aggregates: &Aggregates,
 ) -> GroupView {
-    let members: Vec<usize> =
-        (0..records.len()).filter(|&i| in_group(&records[i], group)).collect();
     let first = members.first().map(|&i| &records[i]);
     let verdict = first.and_then(|r| r.verdict.as_ref());
     let category = verdict.map_or(Category::Unknown, |v| v.category);
@@ -335,8 +349,24 @@ fn group_view(
     // Per reason: records, IPs the receiver named, IPs only guessed from headers.
     let mut by_reason: BTreeMap<String, (u64, BTreeSet<String>, BTreeSet<String>)> =
         BTreeMap::new();
-    for &i in &members {
+    let mut missing: Vec<Unknown> = Vec::new();
+    let mut uncertain_hops = false;
+    let mut sending_ips = BTreeSet::new();
+    for &i in members {
         let r = &records[i];
+        for f in &evidence_of(r, i).fields {
+            uncertain_hops |= f.uncertain && f.source.starts_with("Received");
+            if f.filled {
+                continue;
+            }
+            if let Some(u) = missing.iter_mut().find(|u| u.label == f.label) {
+                u.count += 1;
+            } else {
+                let collect = f.value.trim_start_matches("not in the bounces: ").to_string();
+                missing.push(Unknown { label: f.label.clone(), collect, count: 1 });
+            }
+        }
+        sending_ips.extend(r.original.sending_ip.as_ref().map(|ip| ip.value.clone()));
         stages.insert(stage_words(r.smtp_stage).to_string());
         let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
         let (named, guessed): (Vec<String>, Vec<String>) = match sending {
@@ -451,8 +481,49 @@ fn group_view(
         fix: verdict.map(|v| v.fix.clone()).filter(|f| !f.is_empty()).unwrap_or_default(),
         responses,
         rate,
-        evidence: members.iter().map(|&i| evidence_of(&records[i], i)).collect(),
+        evidence: members
+            .iter()
+            .take(GROUP_SAMPLES)
+            .map(|&i| evidence_of(&records[i], i))
+            .collect(),
+        evidence_more: members.len().saturating_sub(GROUP_SAMPLES) as u64,
+        missing,
+        uncertain_hops,
+        sending_ips,
     }
+}
+
+/// The records of each group, in record order, found in one pass over the records: each
+/// record's values of the groups' keys are looked up, not every group scanned per record.
+/// Only failures are members, as the aggregator counts them (`Group::count`).
+fn members_of_groups(records: &[Record], groups: &[Group]) -> Vec<Vec<usize>> {
+    let mut members = vec![Vec::new(); groups.len()];
+    // Groups by the names of their keys (one set in practice: the `--group` keys).
+    let mut by_names: BTreeMap<Vec<&str>, HashMap<Vec<&str>, Vec<usize>>> = BTreeMap::new();
+    for (g, group) in groups.iter().enumerate() {
+        let (names, values): (Vec<&str>, Vec<&str>) = group
+            .key
+            .iter()
+            .filter(|(name, _)| Dimension::parse(name).is_some())
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .unzip();
+        by_names.entry(names).or_default().entry(values).or_default().push(g);
+    }
+    for (names, lookup) in &by_names {
+        let dimensions: Vec<Dimension> = names.iter().filter_map(|n| Dimension::parse(n)).collect();
+        for (i, record) in records.iter().enumerate() {
+            if record.kind.is_some_and(|k| !k.is_failure()) {
+                continue;
+            }
+            let values: Vec<std::borrow::Cow<'_, str>> =
+                dimensions.iter().map(|d| d.value_of(record)).collect();
+            let key: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+            for &g in lookup.get(&key).into_iter().flatten() {
+                members[g].push(i);
+            }
+        }
+    }
+    members
 }
 
 /// Masks what differs between otherwise identical responses: bracketed host ids, timestamps,
@@ -817,12 +888,15 @@ pub fn build_context(
         counts((0..records.len()).map(|i| {
             (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
         }));
+    let members = members_of_groups(records, &aggregates.groups);
     let mut groups: Vec<GroupView> = aggregates
         .groups
         .iter()
+        .zip(&members)
         .enumerate()
-        .map(|(i, g)| group_view(i, g, records, aggregates))
+        .map(|(i, (g, members))| group_view(i, g, records, members, aggregates))
         .collect();
+    drop(members);
     // Slugs are unique, as a renderer makes repeated headings unique: `-1`, `-2` after the first.
     let mut seen: HashMap<String, usize> = HashMap::new();
     for g in &mut groups {
@@ -845,14 +919,13 @@ pub fn build_context(
         })
         .cloned()
         .collect();
+    // The rows to confirm are those of the shown evidence; the IPs are of every record.
     let mut confirm = Vec::new();
     let mut sending_ips = BTreeSet::new();
     for g in &esp_groups {
+        sending_ips.extend(g.sending_ips.iter().cloned());
         for e in &g.evidence {
             if let Some(i) = e.anchor.strip_prefix("rec-").and_then(|n| n.parse::<usize>().ok()) {
-                if let Some(ip) = &records[i].original.sending_ip {
-                    sending_ips.insert(ip.value.clone());
-                }
                 confirm.push(confirm_row(&records[i], i));
             }
         }
@@ -871,17 +944,12 @@ pub fn build_context(
     asks.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
     let mut unknowns: Vec<Unknown> = Vec::new();
     let mut uncertain_hops = false;
-    for e in esp_groups.iter().flat_map(|g| &g.evidence) {
-        for f in &e.fields {
-            uncertain_hops |= f.uncertain && f.source.starts_with("Received");
-            if f.filled {
-                continue;
-            }
-            let collect = f.value.trim_start_matches("not in the bounces: ").to_string();
-            if let Some(u) = unknowns.iter_mut().find(|u| u.label == f.label) {
-                u.count += 1;
-            } else {
-                unknowns.push(Unknown { label: f.label.clone(), collect, count: 1 });
+    for g in &esp_groups {
+        uncertain_hops |= g.uncertain_hops;
+        for m in &g.missing {
+            match unknowns.iter_mut().find(|u| u.label == m.label) {
+                Some(u) => u.count += m.count,
+                None => unknowns.push(m.clone()),
             }
         }
     }
@@ -945,9 +1013,20 @@ pub fn build_context(
         })
         .collect();
     let index = record_index(records);
-    let lists: Vec<EntryView> = aggregates.lists.iter().map(|e| entry_view(e, &index)).collect();
-    let pick = |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
+    let mut lists: Vec<EntryView> =
+        aggregates.lists.iter().map(|e| entry_view(e, &index)).collect();
+    drop(index);
     let actions = list_actions(records, &failures, &lists, &groups);
+    // Past the first LIST_CAP entries of a list, its evidence is in the CSV, not the report.
+    let mut shown_per_list: HashMap<String, usize> = HashMap::new();
+    for e in &mut lists {
+        let shown = shown_per_list.entry(e.list.clone()).or_default();
+        *shown += 1;
+        if *shown > LIST_CAP {
+            e.anchor.clear();
+        }
+    }
+    let pick = |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
     let mut start_here: Vec<ActionRow> = actions
         .iter()
         .filter(|l| l.list != "not listed")
@@ -965,7 +1044,7 @@ pub fn build_context(
         (Some(a), Some(b)) => format!("{a} to {b} (UTC)"),
         _ => "not in the bounces: collect from the MTA log".to_string(),
     };
-    ReportContext {
+    let mut context = ReportContext {
         title: options.title.clone(),
         generated_at: options.generated_at.clone(),
         inputs: options.inputs.clone(),
@@ -997,7 +1076,7 @@ pub fn build_context(
         suppress: pick(ListKind::Suppress.as_str()),
         keep: pick(ListKind::Keep.as_str()),
         complaints: pick(ListKind::Complaint.as_str()),
-        evidence: records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect(),
+        evidence: Vec::new(),
         asks,
         unknowns,
         uncertain_hops,
@@ -1005,7 +1084,50 @@ pub fn build_context(
         esp_providers,
         esp_window,
         appendix_cap: APPENDIX_CAP,
+        list_cap: LIST_CAP,
+    };
+    context.evidence = shown_evidence(&context, records);
+    context
+}
+
+/// The evidence of every record when there are at most [`LIST_CAP`] of them; else of every
+/// record the context links to (`rec-N` anchors: group samples, the first list entries, the
+/// first record of each count), in record order: bounded by the number of groups, counts and
+/// [`LIST_CAP`], not by the records.
+fn shown_evidence(context: &ReportContext, records: &[Record]) -> Vec<EvidenceView> {
+    if records.len() <= LIST_CAP {
+        return records.iter().enumerate().map(|(i, r)| evidence_of(r, i)).collect();
     }
+    let mut shown = BTreeSet::new();
+    let mut add = |anchor: &str| {
+        if let Some(i) = anchor.strip_prefix("rec-").and_then(|n| n.parse::<usize>().ok()) {
+            shown.insert(i);
+        }
+    };
+    for g in &context.groups {
+        g.evidence.iter().for_each(|e| add(&e.anchor));
+    }
+    for e in context.suppress.iter().chain(&context.keep).chain(&context.complaints) {
+        add(&e.anchor);
+    }
+    let count_lists = [
+        &context.by_category,
+        &context.by_action,
+        &context.by_provider,
+        &context.by_stage,
+        &context.tokens,
+        &context.totals.kinds,
+    ];
+    for c in count_lists.into_iter().flatten() {
+        add(&c.anchor);
+    }
+    for s in &context.spikes {
+        add(&s.anchor);
+    }
+    for row in context.actions.iter().flat_map(|l| &l.rows).chain(&context.start_here) {
+        add(&row.anchor);
+    }
+    shown.into_iter().filter_map(|i| Some(evidence_of(records.get(i)?, i))).collect()
 }
 
 #[cfg(test)]

@@ -141,3 +141,46 @@ fn noise_is_not_a_token() {
         assert!(is_provider_token(token), "`{token}` is a provider token");
     }
 }
+
+/// A large archive's report carries per group a capped sample of evidence, not every record:
+/// the example's records repeated 60 times (with distinct recipients) give groups of hundreds,
+/// whose counts stay exact while their evidence, the listed entries' anchors and the evidence
+/// section stay within the caps; the counts still agree.
+#[test]
+fn large_reports_carry_capped_evidence_and_exact_counts() {
+    let (records, summary) = common::example_records();
+    let mut many = Vec::new();
+    for copy in 0..60 {
+        for r in &records {
+            let mut r = r.clone();
+            r.facts.recipient = format!("c{copy}.{}", r.recipient);
+            r.facts.source.message += copy * 1_000;
+            many.push(r);
+        }
+    }
+    let context = context_of(&many, &summary);
+    assert_counts_agree(&context);
+    let largest = context.groups.iter().max_by_key(|g| g.group.count).expect("groups");
+    assert!(largest.group.count > 100, "{}", largest.group.count);
+    for g in &context.groups {
+        assert!(g.evidence.len() <= 20, "{} samples", g.evidence.len());
+        assert_eq!(g.evidence.len() as u64 + g.evidence_more, g.group.count, "{}", g.title);
+    }
+    let linked = context.suppress.iter().chain(&context.keep).filter(|e| !e.anchor.is_empty());
+    assert!(linked.count() <= 2 * 1_000);
+    // The bound: the linked entries of the three lists, the group samples, one per count.
+    let bound = 3 * 1_000 + 20 * context.groups.len() + 200;
+    assert!(context.evidence.len() <= bound, "{} > {bound}", context.evidence.len());
+    assert!(context.evidence.len() < many.len(), "{} of {}", context.evidence.len(), many.len());
+    // Every link into the evidence section has its target.
+    let shown: std::collections::BTreeSet<&str> =
+        context.evidence.iter().map(|e| e.anchor.as_str()).collect();
+    for e in context.suppress.iter().filter(|e| !e.anchor.is_empty()) {
+        assert!(shown.contains(e.anchor.as_str()), "{}", e.anchor);
+    }
+    for g in &context.groups {
+        for e in &g.evidence {
+            assert!(shown.contains(e.anchor.as_str()), "{}", e.anchor);
+        }
+    }
+}
