@@ -1,0 +1,124 @@
+//! One attempt is one attempt whatever reported it: the DSN of a message and the MTA log line
+//! of the same message (same Message-ID) count once towards the soft-bounce limit, while a
+//! second message counts again; a delivery in the log resets the counter.
+
+use std::path::Path;
+
+use bounce_engine::state::SuppressionState;
+use bounce_engine::suppress::{SuppressOptions, Suppressor};
+use bounce_engine::{Output, Pipeline, ReadOptions};
+use bounce_model::{ListKind, Record};
+
+const ADDRESS: &str = "robin@mail.example.net";
+
+/// A Postfix DSN for a full mailbox, returning the original's headers with `message_id`.
+fn dsn(message_id: &str, date: &str) -> String {
+    format!(
+        "From MAILER-DAEMON Tue Jun  9 06:12:03 2026\n\
+         Return-Path: <>\n\
+         From: Mail Delivery System <MAILER-DAEMON@mta1.example.com>\n\
+         To: bounce+c2606a@bounces.example.com\n\
+         Subject: Undelivered Mail Returned to Sender\n\
+         Date: {date}\n\
+         Message-ID: <dsn-{message_id}@mta1.example.com>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\
+         \n\
+         --b1\n\
+         Content-Type: text/plain\n\
+         \n\
+         I'm sorry to have to inform you that your message could not be delivered.\n\
+         \n\
+         --b1\n\
+         Content-Type: message/delivery-status\n\
+         \n\
+         Reporting-MTA: dns; mta1.example.com\n\
+         \n\
+         Final-Recipient: rfc822; {ADDRESS}\n\
+         Action: failed\n\
+         Status: 5.2.2\n\
+         Remote-MTA: dns; mx.mail.example.net\n\
+         Diagnostic-Code: smtp; 552 5.2.2 Mailbox full: quota exceeded\n\
+         \n\
+         --b1\n\
+         Content-Type: text/rfc822-headers\n\
+         \n\
+         From: News <news@example.com>\n\
+         To: {ADDRESS}\n\
+         Subject: Summer sale\n\
+         Message-ID: <{message_id}@news.example.com>\n\
+         \n\
+         --b1--\n\n"
+    )
+}
+
+/// The Postfix log lines of one message to the same address: its Message-ID and its result.
+fn log_lines(queue_id: &str, message_id: &str, time: &str, status: &str) -> String {
+    let result = match status {
+        "sent" => "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued)".to_owned(),
+        _ => "dsn=5.2.2, status=bounced (host mx.mail.example.net[198.51.100.30] said: 552 5.2.2 \
+              Mailbox full: quota exceeded (in reply to RCPT TO command))"
+            .to_owned(),
+    };
+    format!(
+        "Jun  9 {time} mta1 postfix/cleanup[2104]: {queue_id}: message-id=<{message_id}@news.example.com>\n\
+         Jun  9 {time} mta1 postfix/smtp[2211]: {queue_id}: to=<{ADDRESS}>, relay=mx.mail.example.net[198.51.100.30]:25, delay=1, delays=0.1/0/0.4/0.5, {result}\n\
+         Jun  9 {time} mta1 postfix/qmgr[1201]: {queue_id}: removed\n"
+    )
+}
+
+fn records(paths: &[&Path]) -> Vec<Record> {
+    let options = ReadOptions {
+        inputs: paths.iter().map(|p| p.to_path_buf()).collect(),
+        log_year: Some(2026),
+        ..ReadOptions::default()
+    };
+    let pipeline = Pipeline::new(options).expect("built-in rules compile");
+    let mut records = Vec::new();
+    let summary = pipeline.run(|output| {
+        if let Output::Record(record) = output {
+            records.push(*record);
+        }
+        true
+    });
+    assert!(summary.adds_up());
+    records
+}
+
+fn suppressed(records: &[Record]) -> bool {
+    let options = SuppressOptions { soft_limit: 2, ..SuppressOptions::default() };
+    let mut suppressor = Suppressor::new(options, SuppressionState::default());
+    for record in records {
+        suppressor.add(record);
+    }
+    let (entries, _) = suppressor.finish(&[]);
+    entries.iter().any(|e| e.address == ADDRESS && e.list == Some(ListKind::Suppress))
+}
+
+#[test]
+fn a_dsn_and_the_log_line_of_the_same_message_are_one_attempt() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mbox = dir.path().join("bounces.mbox");
+    std::fs::write(&mbox, dsn("m1", "Tue, 9 Jun 2026 06:12:03 +0000")).expect("written");
+    let same = dir.path().join("same.log");
+    std::fs::write(&same, log_lines("3F2A81234", "m1", "06:12:03", "bounced")).expect("written");
+    let both = records(&[&mbox, &same]);
+    assert_eq!(both.len(), 2, "one record from each source");
+    assert!(both.iter().any(|r| r.format == "postfix-log"));
+    assert!(!suppressed(&both), "the same message twice is one quota failure, under the limit");
+
+    let other = dir.path().join("other.log");
+    let text = log_lines("3F2A81234", "m1", "06:12:03", "bounced")
+        + &log_lines("5C3D91236", "m2", "07:40:00", "bounced");
+    std::fs::write(&other, text).expect("written");
+    let two = records(&[&mbox, &other]);
+    assert!(suppressed(&two), "two messages failing on quota reach the limit of two");
+
+    let delivered = dir.path().join("delivered.log");
+    let text = log_lines("3F2A81234", "m1", "06:12:03", "bounced")
+        + &log_lines("4B2C11235", "m3", "06:30:00", "sent")
+        + &log_lines("5C3D91236", "m2", "07:40:00", "bounced");
+    std::fs::write(&delivered, text).expect("written");
+    let reset = records(&[&mbox, &delivered]);
+    assert!(!suppressed(&reset), "a delivery in the log between them resets the counter");
+}
