@@ -347,7 +347,8 @@ fn group_view(
     let mut auth = BTreeSet::new();
     let mut from_domains = BTreeSet::new();
     // Per reason: records, IPs the receiver named, IPs only guessed from headers.
-    let mut by_reason: BTreeMap<String, (u64, BTreeSet<String>, BTreeSet<String>)> =
+    // Per reason: records, IPs named, IPs guessed, whether a reply blames the sending domain.
+    let mut by_reason: BTreeMap<String, (u64, BTreeSet<String>, BTreeSet<String>, bool)> =
         BTreeMap::new();
     let mut missing: Vec<Unknown> = Vec::new();
     let mut uncertain_hops = false;
@@ -384,6 +385,7 @@ fn group_view(
         };
         let reason_name = r.reason().map_or("undefined", |x| x.as_str()).to_string();
         let entry = by_reason.entry(reason_name).or_default();
+        entry.3 |= r.diagnostic.as_deref().is_some_and(blames_sending_domain);
         entry.0 += 1;
         entry.1.extend(named.iter().cloned());
         entry.2.extend(guessed.iter().cloned());
@@ -431,7 +433,7 @@ fn group_view(
     let label = token.clone().unwrap_or_else(|| category.as_str().to_string());
     let from_domains: Vec<String> = from_domains.into_iter().collect();
     let mut asks: Vec<Ask> = Vec::new();
-    for (reason, (count, named, guessed)) in &by_reason {
+    for (reason, (count, named, guessed, domain)) in &by_reason {
         let named: Vec<String> = named.iter().cloned().collect();
         let guessed: Vec<String> =
             guessed.iter().filter(|ip| !named.contains(ip)).cloned().collect();
@@ -443,6 +445,7 @@ fn group_view(
             receiver_ips: &named,
             guessed_ips: &guessed,
             from_domains: &from_domains,
+            domain_reputation: *domain,
         });
         match asks.iter_mut().find(|a| a.text == text) {
             Some(a) => a.count += count,
@@ -585,6 +588,18 @@ struct AskInput<'a> {
     receiver_ips: &'a [String],
     guessed_ips: &'a [String],
     from_domains: &'a [String],
+    /// A reply blames the sending domain's reputation or a domain blocklist, not an IP.
+    domain_reputation: bool,
+}
+
+/// Whether a reply blames the sending domain (its reputation, a domain blocklist such as the
+/// Spamhaus DBL) rather than the sending IP.
+fn blames_sending_domain(diagnostic: &str) -> bool {
+    let lower = diagnostic.to_ascii_lowercase();
+    lower.contains("domain")
+        && ["reputation", "dbl", "blocklist", "blacklist", "block list"]
+            .iter()
+            .any(|w| lower.contains(w))
 }
 
 /// What we ask the ESP about one group, from its category, reason, token, provider and the
@@ -623,6 +638,10 @@ fn ask_of(a: &AskInput<'_>) -> String {
         _ => {}
     }
     match a.category {
+        Category::Reputation if a.domain_reputation => format!(
+            "Find why the sending domain ({domains}) has a poor reputation {at}: complaints, \
+             authentication and list hygiene, then ask for delisting where it is listed"
+        ),
         Category::Reputation => format!("Delist {} {at}", ips("the sending IP")),
         Category::SenderAuthentication => {
             format!("Confirm SPF/DKIM/DMARC alignment for {domains} {at}")
@@ -1173,6 +1192,7 @@ mod tests {
             receiver_ips: &ips,
             guessed_ips: &[],
             from_domains: &[],
+            domain_reputation: false,
         };
         assert_eq!(ask_of(&input), "Delist 203.0.113.11 at outlook-com (token S3150)");
         let refused = AskInput { reason: "rejected", token: Some("VIR_420"), ..input };
@@ -1191,5 +1211,19 @@ mod tests {
             ask_of(&auth),
             "Confirm SPF/DKIM/DMARC alignment for news.example.com at gmail (token DMARC)"
         );
+        // A reply about the sending domain's reputation asks about the domain, not an IP.
+        let text = "550 5.7.1 Our system has detected that this message is likely suspicious due \
+                    to the very low reputation of the sending domain. - gsmtp";
+        assert!(blames_sending_domain(text));
+        assert!(!blames_sending_domain("554 5.7.1 Service unavailable; Client host [203.0.113.40] blocked using zen.spamhaus.org"));
+        let domain = AskInput {
+            category: Category::Reputation,
+            reason: "badreputation",
+            domain_reputation: true,
+            ..auth
+        };
+        let ask = ask_of(&domain);
+        assert!(ask.starts_with("Find why the sending domain (news.example.com)"), "{ask}");
+        assert!(!ask.contains("203.0.113.11"), "{ask}");
     }
 }
