@@ -35,14 +35,21 @@ pub enum Dimension {
     ProviderCategoryToken,
     /// A header captured with `--capture-header`, by name as written (matched case-blind).
     Header(String),
+    /// A field the source kept beside the SMTP text (`vendor:JobID`, `vendor:bounceType`), by
+    /// name (matched case-blind).
+    Vendor(String),
+    /// The SMTP reply code and enhanced status together (`554 5.7.1`).
+    SmtpCode,
+    /// The diagnostic with addresses, IPs and ids masked ([`crate::wording::wording`]).
+    Wording,
 }
 
 /// Separates the parts of a [`Dimension::ProviderCategoryToken`] value.
 const PART: char = '\u{1f}';
 
 impl Dimension {
-    /// The names [`Dimension::parse`] knows, besides `header:NAME`.
-    pub const NAMES: [&'static str; 11] = [
+    /// The names [`Dimension::parse`] knows, besides `header:NAME` and `vendor:NAME`.
+    pub const NAMES: [&'static str; 13] = [
         "category",
         "reason",
         "provider",
@@ -54,10 +61,12 @@ impl Dimension {
         "stage",
         "action",
         "provider+category+token",
+        "smtp_code",
+        "wording",
     ];
 
     /// The dimensions with one name each, in the order of [`Dimension::NAMES`].
-    const NAMED: [Dimension; 11] = [
+    const NAMED: [Dimension; 13] = [
         Dimension::Category,
         Dimension::Reason,
         Dimension::Provider,
@@ -69,6 +78,8 @@ impl Dimension {
         Dimension::Stage,
         Dimension::Action,
         Dimension::ProviderCategoryToken,
+        Dimension::SmtpCode,
+        Dimension::Wording,
     ];
 
     /// Parses a key name: one of [`Dimension::NAMES`] or `header:NAME`.
@@ -76,6 +87,9 @@ impl Dimension {
     pub fn parse(name: &str) -> Option<Dimension> {
         if let Some(header) = name.strip_prefix("header:") {
             return (!header.is_empty()).then(|| Dimension::Header(header.to_owned()));
+        }
+        if let Some(field) = name.strip_prefix("vendor:") {
+            return (!field.is_empty()).then(|| Dimension::Vendor(field.to_owned()));
         }
         let index = Dimension::NAMES.iter().position(|n| *n == name)?;
         Some(Dimension::NAMED[index].clone())
@@ -86,6 +100,7 @@ impl Dimension {
     pub fn name(&self) -> Cow<'static, str> {
         match self {
             Dimension::Header(header) => Cow::Owned(format!("header:{header}")),
+            Dimension::Vendor(field) => Cow::Owned(format!("vendor:{field}")),
             named => {
                 let index = Dimension::NAMED.iter().position(|d| d == named).unwrap_or_default();
                 Cow::Borrowed(Dimension::NAMES[index])
@@ -131,6 +146,25 @@ impl Dimension {
             Dimension::Header(name) => borrowed(
                 record.original.captured.get(&name.to_ascii_lowercase()).map(String::as_str),
             ),
+            Dimension::Vendor(name) => borrowed(
+                record
+                    .vendor_fields
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                    .map(|(_, value)| value.as_str()),
+            ),
+            Dimension::SmtpCode => {
+                let codes: Vec<&str> = [record.reply_code.as_deref(), record.status.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                (!codes.is_empty()).then(|| Cow::Owned(codes.join(" ")))
+            }
+            Dimension::Wording => record
+                .diagnostic
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| Cow::Owned(crate::wording::wording(d))),
         }
     }
 

@@ -14,6 +14,7 @@ mod record;
 mod summary;
 mod taxonomy;
 pub mod time;
+pub mod wording;
 
 pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use bounce_model::wording::mask_ids;
 use bounce_model::{Aggregates, Category, Dimension, Group, ListKind, Record, Summary};
 
 use crate::chart::{build_chart, Chart, NameCounts};
@@ -527,26 +528,6 @@ fn members_of_groups(records: &[Record], groups: &[Group]) -> Vec<Vec<usize>> {
         }
     }
     members
-}
-
-/// Masks what differs between otherwise identical responses: bracketed host ids, timestamps,
-/// trace and hex ids (any word of 10 or more characters with a digit that is not an IP address).
-pub(crate) fn mask_ids(text: &str) -> String {
-    let mut out = Vec::new();
-    for word in text.split_whitespace() {
-        let core = word.trim_matches(|c: char| "[]()<>,;:.\"'".contains(c));
-        let is_ip = core.parse::<std::net::IpAddr>().is_ok();
-        let bracketed = word.starts_with('[') && !is_ip;
-        let id_like = core.len() >= 10 && core.chars().any(|c| c.is_ascii_digit()) && !is_ip;
-        if bracketed || id_like {
-            if out.last() != Some(&"…".to_string()) {
-                out.push("…".to_string());
-            }
-        } else {
-            out.push(word.to_string());
-        }
-    }
-    out.join(" ")
 }
 
 /// The IPv4 addresses a reply names in brackets (`[203.0.113.98] The IP address sending …`),
