@@ -14,6 +14,7 @@ mod jsonl;
 mod lines;
 mod log;
 mod mail;
+mod sfmc;
 
 use std::fmt;
 use std::io::BufRead;
@@ -26,6 +27,7 @@ use bounce_model::{Bucket, Record, Source};
 pub use jsonl::JsonlSource;
 pub use log::{log_zone, EximLogSource, LogSource, PostfixLogSource, SendmailLogSource};
 pub use mail::MailSource;
+pub use sfmc::SfmcBounceSource;
 
 use crate::pipeline::ReadOptions;
 
@@ -142,6 +144,7 @@ impl Registry {
                 Box::new(PostfixLogSource::default()),
                 Box::new(EximLogSource::default()),
                 Box::new(SendmailLogSource::default()),
+                Box::new(SfmcBounceSource),
                 Box::new(MailSource),
             ],
         }

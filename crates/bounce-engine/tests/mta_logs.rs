@@ -137,3 +137,73 @@ fn sendmail_log_results() {
     assert!(records[1].diagnostic.as_deref().is_some_and(|d| d.contains("Connection timed out")));
     assert_eq!(records[2].kind, Some(Kind::Delivered));
 }
+
+/// A Marketing Cloud `_Bounce` export (UTF-8 BOM, CRLF, quoted commas, US dates in Central
+/// Standard Time): the SMTP text is the diagnostic, Marketing Cloud's labels are kept beside.
+#[test]
+fn sfmc_bounce_export_rows() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up());
+    assert_eq!((summary.messages, summary.bounce, summary.bounce_no_recipient), (4, 3, 1));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("line 4:") && problems[0].contains("SubscriberKey"),
+        "{problems:?}"
+    );
+    let blocked = &records[0];
+    assert_eq!(blocked.format, "sfmc-bounce");
+    assert_eq!(blocked.recipient, "ann.lee@outlook.example.org");
+    assert_eq!(blocked.reply_code.as_deref(), Some("554"));
+    assert_eq!(blocked.status.as_deref(), Some("5.7.1"));
+    assert!(blocked
+        .diagnostic
+        .as_deref()
+        .is_some_and(|d| d.contains("Client host [192.0.2.34] blocked")));
+    assert_eq!(
+        blocked.vendor_fields.get("BounceCategory").map(String::as_str),
+        Some("Block bounce")
+    );
+    assert_eq!(blocked.vendor_fields.get("JobID").map(String::as_str), Some("4810"));
+    assert_eq!(blocked.timestamp.as_deref(), Some("2026-06-09T12:12:03Z"), "CST is UTC-6");
+    let verdict = blocked.verdict.as_ref().expect("classified");
+    assert_ne!(verdict.action, Action::Suppress, "a block is about the sender: {verdict:?}");
+    assert_eq!(records[1].verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv"),
+    )
+    .expect("fixture");
+    let row = text.find("4810,122,1,sam.ortega").expect("the row") as u64;
+    assert_eq!(records[1].source.offset, row, "the byte offset of the row in a CRLF file");
+    let full = &records[2];
+    assert_eq!(full.kind, Some(Kind::Delay));
+    assert_eq!(full.timestamp.as_deref(), Some("2026-06-09T19:40:00Z"));
+    assert_ne!(full.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_eq!(
+        full.vendor_fields.get("TriggeredSendCustomerKey").map(String::as_str),
+        Some("welcome-series")
+    );
+}
+
+/// The same export as TSV with LF line ends and another column order reads the same.
+#[test]
+fn sfmc_bounce_export_as_tsv_in_another_order() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("bounces.tsv");
+    std::fs::write(
+        &path,
+        "SMTPCode\tSMTPBounceReason\tEventDate\tSubscriberKey\tBounceCategory\tJobID\n\
+         550\tsmtp;550 5.1.1 <ana@example.com>: Recipient address rejected: User unknown\t2026-06-09 06:12:03.250\tana@example.com\tHard bounce\t77\n",
+    )
+    .expect("written");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path.clone()], ..ReadOptions::default() });
+    assert!(problems.is_empty() && summary.adds_up(), "{problems:?}");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].recipient, "ana@example.com");
+    assert_eq!(records[0].status.as_deref(), Some("5.1.1"));
+    assert_eq!(records[0].timestamp.as_deref(), Some("2026-06-09T12:12:03Z"));
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(records[0].source.offset, text.find("550\t").expect("row") as u64);
+}
