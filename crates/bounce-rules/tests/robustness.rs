@@ -111,3 +111,28 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     load(&negations);
 }
+
+#[test]
+fn deeply_nested_lists_are_one_error_naming_the_line_not_a_stack_overflow() {
+    // The attack: a 9 KB file of ~4,450 nested lists overflowed the parser's stack.
+    let text = format!(
+        "/// d\npattern deep =\n  {}\"x\"{}\n",
+        "[".repeat(4_450),
+        "]".repeat(4_450)
+    );
+    let errors = RuleSet::from_sources(&[("deep.rules".into(), text, Origin::User)])
+        .expect_err("a list nested 4,450 deep is refused");
+    assert_eq!(errors.errors.len(), 1);
+    let error = &errors.errors[0];
+    assert_eq!(error.path(), Some("deep.rules"));
+    assert_eq!(error.line_col(), (3, 67), "the first bracket past the limit");
+    assert!(error.message().contains("nest deeper than 64 levels"), "{}", error.message());
+    // Brackets and parentheses inside strings and regexes are text, not nesting.
+    let literal = format!(
+        "/// d\nrule a.b {{\n when text ~ \"{0}\" or text ~ /{1}/\n reason blocked\n example \"{0}\" => blocked\n}}\n",
+        "[(".repeat(200),
+        "\\[\\(".repeat(200),
+    );
+    let loaded = RuleSet::from_sources(&[("lit.rules".into(), literal, Origin::User)]);
+    assert!(loaded.is_ok(), "{}", loaded.err().map(|e| e.to_string()).unwrap_or_default());
+}

@@ -22,7 +22,9 @@ mod generated {
 pub use generated::Rule;
 use generated::RulesParser;
 
-/// The deepest nesting of parentheses a file may use (deeper input is refused, not overflowed).
+/// The deepest nesting of parentheses and list brackets, counted together, a file may use:
+/// deeper input is refused with an error at the first bracket too deep, before pest's
+/// recursive descent (and the AST walks after it) could overflow the stack.
 pub(crate) const MAX_NESTING: usize = 64;
 
 /// Parses one rule file. Syntax errors stop at the first one, as pest does.
@@ -36,7 +38,7 @@ pub(crate) fn parse_file(path: &str, text: &str) -> Result<SourceFile, RulesErro
             path,
             text,
             (offset, offset + 1),
-            format!("parentheses nest deeper than {MAX_NESTING} levels"),
+            format!("parentheses and brackets nest deeper than {MAX_NESTING} levels"),
         ));
     }
     let pairs = RulesParser::parse(Rule::file, text).map_err(|error| {
@@ -60,30 +62,36 @@ pub(crate) fn parse_file(path: &str, text: &str) -> Result<SourceFile, RulesErro
     Ok(file)
 }
 
-/// The offset of the first `(` nested deeper than [`MAX_NESTING`], skipping strings and comments.
+/// The offset of the first `(` or `[` nested deeper than [`MAX_NESTING`], skipping strings,
+/// regex literals and comments (what they hold is not structure).
 fn too_deep(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
+    // Skips a literal opened at `index` and closed by `close` (or cut by a line end), honouring
+    // backslash escapes; returns the offset of its last byte.
+    let skip_literal = |mut index: usize, close: u8| {
+        index += 1;
+        while index < bytes.len() && bytes[index] != close && bytes[index] != b'\n' {
+            index += if bytes[index] == b'\\' { 2 } else { 1 };
+        }
+        index
+    };
     let (mut depth, mut index) = (0usize, 0usize);
     while index < bytes.len() {
         match bytes[index] {
-            b'"' => {
-                index += 1;
-                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
-                    index += if bytes[index] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => index = skip_literal(index, b'"'),
             b'/' if bytes.get(index + 1) == Some(&b'/') => {
                 while index < bytes.len() && bytes[index] != b'\n' {
                     index += 1;
                 }
             }
-            b'(' => {
+            b'/' => index = skip_literal(index, b'/'),
+            b'(' | b'[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(index);
                 }
             }
-            b')' => depth = depth.saturating_sub(1),
+            b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         index += 1;
