@@ -27,6 +27,19 @@ pub(crate) const LIMITS: &str = "Limits";
 const TIME_FORMS: &str = "RFC 3339 (2026-06-10T15:00:00Z, 2026-06-10T17:00:00+02:00), a date \
      (2026-06-10) or a date and time without a zone, read as UTC (2026-06-10T15:00)";
 
+/// The most worker threads `--threads` accepts.
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// Reads `--threads`: a whole number from 1 to [`MAX_THREADS`].
+fn thread_count(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is not in 1..={MAX_THREADS}"))
+    }
+}
+
 /// Arguments shared by `classify`, `suppress`, `report`, `rules gaps` and `explain`.
 #[derive(Debug, Args)]
 pub(crate) struct ReadArgs {
@@ -46,8 +59,10 @@ pub(crate) struct ReadArgs {
     /// Add rules from this file or directory (repeatable); user rules come before built-ins.
     #[arg(long = "rules", value_name = "PATH", help_heading = RULES)]
     pub(crate) rules: Vec<PathBuf>,
-    /// Worker threads (default: one per core); the output is the same whatever N is.
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 1024 (default: one per core); the output is the same whatever N
+    /// is. More threads than cores gain nothing, and thousands exhaust the system's thread
+    /// limit: N above 1024 is a usage error.
+    #[arg(long, value_name = "N", value_parser = thread_count)]
     pub(crate) threads: Option<usize>,
     /// No progress bar and no summary on stderr (errors are still printed).
     #[arg(short, long)]
