@@ -8,6 +8,7 @@ mod explain;
 mod gaps;
 mod manual;
 mod output;
+mod read_capped;
 mod report;
 mod rules_cmd;
 mod runner;

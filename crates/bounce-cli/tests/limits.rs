@@ -32,3 +32,66 @@ fn threads_beyond_the_cap_are_a_usage_error_not_an_abort() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ann@example.net"));
 }
+
+/// A template of 1e10 iterations (100,000 × 100,000: `range` refuses more than 100,000).
+fn loop_template(dir: &Path, body: &str) -> String {
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let source = format!(
+        "{{% for a in range(100000) %}}{{% for b in range(100000) %}}{body}{{% endfor %}}{{% endfor %}}"
+    );
+    std::fs::write(templates.join("loop.txt"), source).unwrap();
+    templates.display().to_string()
+}
+
+#[test]
+fn a_template_with_a_huge_loop_ends_with_a_clear_error_and_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(dir.path());
+    let out = dir.path().join("report.txt");
+    let out_arg = out.display().to_string();
+    let templates = loop_template(dir.path(), "0123456789");
+    let base = ["report", "-q", "--templates", &templates, "-t", "loop.txt", "-o", &out_arg];
+    let (code, stderr) = stderr_of(&[&base[..], &["--max-report-bytes", "100000", &mbox]].concat());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("wrote more than 100000 bytes")
+            && stderr.contains("raise the limit with --max-report-bytes"),
+        "{stderr}"
+    );
+    let silent = loop_template(dir.path(), "");
+    let base = ["report", "-q", "--templates", &silent, "-t", "loop.txt", "-o", &out_arg];
+    let (code, stderr) = stderr_of(&[&base[..], &["--template-fuel", "100000", &mbox]].concat());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("ran out of fuel after 100000 instructions")
+            && stderr.contains("--template-fuel"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no report is written");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_template_file_ten_times_the_cap_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(dir.path());
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    // 160 MiB, ten times the 16 MiB default: sparse, so the test writes nothing to disk.
+    let big = std::fs::File::create(templates.join("big.txt")).unwrap();
+    big.set_len(160 << 20).unwrap();
+    let templates = templates.display().to_string();
+    let (code, stderr) = stderr_of(&["report", "-q", "--templates", &templates, &mbox]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("big.txt is larger than 16777216 bytes")
+            && stderr.contains("--max-template-bytes"),
+        "{stderr}"
+    );
+}

@@ -115,11 +115,8 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 #[test]
 fn deeply_nested_lists_are_one_error_naming_the_line_not_a_stack_overflow() {
     // The attack: a 9 KB file of ~4,450 nested lists overflowed the parser's stack.
-    let text = format!(
-        "/// d\npattern deep =\n  {}\"x\"{}\n",
-        "[".repeat(4_450),
-        "]".repeat(4_450)
-    );
+    let text =
+        format!("/// d\npattern deep =\n  {}\"x\"{}\n", "[".repeat(4_450), "]".repeat(4_450));
     let errors = RuleSet::from_sources(&[("deep.rules".into(), text, Origin::User)])
         .expect_err("a list nested 4,450 deep is refused");
     assert_eq!(errors.errors.len(), 1);
