@@ -159,7 +159,7 @@ pub(crate) fn for_each_definition<'p, D: 'p>(
                     validator.error(ErrorKind::DuplicateId, span, message, help);
                     continue;
                 }
-                let here = format!("{path}:{}", crate::compile::line_of(text, span.0));
+                let here = format!("{path}:{}", validator.line_at(span.0));
                 seen.insert((origin, name), here);
                 define(&mut validator, def);
             }
