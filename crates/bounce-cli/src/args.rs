@@ -9,6 +9,7 @@ use bounce_engine::{
     ExtractOptions, Limits, MboxFormat, Pipeline, PipelineError, ReadOptions, RecordFilter,
 };
 use bounce_model::Category;
+use bounce_rules::RuleLimits;
 use clap::builder::PossibleValuesParser;
 use clap::Args;
 
@@ -71,6 +72,29 @@ pub(crate) struct ReadArgs {
     pub(crate) filter: FilterArgs,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) rule_limits: RuleLimitArgs,
+}
+
+/// Caps on the user's rule files (`--rules`), so an endless or huge file ends with an error.
+#[derive(Debug, Args)]
+pub(crate) struct RuleLimitArgs {
+    /// Largest rule file read, in bytes (16 MiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = RuleLimits::DEFAULT_MAX_FILE_BYTES, help_heading = LIMITS)]
+    pub(crate) max_rules_bytes: u64,
+    /// Longest string or regex literal in a rule file, in bytes (64 KiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = RuleLimits::DEFAULT_MAX_LITERAL_BYTES, help_heading = LIMITS)]
+    pub(crate) max_rule_literal: usize,
+}
+
+impl RuleLimitArgs {
+    /// The limits as the rules crate takes them.
+    pub(crate) fn limits(&self) -> RuleLimits {
+        RuleLimits {
+            max_file_bytes: self.max_rules_bytes,
+            max_literal_bytes: self.max_rule_literal,
+        }
+    }
 }
 
 /// Size and structure limits of one message.
@@ -188,6 +212,7 @@ impl ReadArgs {
                 },
             },
             rules: self.rules.clone(),
+            rule_limits: self.rule_limits.limits(),
             filter: RecordFilter::new(
                 &filter.provider,
                 &filter.category,

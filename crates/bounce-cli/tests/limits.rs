@@ -95,3 +95,46 @@ fn a_template_file_ten_times_the_cap_is_refused_naming_the_flag() {
         "{stderr}"
     );
 }
+
+#[test]
+fn dev_zero_as_a_rules_file_fails_fast_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(dir.path());
+    for args in [&["rules", "check", "/dev/zero"][..], &["classify", "--rules", "/dev/zero", &mbox]]
+    {
+        let (code, stderr) = stderr_of(args);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains("rule file is larger than 16777216 bytes")
+                && stderr.contains("--max-rules-bytes")
+                && stderr.contains("/dev/zero"),
+            "{stderr}"
+        );
+    }
+    // Ten times the default, as a (sparse) regular file.
+    let big = dir.path().join("big.rules");
+    std::fs::File::create(&big).unwrap().set_len(160 << 20).unwrap();
+    let big = big.display().to_string();
+    let (code, stderr) = stderr_of(&["rules", "check", &big]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--max-rules-bytes"), "{stderr}");
+    let (_, stderr) = stderr_of(&["rules", "check", "--max-rules-bytes", "1000", "rules"]);
+    assert!(stderr.contains("larger than 1000 bytes"), "the flag sets the cap: {stderr:.300}");
+}
+
+#[test]
+fn a_ten_megabyte_literal_in_a_rule_is_one_short_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("huge.rules");
+    let text = format!(
+        "/// d\nrule a.b {{\n  when text ~ \"{}\"\n  reason blocked\n}}\n",
+        "x".repeat(10_000_000)
+    );
+    std::fs::write(&rules, text).unwrap();
+    let rules = rules.display().to_string();
+    let (code, stderr) = stderr_of(&["rules", "check", &rules]);
+    assert_eq!(code, 1, "{stderr:.300}");
+    assert!(stderr.contains("huge.rules:3:15"), "{stderr:.300}");
+    assert!(stderr.contains("--max-rule-literal"), "{stderr:.300}");
+    assert!(stderr.len() < 1_000, "{} bytes of errors", stderr.len());
+}

@@ -133,3 +133,42 @@ fn deeply_nested_lists_are_one_error_naming_the_line_not_a_stack_overflow() {
     let loaded = RuleSet::from_sources(&[("lit.rules".into(), literal, Origin::User)]);
     assert!(loaded.is_ok(), "{}", loaded.err().map(|e| e.to_string()).unwrap_or_default());
 }
+
+#[test]
+fn a_literal_ten_times_the_cap_is_one_short_error() {
+    let limit = bounce_rules::RuleLimits::DEFAULT_MAX_LITERAL_BYTES;
+    for literal in
+        [format!("\"{}\"", "x".repeat(limit * 10)), format!("/{}/", "y".repeat(limit * 10))]
+    {
+        let text = format!("/// d\nrule a.b {{\n  when text ~ {literal}\n  reason blocked\n}}\n");
+        let errors = RuleSet::from_sources(&[("big.rules".into(), text, Origin::User)])
+            .expect_err("a 640 KiB literal is refused");
+        assert_eq!(errors.errors.len(), 1);
+        assert_eq!(errors.errors[0].line_col(), (3, 15));
+        let shown = errors.to_string();
+        assert!(shown.contains("longer than 65536 bytes") && shown.contains("--max-rule-literal"));
+        assert!(
+            shown.len() < 1_000,
+            "the error quotes a window of the line: {} bytes",
+            shown.len()
+        );
+    }
+    // At the cap exactly a literal loads; one byte more does not.
+    let limits = bounce_rules::RuleLimits { max_literal_bytes: 100, ..Default::default() };
+    for (length, loads) in [(100, true), (101, false)] {
+        let text = format!(
+            "/// d\nrule a.b {{\n  when text ~ \"{}\"\n  reason blocked\n}}\n",
+            "z".repeat(length)
+        );
+        let loaded =
+            RuleSet::from_sources_limited(&[("cap.rules".into(), text, Origin::User)], limits);
+        assert_eq!(loaded.is_ok(), loads, "{length}");
+    }
+    // A long regex that does not compile is quoted shortened.
+    let text = format!(
+        "/// d\nrule a.b {{\n  when text ~ /{}/\n  reason blocked\n}}\n",
+        "(z".repeat(5_000)
+    );
+    let errors = RuleSet::from_sources(&[("re.rules".into(), text, Origin::User)]).unwrap_err();
+    assert!(errors.to_string().len() < 1_000, "{}", errors.to_string().len());
+}

@@ -126,7 +126,7 @@ impl TextMatcher {
                 }
                 Pattern::Regex(source) => {
                     let regex = compile(source).map_err(|e| {
-                        (Some(index), format!("text /{source}/ does not compile: {e}"))
+                        (Some(index), format!("text /{}/ does not compile: {e}", shortened(source)))
                     })?;
                     let slot = regexes.len();
                     regexes.push((index, regex));
@@ -215,6 +215,14 @@ impl TextMatcher {
     #[cfg(test)]
     fn unfiltered(&self) -> usize {
         self.always.len()
+    }
+}
+
+/// `source` as an error quotes it: at most 80 characters, then `…`.
+fn shortened(source: &str) -> String {
+    match source.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &source[..cut]),
+        None => source.to_owned(),
     }
 }
 
