@@ -9,6 +9,7 @@ use bounce_engine::{
     ExtractOptions, Limits, MboxFormat, Pipeline, PipelineError, ReadOptions, RecordFilter,
 };
 use bounce_model::Category;
+use bounce_rules::RuleLimits;
 use clap::builder::PossibleValuesParser;
 use clap::Args;
 
@@ -26,6 +27,19 @@ pub(crate) const LIMITS: &str = "Limits";
 /// What `--since` and `--until` accept, for their help and their errors.
 const TIME_FORMS: &str = "RFC 3339 (2026-06-10T15:00:00Z, 2026-06-10T17:00:00+02:00), a date \
      (2026-06-10) or a date and time without a zone, read as UTC (2026-06-10T15:00)";
+
+/// The most worker threads `--threads` accepts.
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// Reads `--threads`: a whole number from 1 to [`MAX_THREADS`].
+fn thread_count(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+    if (1..=MAX_THREADS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("{n} is not in 1..={MAX_THREADS}"))
+    }
+}
 
 /// Arguments shared by `classify`, `suppress`, `report`, `rules gaps` and `explain`.
 #[derive(Debug, Args)]
@@ -46,8 +60,10 @@ pub(crate) struct ReadArgs {
     /// Add rules from this file or directory (repeatable); user rules come before built-ins.
     #[arg(long = "rules", value_name = "PATH", help_heading = RULES)]
     pub(crate) rules: Vec<PathBuf>,
-    /// Worker threads (default: one per core); the output is the same whatever N is.
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 1024 (default: one per core); the output is the same whatever N
+    /// is. More threads than cores gain nothing, and thousands exhaust the system's thread
+    /// limit: N above 1024 is a usage error.
+    #[arg(long, value_name = "N", value_parser = thread_count)]
     pub(crate) threads: Option<usize>,
     /// No progress bar and no summary on stderr (errors are still printed).
     #[arg(short, long)]
@@ -56,6 +72,29 @@ pub(crate) struct ReadArgs {
     pub(crate) filter: FilterArgs,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) rule_limits: RuleLimitArgs,
+}
+
+/// Caps on the user's rule files (`--rules`), so an endless or huge file ends with an error.
+#[derive(Debug, Args)]
+pub(crate) struct RuleLimitArgs {
+    /// Largest rule file read, in bytes (16 MiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = RuleLimits::DEFAULT_MAX_FILE_BYTES, help_heading = LIMITS)]
+    pub(crate) max_rules_bytes: u64,
+    /// Longest string or regex literal in a rule file, in bytes (64 KiB by default).
+    #[arg(long, value_name = "BYTES", default_value_t = RuleLimits::DEFAULT_MAX_LITERAL_BYTES, help_heading = LIMITS)]
+    pub(crate) max_rule_literal: usize,
+}
+
+impl RuleLimitArgs {
+    /// The limits as the rules crate takes them.
+    pub(crate) fn limits(&self) -> RuleLimits {
+        RuleLimits {
+            max_file_bytes: self.max_rules_bytes,
+            max_literal_bytes: self.max_rule_literal,
+        }
+    }
 }
 
 /// Size and structure limits of one message.
@@ -173,6 +212,7 @@ impl ReadArgs {
                 },
             },
             rules: self.rules.clone(),
+            rule_limits: self.rule_limits.limits(),
             filter: RecordFilter::new(
                 &filter.provider,
                 &filter.category,

@@ -8,6 +8,7 @@ mod explain;
 mod gaps;
 mod manual;
 mod output;
+mod read_capped;
 mod report;
 mod rules_cmd;
 mod runner;
@@ -76,8 +77,11 @@ fn main() -> ExitCode {
 }
 
 /// Loads the built-in rules plus the user's, printing every error like a compiler does.
-pub(crate) fn load_rules(paths: &[PathBuf]) -> anyhow::Result<bounce_rules::RuleSet> {
-    bounce_rules::RuleSet::load(paths).map_err(|errors| {
+pub(crate) fn load_rules(
+    paths: &[PathBuf],
+    limits: &args::RuleLimitArgs,
+) -> anyhow::Result<bounce_rules::RuleSet> {
+    bounce_rules::RuleSet::load_limited(paths, limits.limits()).map_err(|errors| {
         output::eprint_lines(&errors.to_string());
         anyhow::anyhow!("the rules do not compile")
     })

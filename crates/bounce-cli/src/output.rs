@@ -4,12 +4,16 @@
 //!
 //! A file is written beside its target under a temporary name, with the permissions any new
 //! file gets (the umask decides), then renamed over it; a device or pipe is written in place.
-//! Every error names the path the user gave, never the temporary one.
+//! A target that is a symlink is written through: the file it points to is replaced and the
+//! link stays. SIGINT or SIGTERM while temporary files exist removes them before the process
+//! ends (the first temporary file installs the handler). Every error names the path the user
+//! gave, never the temporary one.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once, PoisonError};
 
 use anyhow::{Context, Result};
 use bounce_model::{ListEntry, Record};
@@ -59,8 +63,64 @@ pub(crate) fn print_stdout(text: &str) -> Result<()> {
 /// device or pipe written in place.
 pub(crate) enum Target {
     Stdout(BufWriter<io::Stdout>),
-    File { tmp: BufWriter<tempfile::NamedTempFile>, target: PathBuf },
+    File { tmp: BufWriter<tempfile::NamedTempFile>, target: PathBuf, user: PathBuf },
     Special(BufWriter<std::fs::File>, PathBuf),
+}
+
+/// A destination written in full, waiting for [`Written::commit`] to rename it into place (a
+/// no-op for stdout and devices): a command with several output files writes them all first,
+/// then commits them all, so a failure while writing (a full disk) replaces none of them.
+pub(crate) struct Written(Option<(tempfile::NamedTempFile, PathBuf, PathBuf)>);
+
+impl Written {
+    /// Renames the file into place.
+    pub(crate) fn commit(self) -> Result<()> {
+        let Some((tmp, target, user)) = self.0 else { return Ok(()) };
+        let path = tmp.path().to_owned();
+        tmp.persist(&target)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", user.display()))?;
+        forget_temp(&path);
+        Ok(())
+    }
+}
+
+/// Temporary files not renamed into place yet: what the signal handler removes.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs, once, a handler of SIGINT and SIGTERM that removes the files in [`TEMPS`], then
+/// ends the process as the signal would have (exit status 130 or 143 in a shell).
+fn install_signal_handler() {
+    static INSTALL: Once = Once::new();
+    #[cfg(unix)]
+    INSTALL.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // Held until the end, so no new temporary file is registered meanwhile.
+                let mut temps = TEMPS.lock().unwrap_or_else(PoisonError::into_inner);
+                for path in temps.drain(..) {
+                    let _ = std::fs::remove_file(path);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}
+
+/// Registers a temporary file for removal on SIGINT or SIGTERM.
+fn remember_temp(path: &Path) {
+    install_signal_handler();
+    TEMPS.lock().unwrap_or_else(PoisonError::into_inner).push(path.to_owned());
+}
+
+/// A temporary file renamed or removed: no longer the signal handler's.
+fn forget_temp(path: &Path) {
+    TEMPS.lock().unwrap_or_else(PoisonError::into_inner).retain(|p| p != path);
 }
 
 /// Whether `path` is an existing device, pipe or socket (`-o /dev/null`, `-o /dev/stderr`, a
@@ -77,12 +137,29 @@ pub(crate) fn open_special(path: &Path) -> Result<std::fs::File> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The file a path names once symlinks are followed (the path itself when it is none), even
+/// when the last link points to a file that does not exist yet. Its folder's own links are
+/// left as they are: renaming into a folder through a link reaches the real folder.
+pub(crate) fn through_symlinks(path: &Path) -> PathBuf {
+    let mut current = path.to_owned();
+    // As the kernel does, give up after 40 links (a loop): the error comes when writing.
+    for _ in 0..40 {
+        let Ok(next) = std::fs::read_link(&current) else { break };
+        current = match current.parent() {
+            Some(parent) if next.is_relative() => parent.join(next),
+            _ => next,
+        };
+    }
+    current
+}
+
 /// A new file in the folder of `target`, to be renamed over it: created as any new file is
-/// (mode 0666 less the umask on Unix, not tempfile's 0600). Its error names `target`.
-fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
+/// (mode 0666 less the umask on Unix, not tempfile's 0600). Its error names `user`, the path
+/// the user gave.
+fn temp_beside(target: &Path, user: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let named =
-        |e: io::Error| anyhow::Error::new(e).context(format!("cannot write {}", target.display()));
+        |e: io::Error| anyhow::Error::new(e).context(format!("cannot write {}", user.display()));
     // The folder's own error first ("No such file or directory"), as the OS words it.
     std::fs::metadata(dir).map_err(named)?;
     let mut builder = tempfile::Builder::new();
@@ -93,7 +170,9 @@ fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     // tempfile's error adds the temporary file's path, which means nothing to the user.
-    builder.tempfile_in(dir).map_err(|e| named(io::Error::from(e.kind())))
+    let file = builder.tempfile_in(dir).map_err(|e| named(io::Error::from(e.kind())))?;
+    remember_temp(file.path());
+    Ok(file)
 }
 
 /// Writes `bytes` to `path` atomically (a new file in the same folder, then rename); a device
@@ -103,17 +182,22 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Target {
-    /// Opens stdout (`None`) or a temporary file next to `path`.
+    /// Opens stdout (`None`) or a temporary file next to `path` (next to the file it links
+    /// to, when it is a symlink).
     pub(crate) fn open(path: Option<&Path>) -> Result<Target> {
         Ok(match path {
             None => Target::Stdout(BufWriter::with_capacity(1 << 16, io::stdout())),
             Some(p) if is_special(p) => {
                 Target::Special(BufWriter::with_capacity(1 << 16, open_special(p)?), p.to_owned())
             }
-            Some(p) => Target::File {
-                tmp: BufWriter::with_capacity(1 << 16, temp_beside(p)?),
-                target: p.to_path_buf(),
-            },
+            Some(p) => {
+                let target = through_symlinks(p);
+                Target::File {
+                    tmp: BufWriter::with_capacity(1 << 16, temp_beside(&target, p)?),
+                    target,
+                    user: p.to_path_buf(),
+                }
+            }
         })
     }
 
@@ -129,8 +213,14 @@ impl Target {
 
     /// Writes all of `bytes`, then finishes.
     pub(crate) fn put(mut self, bytes: &[u8]) -> Result<()> {
-        self.writer().write_all(bytes).with_context(|| self.cannot_write())?;
+        self.write_all(bytes)?;
         self.finish()
+    }
+
+    /// Writes all of `bytes`; the file is only replaced by [`Target::finish`] or
+    /// [`Written::commit`].
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer().write_all(bytes).with_context(|| self.cannot_write())
     }
 
     fn writer(&mut self) -> &mut dyn Write {
@@ -145,7 +235,7 @@ impl Target {
     fn cannot_write(&self) -> String {
         match self {
             Target::Stdout(_) => "cannot write to stdout".to_owned(),
-            Target::File { target: path, .. } | Target::Special(_, path) => {
+            Target::File { user: path, .. } | Target::Special(_, path) => {
                 format!("cannot write {}", path.display())
             }
         }
@@ -153,22 +243,26 @@ impl Target {
 
     /// Flushes stdout or the device, or renames the file into place.
     pub(crate) fn finish(self) -> Result<()> {
+        self.written()?.commit()
+    }
+
+    /// Flushes everything written: stdout or the device reach their reader; a file is on disk
+    /// in full (synced, so a full disk shows here), under its temporary name until
+    /// [`Written::commit`].
+    pub(crate) fn written(self) -> Result<Written> {
         match self {
-            Target::Stdout(mut w) => w.flush().context("cannot write to stdout"),
+            Target::Stdout(mut w) => w.flush().context("cannot write to stdout")?,
             Target::Special(mut w, path) => {
-                w.flush().with_context(|| format!("cannot write {}", path.display()))
+                w.flush().with_context(|| format!("cannot write {}", path.display()))?;
             }
-            Target::File { tmp, target } => {
-                let tmp = tmp
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .with_context(|| format!("cannot write {}", target.display()))?;
-                tmp.persist(&target)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", target.display()))?;
-                Ok(())
+            Target::File { tmp, target, user } => {
+                let cannot = || format!("cannot write {}", user.display());
+                let tmp = tmp.into_inner().map_err(|e| e.into_error()).with_context(cannot)?;
+                tmp.as_file().sync_all().with_context(cannot)?;
+                return Ok(Written(Some((tmp, target, user))));
             }
         }
+        Ok(Written(None))
     }
 }
 
@@ -225,8 +319,11 @@ impl RecordWriter {
     }
 }
 
-/// Writes list entries as CSV to `target` and finishes it.
-pub(crate) fn write_list_csv(mut target: Target, entries: &[&ListEntry]) -> Result<()> {
+/// Writes list entries as CSV to `target`, in full, without renaming it into place yet.
+pub(crate) fn write_list_csv_pending(
+    mut target: Target,
+    entries: &[&ListEntry],
+) -> Result<Written> {
     let result = (|| -> io::Result<()> {
         let mut csv = csv::Writer::new(target.writer());
         csv.header(&csv::LIST_COLUMNS)?;
@@ -236,7 +333,7 @@ pub(crate) fn write_list_csv(mut target: Target, entries: &[&ListEntry]) -> Resu
         csv.flush()
     })();
     result.with_context(|| target.cannot_write())?;
-    target.finish()
+    target.written()
 }
 
 /// `text` made safe to print on a terminal, on one line: every control character (C0 with

@@ -10,11 +10,12 @@ use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
 use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
 use bounce_model::{Aggregates, Dimension, Record};
-use bounce_report::{build_context, ReportOptions, Templates};
+use bounce_report::{build_context, RenderLimits, ReportError, ReportOptions, Templates};
 use clap::Args;
 
-use crate::args::{ReadArgs, OUTPUT};
+use crate::args::{ReadArgs, LIMITS, OUTPUT};
 use crate::output::Target;
+use crate::read_capped::{read_to_string_capped, DEFAULT_MAX_FILE_BYTES};
 use crate::runner::{self, Ran};
 
 /// Arguments of `report`.
@@ -47,10 +48,25 @@ pub(crate) struct ReportArgs {
     pub(crate) generated_at: Option<String>,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
+    // After the reading flags, so these join their `Limits` heading, which comes last.
+    /// Largest template file read from `--templates`, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_BYTES, help_heading = LIMITS)]
+    pub(crate) max_template_bytes: u64,
+    /// Instructions one render may execute (minijinja's fuel); a template that runs longer
+    /// ends with an error.
+    #[arg(long, value_name = "N", default_value_t = RenderLimits::DEFAULT_FUEL, help_heading = LIMITS)]
+    pub(crate) template_fuel: u64,
+    /// Largest report a template may write, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = RenderLimits::DEFAULT_MAX_OUTPUT_BYTES, help_heading = LIMITS)]
+    pub(crate) max_report_bytes: usize,
 }
 
 pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
-    let templates = load_templates(args.templates.as_deref())?;
+    let mut templates = load_templates(args.templates.as_deref(), args.max_template_bytes)?;
+    templates.set_limits(RenderLimits {
+        fuel: args.template_fuel,
+        max_output_bytes: args.max_report_bytes,
+    });
     let name = templates.resolve(&args.template)?.to_string();
     let keys = parse_group_keys(&args.group)?;
     let output = Target::open(args.output.as_deref())?;
@@ -69,7 +85,14 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         notes,
     };
     let context = build_context(&records, summary, &aggregates, &options);
-    let text = templates.render(&name, &context)?;
+    let text = templates.render(&name, &context).map_err(|error| {
+        let flag = match error {
+            ReportError::OutOfFuel { .. } => "--template-fuel N",
+            ReportError::OutputTooLarge { .. } => "--max-report-bytes BYTES",
+            _ => return anyhow::Error::new(error),
+        };
+        anyhow::anyhow!("{error}; raise the limit with {flag}")
+    })?;
     // On a terminal the report's data (diagnostics, subjects, paths) must not drive it.
     let text =
         if output.is_terminal() { crate::output::for_terminal_lines(&text) } else { text.into() };
@@ -78,7 +101,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
 }
 
 /// The built-ins plus every file of `dir` (by file name).
-pub(crate) fn load_templates(dir: Option<&Path>) -> Result<Templates> {
+pub(crate) fn load_templates(dir: Option<&Path>, max_bytes: u64) -> Result<Templates> {
     let mut user = Vec::new();
     if let Some(dir) = dir {
         let mut paths: Vec<PathBuf> = fs::read_dir(dir)
@@ -89,8 +112,7 @@ pub(crate) fn load_templates(dir: Option<&Path>) -> Result<Templates> {
         paths.sort();
         for path in paths {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-            let source = fs::read_to_string(&path)
-                .with_context(|| format!("cannot read the template {}", path.display()))?;
+            let source = read_to_string_capped(&path, max_bytes, "--max-template-bytes")?;
             user.push((name.to_string(), source));
         }
     }

@@ -12,6 +12,7 @@ use bounce_rules::{RuleInfo, RuleSet};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::args::RuleLimitArgs;
 use crate::explain::{check_provider, render_explanation};
 use crate::output::print_stdout;
 
@@ -38,6 +39,8 @@ pub(crate) struct PathsArgs {
     /// built-in rules are loaded.
     #[arg(value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) limits: RuleLimitArgs,
 }
 
 /// How `rules list` prints.
@@ -58,6 +61,8 @@ pub(crate) struct ListArgs {
     /// Output format.
     #[arg(long, value_name = "FORMAT", default_value = "table")]
     pub(crate) format: ListFormat,
+    #[command(flatten)]
+    pub(crate) limits: RuleLimitArgs,
 }
 
 /// Arguments of `rules explain`.
@@ -85,6 +90,8 @@ pub(crate) struct RuleExplainArgs {
     /// Add rules from this file or directory (repeatable); user rules come before built-ins.
     #[arg(long = "rules", value_name = "PATH")]
     pub(crate) rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) limits: RuleLimitArgs,
 }
 
 pub(crate) fn run(cmd: &RulesCommand) -> Result<ExitCode> {
@@ -98,7 +105,7 @@ pub(crate) fn run(cmd: &RulesCommand) -> Result<ExitCode> {
 }
 
 fn check(args: &PathsArgs) -> Result<ExitCode> {
-    match RuleSet::load(&args.paths) {
+    match RuleSet::load_limited(&args.paths, args.limits.limits()) {
         Ok(rules) => {
             for warning in rules.warnings() {
                 let text = warning.to_string();
@@ -123,7 +130,7 @@ fn check(args: &PathsArgs) -> Result<ExitCode> {
 }
 
 fn test(args: &PathsArgs) -> Result<ExitCode> {
-    let rules = crate::load_rules(&args.paths)?;
+    let rules = crate::load_rules(&args.paths, &args.limits)?;
     let failures = rules.run_examples();
     let total = rules.example_count();
     let mut out = String::new();
@@ -141,7 +148,7 @@ fn test(args: &PathsArgs) -> Result<ExitCode> {
 }
 
 fn list(args: &ListArgs) -> Result<ExitCode> {
-    let rules = crate::load_rules(&args.rules)?;
+    let rules = crate::load_rules(&args.rules, &args.limits)?;
     let infos: Vec<RuleInfo> = rules.rules().collect();
     let text = match args.format {
         ListFormat::Table => table(&infos),
@@ -214,7 +221,7 @@ fn table(infos: &[RuleInfo]) -> String {
 }
 
 fn explain(args: &RuleExplainArgs) -> Result<ExitCode> {
-    let rules = crate::load_rules(&args.rules)?;
+    let rules = crate::load_rules(&args.rules, &args.limits)?;
     let (record, notes) = explain_record(args)?;
     let provider = match &args.provider {
         Some(name) => {

@@ -30,7 +30,10 @@ pub(crate) enum TemplatesCommand {
 pub(crate) fn run(cmd: &TemplatesCommand) -> Result<ExitCode> {
     match cmd {
         TemplatesCommand::List { templates } => {
-            let set = crate::report::load_templates(templates.as_deref())?;
+            let set = crate::report::load_templates(
+                templates.as_deref(),
+                crate::read_capped::DEFAULT_MAX_FILE_BYTES,
+            )?;
             let mut out = String::new();
             for info in set.list() {
                 let _ = writeln!(

@@ -11,7 +11,7 @@ use bounce_mail::extract::ExtractOptions;
 use bounce_mail::input::{self, InputFile};
 use bounce_mail::split::MboxFormat;
 use bounce_model::{Bucket, Problem, Record, Source, Summary};
-use bounce_rules::{Explanation, RuleSet, RulesErrors};
+use bounce_rules::{Explanation, RuleLimits, RuleSet, RulesErrors};
 use rayon::prelude::*;
 
 use crate::filter::RecordFilter;
@@ -32,6 +32,8 @@ pub struct ReadOptions {
     pub extract: ExtractOptions,
     /// User rule files and folders, before the built-in rules.
     pub rules: Vec<PathBuf>,
+    /// Caps on the user's rule files and their literals.
+    pub rule_limits: RuleLimits,
     /// Which records reach the sink (the summary still counts every message).
     pub filter: RecordFilter,
     /// Worker threads; `None` uses one per core.
@@ -57,6 +59,7 @@ impl Default for ReadOptions {
             max_message_bytes: input::ReadOptions::default().max_message_bytes,
             extract: ExtractOptions::default(),
             rules: Vec::new(),
+            rule_limits: RuleLimits::default(),
             filter: RecordFilter::default(),
             threads: None,
             window: 512,
@@ -138,7 +141,8 @@ impl Pipeline {
     /// # Errors
     /// When the rules do not compile or the input format is unknown.
     pub fn new(options: ReadOptions) -> Result<Pipeline, PipelineError> {
-        let rules = RuleSet::load(&options.rules).map_err(PipelineError::Rules)?;
+        let rules = RuleSet::load_limited(&options.rules, options.rule_limits)
+            .map_err(PipelineError::Rules)?;
         Pipeline::with_rules(options, rules, Registry::builtin())
     }
 

@@ -117,9 +117,3 @@ impl CompiledRule {
         (self.origin, self.providers.is_empty(), -self.priority, self.file_index, self.position)
     }
 }
-
-/// The 1-based line of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
-}

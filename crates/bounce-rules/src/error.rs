@@ -181,17 +181,19 @@ impl fmt::Display for RulesError {
         if self.kind == ErrorKind::Io {
             write!(f, " --> {path}")?;
         } else {
-            let source_line = self.inner.line().trim_end_matches(['\r', '\n']);
+            let whole_line = self.inner.line().trim_end_matches(['\r', '\n']);
             let number = line.to_string();
             pad = " ".repeat(number.len() + 1);
             let width = match self.inner.line_col {
                 LineColLocation::Span((l1, c1), (l2, c2)) if l1 == l2 && c2 > c1 => c2 - c1,
                 LineColLocation::Span((_, c1), _) => {
-                    source_line.chars().count().saturating_sub(c1 - 1).max(1)
+                    whole_line.chars().count().saturating_sub(c1 - 1).max(1)
                 }
                 LineColLocation::Pos(_) => 1,
             };
-            writeln!(f, "{pad}--> {path}:{line}:{col}")?;
+            // A long line (a huge literal) is shown as a window around the error.
+            let (source_line, col, width) = shown_window(whole_line, col, width);
+            writeln!(f, "{pad}--> {path}:{line}:{}", self.line_col().1)?;
             writeln!(f, "{pad}|")?;
             writeln!(f, "{number} | {source_line}")?;
             let lead: String = source_line
@@ -209,6 +211,31 @@ impl fmt::Display for RulesError {
         }
         Ok(())
     }
+}
+
+/// The most characters of a source line an error shows.
+const SHOWN_CHARS: usize = 120;
+
+/// The part of `line` an error shows: the whole line when it is short, else [`SHOWN_CHARS`]
+/// characters from a little before column `col`, with `…` where it is cut; with the column and
+/// caret width within it.
+fn shown_window(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let count = line.chars().count();
+    if count <= SHOWN_CHARS {
+        return (line.to_owned(), col, width);
+    }
+    let start = col.saturating_sub(1).saturating_sub(20).min(count);
+    let mut shown: String = line.chars().skip(start).take(SHOWN_CHARS).collect();
+    let mut col = col - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        col += 1;
+    }
+    if start + SHOWN_CHARS < count {
+        shown.push('…');
+    }
+    let width = width.min(shown.chars().count().saturating_sub(col - 1)).max(1);
+    (shown, col, width)
 }
 
 /// Every error found while loading rules, in file order.

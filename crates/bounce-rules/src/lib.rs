@@ -40,5 +40,5 @@ pub use compile::examples::ExampleFailure;
 pub use compile::ruleset::{Explanation, RuleInfo, RuleMatch, RuleSet};
 pub use compile::Origin;
 pub use error::{ErrorKind, RulesError, RulesErrors};
-pub use load::BUILTIN_FILES;
+pub use load::{RuleLimits, BUILTIN_FILES};
 pub use syntax::Rule;

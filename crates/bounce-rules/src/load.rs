@@ -2,6 +2,7 @@
 //! and the three passes (parse, validate, compile) over all of them.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::compile::named;
@@ -14,6 +15,47 @@ use crate::RuleSet;
 // `BUILTIN_FILES`: every `rules/**/*.rules` file, found and ordered by `build.rs`.
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// Caps on the rule files a user gives, so a huge or endless file (`/dev/zero`) or a huge
+/// literal ends with one short error instead of filling memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleLimits {
+    /// Bytes one rule file may hold; at most one more byte is ever read.
+    pub max_file_bytes: u64,
+    /// Bytes one string or regex literal may hold (the longest built-in one is 2,262).
+    pub max_literal_bytes: usize,
+}
+
+impl RuleLimits {
+    /// The default cap of a rule file: 16 MiB.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
+    /// The default cap of a literal: 64 KiB.
+    pub const DEFAULT_MAX_LITERAL_BYTES: usize = 64 << 10;
+}
+
+impl Default for RuleLimits {
+    fn default() -> Self {
+        RuleLimits {
+            max_file_bytes: RuleLimits::DEFAULT_MAX_FILE_BYTES,
+            max_literal_bytes: RuleLimits::DEFAULT_MAX_LITERAL_BYTES,
+        }
+    }
+}
+
+/// The text of a rule file, refused past `limit` bytes (reading at most one byte more).
+fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read rule file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read rule file: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "rule file is larger than {limit} bytes (raise the limit with --max-rules-bytes BYTES)"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| "cannot read rule file: it is not UTF-8 text".to_owned())
+}
+
 impl RuleSet {
     /// The built-in rules alone.
     ///
@@ -24,11 +66,22 @@ impl RuleSet {
     }
 
     /// The built-in rules plus the user's files and directories (walked in sorted order,
-    /// `*.rules` only).
+    /// `*.rules` only), with the default [`RuleLimits`].
     ///
     /// # Errors
     /// Every unreadable path and every error of every file.
     pub fn load(user_paths: &[PathBuf]) -> Result<RuleSet, RulesErrors> {
+        RuleSet::load_limited(user_paths, RuleLimits::default())
+    }
+
+    /// [`RuleSet::load`] with these limits on the user's files.
+    ///
+    /// # Errors
+    /// Every unreadable or oversized path and every error of every file.
+    pub fn load_limited(
+        user_paths: &[PathBuf],
+        limits: RuleLimits,
+    ) -> Result<RuleSet, RulesErrors> {
         let mut errors = Vec::new();
         let mut files = Vec::new();
         for path in user_paths {
@@ -37,15 +90,13 @@ impl RuleSet {
         let mut sources = Vec::new();
         for file in files {
             let name = file.display().to_string();
-            match std::fs::read_to_string(&file) {
+            match read_capped(&file, limits.max_file_bytes) {
                 Ok(text) => sources.push((name, text, Origin::User)),
-                Err(error) => {
-                    errors.push(RulesError::io(&name, format!("cannot read rule file: {error}")))
-                }
+                Err(message) => errors.push(RulesError::io(&name, message)),
             }
         }
         sources.extend(builtin_sources());
-        match RuleSet::from_sources(&sources) {
+        match RuleSet::from_sources_limited(&sources, limits) {
             Ok(set) if errors.is_empty() => Ok(set),
             Ok(_) => Err(RulesErrors { errors }),
             Err(more) => {
@@ -55,15 +106,27 @@ impl RuleSet {
         }
     }
 
-    /// Compiles rule files given as `(path, text, origin)`, in order.
+    /// Compiles rule files given as `(path, text, origin)`, in order, with the default
+    /// [`RuleLimits`].
     ///
     /// # Errors
     /// Every syntax error (the first of each file) and every validation error of every file.
     pub fn from_sources(sources: &[(String, String, Origin)]) -> Result<RuleSet, RulesErrors> {
+        RuleSet::from_sources_limited(sources, RuleLimits::default())
+    }
+
+    /// [`RuleSet::from_sources`] with these limits on literals.
+    ///
+    /// # Errors
+    /// Every syntax error (the first of each file) and every validation error of every file.
+    pub fn from_sources_limited(
+        sources: &[(String, String, Origin)],
+        limits: RuleLimits,
+    ) -> Result<RuleSet, RulesErrors> {
         let mut errors = Vec::new();
         let mut parsed: Vec<(usize, SourceFile)> = Vec::new();
         for (index, (path, text, _)) in sources.iter().enumerate() {
-            match parse_file(path, text) {
+            match parse_file(path, text, limits.max_literal_bytes) {
                 Ok(file) => parsed.push((index, file)),
                 Err(error) => errors.push(error),
             }
@@ -159,7 +222,7 @@ pub(crate) fn for_each_definition<'p, D: 'p>(
                     validator.error(ErrorKind::DuplicateId, span, message, help);
                     continue;
                 }
-                let here = format!("{path}:{}", crate::compile::line_of(text, span.0));
+                let here = format!("{path}:{}", validator.line_at(span.0));
                 seen.insert((origin, name), here);
                 define(&mut validator, def);
             }

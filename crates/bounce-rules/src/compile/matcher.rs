@@ -205,6 +205,7 @@ impl TextMatcher {
                     let regex = OnceLock::new();
                     if !known_good(index) {
                         let compiled = compile(source).map_err(|e| {
+                            let source = shortened(source);
                             (Some(index), format!("text /{source}/ does not compile: {e}"))
                         })?;
                         let _ = regex.set(Some(compiled));
@@ -301,6 +302,14 @@ impl TextMatcher {
     #[cfg(test)]
     fn unfiltered(&self) -> usize {
         self.always.len()
+    }
+}
+
+/// `source` as an error quotes it: at most 80 characters, then `…`.
+fn shortened(source: &str) -> String {
+    match source.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &source[..cut]),
+        None => source.to_owned(),
     }
 }
 

@@ -7,7 +7,7 @@ use bounce_model::{Action, Category, Kind, Owner, Reason, Stage};
 
 use super::condition::{Cond, DomainPattern, ReplyPattern, StatusPattern, StrMatch, Tree};
 use super::patterns::{field_hint, parse_status, regex_message, syntax_message};
-use super::{line_of, CompiledRule, Origin, Provider, Token};
+use super::{CompiledRule, Origin, Provider, Token};
 use crate::error::{did_you_mean, ErrorKind, RulesError};
 use crate::syntax::{Condition, Expr, Field, ProviderDef, RuleDef, Statement, Value};
 
@@ -82,6 +82,10 @@ pub(crate) struct Validator<'a> {
     /// Findings that do not stop a user's file from loading.
     pub(crate) warnings: Vec<RulesError>,
     rule_id: Option<String>,
+    /// An offset of `text` and its 1-based line, where the last line lookup ended: items are
+    /// validated in file order, so each lookup counts only the lines since the one before
+    /// (counting from the start each time made loading quadratic in the number of rules).
+    line_cursor: (usize, usize),
 }
 
 impl<'a> Validator<'a> {
@@ -99,7 +103,18 @@ impl<'a> Validator<'a> {
             errors: Vec::new(),
             warnings: Vec::new(),
             rule_id: None,
+            line_cursor: (0, 1),
         }
+    }
+
+    /// The 1-based line of `offset` in the file.
+    pub(crate) fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let (from, line) = self.line_cursor;
+        let (from, line) = if offset < from { (0, 1) } else { (from, line) };
+        let newlines = self.text.as_bytes()[from..offset].iter().filter(|&&b| b == b'\n').count();
+        self.line_cursor = (offset, line + newlines);
+        line + newlines
     }
 
     pub(crate) fn error(
@@ -154,7 +169,7 @@ impl<'a> Validator<'a> {
     ) -> Option<CompiledRule> {
         self.rule_id = Some(def.id.clone());
         let before = self.errors.len();
-        let line = line_of(self.text, def.id_span.0);
+        let line = self.line_at(def.id_span.0);
         let mut rule = CompiledRule {
             id: def.id.clone(),
             doc: def.doc.clone(),

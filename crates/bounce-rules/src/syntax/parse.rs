@@ -22,22 +22,35 @@ mod generated {
 pub use generated::Rule;
 use generated::RulesParser;
 
-/// The deepest nesting of parentheses a file may use (deeper input is refused, not overflowed).
+/// The deepest nesting of parentheses and list brackets, counted together, a file may use:
+/// deeper input is refused with an error at the first bracket too deep, before pest's
+/// recursive descent (and the AST walks after it) could overflow the stack.
 pub(crate) const MAX_NESTING: usize = 64;
 
 /// Parses one rule file. Syntax errors stop at the first one, as pest does.
 ///
 /// # Errors
 /// A syntax error, rendered with readable symbol names.
-pub(crate) fn parse_file(path: &str, text: &str) -> Result<SourceFile, RulesError> {
-    if let Some(offset) = too_deep(text) {
-        return Err(RulesError::at(
-            ErrorKind::Syntax,
-            path,
-            text,
-            (offset, offset + 1),
-            format!("parentheses nest deeper than {MAX_NESTING} levels"),
-        ));
+pub(crate) fn parse_file(
+    path: &str,
+    text: &str,
+    max_literal_bytes: usize,
+) -> Result<SourceFile, RulesError> {
+    if let Some(problem) = prescan(text, max_literal_bytes) {
+        let (span, message) = match problem {
+            Prescan::TooDeep(offset) => (
+                (offset, offset + 1),
+                format!("parentheses and brackets nest deeper than {MAX_NESTING} levels"),
+            ),
+            Prescan::LongLiteral(offset) => (
+                (offset, offset + 1),
+                format!(
+                    "a string or regex longer than {max_literal_bytes} bytes (raise the limit \
+                     with --max-rule-literal BYTES)"
+                ),
+            ),
+        };
+        return Err(RulesError::at(ErrorKind::Syntax, path, text, span, message));
     }
     let pairs = RulesParser::parse(Rule::file, text).map_err(|error| {
         let error = error.renamed_rules(rule_name).with_path(path);
@@ -60,30 +73,51 @@ pub(crate) fn parse_file(path: &str, text: &str) -> Result<SourceFile, RulesErro
     Ok(file)
 }
 
-/// The offset of the first `(` nested deeper than [`MAX_NESTING`], skipping strings and comments.
-fn too_deep(text: &str) -> Option<usize> {
+/// What the scan before parsing refuses, at a byte offset.
+enum Prescan {
+    /// The first `(` or `[` nested deeper than [`MAX_NESTING`].
+    TooDeep(usize),
+    /// The start of the first string or regex literal longer than the cap.
+    LongLiteral(usize),
+}
+
+/// Finds the first bracket nested too deep or literal too long, skipping strings, regex
+/// literals and comments (what they hold is not structure): such input is refused before
+/// pest's recursive descent (and the AST walks after it) could overflow the stack, and
+/// before a huge literal is copied, compiled and echoed.
+fn prescan(text: &str, max_literal_bytes: usize) -> Option<Prescan> {
     let bytes = text.as_bytes();
+    // Skips a literal opened at `index` and closed by `close` (or cut by a line end), honouring
+    // backslash escapes; returns the offset of its last byte.
+    let skip_literal = |mut index: usize, close: u8| {
+        index += 1;
+        while index < bytes.len() && bytes[index] != close && bytes[index] != b'\n' {
+            index += if bytes[index] == b'\\' { 2 } else { 1 };
+        }
+        index
+    };
     let (mut depth, mut index) = (0usize, 0usize);
     while index < bytes.len() {
         match bytes[index] {
-            b'"' => {
-                index += 1;
-                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
-                    index += if bytes[index] == b'\\' { 2 } else { 1 };
+            quote @ (b'"' | b'/') if quote == b'"' || bytes.get(index + 1) != Some(&b'/') => {
+                let end = skip_literal(index, quote);
+                if end - index > max_literal_bytes.saturating_add(1) {
+                    return Some(Prescan::LongLiteral(index));
                 }
+                index = end;
             }
-            b'/' if bytes.get(index + 1) == Some(&b'/') => {
+            b'/' => {
                 while index < bytes.len() && bytes[index] != b'\n' {
                     index += 1;
                 }
             }
-            b'(' => {
+            b'(' | b'[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(index);
+                    return Some(Prescan::TooDeep(index));
                 }
             }
-            b')' => depth = depth.saturating_sub(1),
+            b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         index += 1;
