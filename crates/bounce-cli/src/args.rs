@@ -48,9 +48,19 @@ pub(crate) struct ReadArgs {
     /// `classify` run, `-` for stdin; gzip is detected, the format is sniffed by content.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
-    /// Read every input as this format instead of sniffing it: mail, jsonl.
+    /// Read every input as this format instead of sniffing it: mail, jsonl, postfix-log,
+    /// exim-log, sendmail-log, sfmc-bounce, esp-events.
     #[arg(long, value_name = "FORMAT", help_heading = INPUT)]
     pub(crate) input_format: Option<String>,
+    /// The zone of log times that carry none (Postfix, Sendmail and Exim logs; Marketing Cloud
+    /// exports, whose default is UTC-06:00): UTC (default), an offset such as +02:00, or a zone
+    /// name such as Europe/Berlin.
+    #[arg(long, value_name = "ZONE", help_heading = INPUT)]
+    pub(crate) log_timezone: Option<String>,
+    /// The year of syslog times that carry none (`Jun  9 06:12:03`); default: this year, or
+    /// the last one when the date would lie more than a day ahead.
+    #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i16).range(1970..=9999), help_heading = INPUT)]
+    pub(crate) log_year: Option<i16>,
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
     #[arg(long, value_name = "FORMAT", default_value = "mboxrd", help_heading = INPUT)]
     pub(crate) mbox_format: MboxFormat,
@@ -221,7 +231,19 @@ impl ReadArgs {
             )
             .map_err(|e| anyhow!(e))?,
             threads: self.threads,
+            log_timezone: self.log_timezone.clone(),
+            log_year: self.log_year,
             ..ReadOptions::default()
+        })
+        .and_then(|options| {
+            bounce_engine::source::log_zone(&options).map_err(|e| anyhow!(e))?;
+            if let Some(format) = &options.input_format {
+                let registry = bounce_engine::source::Registry::builtin();
+                if registry.get(format).is_none() {
+                    bail!("{}", registry.unknown(format));
+                }
+            }
+            Ok(options)
         })
     }
 

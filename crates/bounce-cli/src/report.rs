@@ -32,14 +32,11 @@ pub(crate) struct ReportArgs {
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
     /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
-    /// header:NAME.
-    #[arg(
-        long = "group",
-        value_name = "KEY",
-        default_value = "provider,category,token",
-        help_heading = OUTPUT
-    )]
-    pub(crate) group: String,
+    /// smtp_code, wording, header:NAME, vendor:NAME (default: provider,category,token; for the
+    /// sfmc template recipient_domain,vendor:JobID,vendor:BounceCategory,
+    /// vendor:BounceSubcategory,smtp_code,wording).
+    #[arg(long = "group", value_name = "KEY", help_heading = OUTPUT)]
+    pub(crate) group: Option<String>,
     /// The report title.
     #[arg(long, value_name = "TEXT", default_value = "Bounce triage", help_heading = OUTPUT)]
     pub(crate) title: String,
@@ -68,7 +65,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         max_output_bytes: args.max_report_bytes,
     });
     let name = templates.resolve(&args.template)?.to_string();
-    let keys = parse_group_keys(&args.group)?;
+    let keys = parse_group_keys(args.group.as_deref().unwrap_or(default_group(&name)))?;
     let output = Target::open(args.output.as_deref())?;
     let pipeline = args.read.pipeline()?;
     let (records, ran, notes) = load_records(&pipeline, !args.read.quiet);
@@ -119,6 +116,16 @@ pub(crate) fn load_templates(dir: Option<&Path>, max_bytes: u64) -> Result<Templ
     Ok(Templates::with_overrides(user)?)
 }
 
+/// The group keys of a template when `--group` is not given: the seed's grouping of
+/// Marketing Cloud rows for `sfmc`, provider + category + token for the rest.
+fn default_group(template: &str) -> &'static str {
+    if template.trim_end_matches(".md") == "sfmc" {
+        "recipient_domain,vendor:JobID,vendor:BounceCategory,vendor:BounceSubcategory,smtp_code,wording"
+    } else {
+        "provider,category,token"
+    }
+}
+
 fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
     let keys = text
         .split(',')
@@ -127,7 +134,7 @@ fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
         .map(|key| {
             Dimension::parse(key).with_context(|| {
                 format!(
-                    "unknown group key `{key}` (known: {}, header:NAME)",
+                    "unknown group key `{key}` (known: {}, header:NAME, vendor:NAME)",
                     Dimension::NAMES.join(", ")
                 )
             })

@@ -94,3 +94,39 @@ fn esp_ticket_of_the_example_is_short_and_asks_first() {
     assert!(text.find("## What we ask").unwrap_or(usize::MAX) < incidents);
     assert!(!text.contains("#group-"));
 }
+
+/// A Marketing Cloud export is sniffed without flags and the `sfmc` template groups it by
+/// domain, job, category, SMTP code and wording (its default `--group`).
+#[test]
+fn sfmc_template_groups_a_bounce_export_as_the_seed_asks() {
+    let out = stdout(&[
+        "report",
+        "-q",
+        "-t",
+        "sfmc",
+        "crates/bounce-engine/tests/fixtures/sfmc-bounce.csv",
+    ]);
+    let row = out.lines().find(|l| l.starts_with("| gmail.example.net |")).expect(&out);
+    assert!(row.contains("| 4810 | Hard bounce | User unknown | 550 5.1.1 |"), "{row}");
+    assert!(row.ends_with("| suppress |"), "{row}");
+    let block = out.lines().find(|l| l.starts_with("| outlook.example.org |")).expect(&out);
+    assert!(!block.ends_with("| suppress |"), "a block is about the sender: {block}");
+    assert!(
+        out.contains("- Wording: `554 5.7.1 Service unavailable, Client host <ip> blocked"),
+        "{out}"
+    );
+}
+
+/// Every input format the engine knows is named in `--input-format`'s help, and an unknown
+/// one is an error listing them.
+#[test]
+fn input_formats_are_listed_and_checked() {
+    let help = stdout(&["classify", "--help"]);
+    for name in bounce_engine::source::Registry::builtin().names() {
+        assert!(help.contains(name), "--input-format help lacks {name}");
+    }
+    let out = run(&["classify", "--input-format", "nosuch", "examples/bounces.mbox"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown input format `nosuch`") && err.contains("postfix-log"), "{err}");
+}

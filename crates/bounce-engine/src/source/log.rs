@@ -289,6 +289,11 @@ pub(crate) fn result_facts(
     kind: Kind,
 ) -> Result<BounceFacts, String> {
     let status = status.filter(|s| s.split('.').count() == 3 && s.len() <= 11);
+    // `smtp; 550 ...` as a DSN's Diagnostic-Code writes it: the type apart from the text.
+    let (diagnostic_type, text) = match text.trim_start().split_once(';') {
+        Some((kind, rest)) if kind.eq_ignore_ascii_case("smtp") => (Some("smtp"), rest.trim()),
+        _ => (None, text),
+    };
     let mut facts = if text.trim().is_empty() {
         BounceFacts { recipient: recipient.to_ascii_lowercase(), ..BounceFacts::default() }
     } else {
@@ -301,6 +306,7 @@ pub(crate) fn result_facts(
         bounce_mail::extract::record_from_text(&given)?.0
     };
     facts.kind = Some(kind);
+    facts.diagnostic_type = diagnostic_type.map(str::to_owned);
     facts.action = Some(
         match kind {
             Kind::Delay => "delayed",
