@@ -2,7 +2,7 @@
 //!
 //! Each line starts with the local time (`2026-06-09 06:12:03`, followed by the offset when
 //! `log_timezone` is set and by `[pid]` when the pid is logged) and, for lines about a
-//! message, its id (`1qXyZa-0001Ab-Cd`, or `1qXyZa-000123ABcdEF-Gh` since Exim 4.97), then a
+//! message, its id (`1qXyZa-0001Ab-Cd`, or `1qXyZa-00012ABcdEf-GhIj` since Exim 4.97), then a
 //! flag: `<=` arrival (envelope sender, `H=` client, `id=` Message-ID), `=>`/`->` delivery,
 //! `**` failure, `==` deferral, `*>` suppressed delivery, and `Completed` at the end. A
 //! failure or deferral holds `R=` router, `T=` transport, `H=host [ip]` and, after the first
@@ -237,7 +237,7 @@ mod tests {
         let (reply, command) = remote_reply(&rest[at + 2..]);
         assert_eq!(reply, "550 5.1.1 <sam@example.net>: user unknown");
         assert!(command.is_some_and(|c| c.ends_with("RCPT TO:<sam@example.net>")));
-        assert!(is_message_id("1qXyZa-000123ABcdEF-Gh"));
+        assert!(is_message_id("1qXyZa-00012ABcdEf-GhIj"));
         assert!(!is_message_id("1qXyZa-0001Ab"));
         assert!(matches!(Exim.kind("garbage"), LineKind::Malformed));
     }
