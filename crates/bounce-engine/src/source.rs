@@ -14,7 +14,7 @@ mod jsonl;
 mod lines;
 mod log;
 mod mail;
-mod sfmc;
+mod table;
 
 use std::fmt;
 use std::io::BufRead;
@@ -27,7 +27,7 @@ use bounce_model::{Bucket, Record, Source};
 pub use jsonl::JsonlSource;
 pub use log::{log_zone, EximLogSource, LogSource, PostfixLogSource, SendmailLogSource};
 pub use mail::MailSource;
-pub use sfmc::SfmcBounceSource;
+pub use table::{PowerMtaSource, SfmcBounceSource, TableSource};
 
 use crate::pipeline::ReadOptions;
 
@@ -144,7 +144,8 @@ impl Registry {
                 Box::new(PostfixLogSource::default()),
                 Box::new(EximLogSource::default()),
                 Box::new(SendmailLogSource::default()),
-                Box::new(SfmcBounceSource),
+                Box::new(SfmcBounceSource::default()),
+                Box::new(PowerMtaSource::default()),
                 Box::new(MailSource),
             ],
         }

@@ -207,3 +207,37 @@ fn sfmc_bounce_export_as_tsv_in_another_order() {
     let text = std::fs::read_to_string(&path).expect("read");
     assert_eq!(records[0].source.offset, text.find("550\t").expect("row") as u64);
 }
+
+/// A PowerMTA accounting file: bounces, transient failures and deliveries become records with
+/// the sending IP PowerMTA states (certain, unlike a Received header); receipts are counted.
+#[test]
+fn powermta_accounting_rows() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powermta-acct.csv");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        (summary.messages, summary.bounce, summary.report, summary.not_a_bounce),
+        (4, 2, 1, 1)
+    );
+    let bounce = &records[0];
+    assert_eq!(bounce.format, "powermta-acct");
+    assert_eq!(
+        (bounce.recipient.as_str(), bounce.status.as_deref()),
+        ("lee@example.edu", Some("5.1.1"))
+    );
+    assert!(bounce
+        .diagnostic
+        .as_deref()
+        .is_some_and(|d| d.starts_with("550 5.1.1 <lee@example.edu>")));
+    assert_eq!(bounce.remote_mta.as_deref(), Some("mx.example.edu"));
+    assert_eq!(bounce.timestamp.as_deref(), Some("2026-06-09T11:12:03Z"));
+    let ip = bounce.original.sending_ip.as_ref().expect("the sending IP");
+    assert_eq!((ip.value.as_str(), ip.uncertain), ("192.0.2.61", false));
+    assert_eq!(bounce.vendor_fields.get("vmtaPool").map(String::as_str), Some("shared-pool"));
+    assert_eq!(bounce.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    let deferred = &records[1];
+    assert_eq!(deferred.kind, Some(Kind::Delay));
+    assert_ne!(deferred.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_eq!(records[2].kind, Some(Kind::Delivered));
+}

@@ -381,7 +381,10 @@ pub(crate) fn log_timestamp(time: &str, options: &ReadOptions) -> Result<String,
         if let Ok(stamp) = time.parse::<jiff::Timestamp>() {
             return Ok(format(stamp));
         }
+        // An offset after the clock, with a space (Exim) or without (PowerMTA `-0500`).
+        let attached = time.len() > 19 && matches!(time.as_bytes()[19], b'+' | b'-');
         let (clock, offset) = match time.rsplit_once(' ') {
+            _ if attached => (&time[..19], fixed_offset(&time[19..])),
             Some((clock, zone)) if fixed_offset(zone).is_some() => (clock, fixed_offset(zone)),
             _ => (time, None),
         };
@@ -456,6 +459,7 @@ mod tests {
         assert_eq!(at("2026-06-09T06:12:03.123456+02:00").as_deref(), Ok("2026-06-09T04:12:03Z"));
         assert_eq!(at("2026-06-09 06:12:03").as_deref(), Ok("2026-06-09T06:12:03Z"));
         assert_eq!(at("2026-06-09 06:12:03 +0200").as_deref(), Ok("2026-06-09T04:12:03Z"));
+        assert_eq!(at("2026-06-09 06:12:03-0500").as_deref(), Ok("2026-06-09T11:12:03Z"));
         assert_eq!(at("Jun  9 06:12:03").as_deref(), Ok("2026-06-09T06:12:03Z"));
         assert!(at("Jun 31 06:12:03").is_err());
         let berlin = ReadOptions {
