@@ -10,6 +10,7 @@
 //! Adding an input format is one module implementing [`RecordSource`] plus one line in
 //! [`Registry::builtin`] (or [`Registry::with`] from outside this crate).
 
+mod esp_events;
 mod jsonl;
 mod lines;
 mod mail;
@@ -23,6 +24,7 @@ pub use bounce_mail::input::Stream;
 use bounce_mail::input::InputFile;
 use bounce_model::{Bucket, Record, Source};
 
+pub use esp_events::EspEventsSource;
 pub use jsonl::JsonlSource;
 pub use mail::MailSource;
 pub use postfix_log::PostfixLogSource;
@@ -137,7 +139,12 @@ impl Registry {
     #[must_use]
     pub fn builtin() -> Self {
         Registry {
-            sources: vec![Box::new(JsonlSource), Box::new(PostfixLogSource), Box::new(MailSource)],
+            sources: vec![
+                Box::new(JsonlSource),
+                Box::new(PostfixLogSource),
+                Box::new(EspEventsSource),
+                Box::new(MailSource),
+            ],
         }
     }
 
