@@ -353,21 +353,22 @@ impl Splitter {
         }
     }
 
-    /// An oversize line or a read error from the line reader; a document it cuts goes with it.
+    /// An oversize line or a read error from the line reader. An oversize line inside a
+    /// document makes the document oversize; its brackets are taken as balanced (such a line
+    /// is a long string: a header, a dump), so the document still ends where it closes.
     fn interrupted(&mut self, event: SourceEvent) {
-        let Some(doc) = self.doc.take() else {
+        let Some(mut doc) = self.doc.take() else {
             self.queue.push_back(event);
             return;
         };
-        match event {
-            SourceEvent::Oversize { len, limit, .. } => {
-                let len = doc.len + len;
-                self.queue.push_back(SourceEvent::Oversize { offset: doc.offset, len, limit });
-            }
-            other => {
-                self.finish(doc);
-                self.queue.push_back(other);
-            }
+        if let SourceEvent::Oversize { len, .. } = event {
+            doc.len += len;
+            doc.oversize = true;
+            doc.bytes = Vec::new();
+            self.doc = Some(doc);
+        } else {
+            self.finish(doc);
+            self.queue.push_back(event);
         }
     }
 
@@ -414,7 +415,7 @@ impl Splitter {
             let unit = unit_at(element.start, element.end, &mut line_at);
             self.queue.push_back(SourceEvent::Unit(unit));
         }
-        if let Some(damage) = damage {
+        if let Some(damage) = damage.filter(|&at| scan::skip_space(&bytes, at) < bytes.len()) {
             // The rest of a damaged array is one unit, which reads as unparsed.
             let unit = unit_at(damage, bytes.len(), &mut line_at);
             self.queue.push_back(SourceEvent::Unit(unit));
@@ -622,7 +623,96 @@ fn utc(written: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
     use super::*;
+
+    fn events(text: &'static str, limit: u64) -> Vec<SourceEvent> {
+        let lines = LineReader::new(Box::new(Cursor::new(text.as_bytes())), limit);
+        let splitter = Splitter {
+            lines,
+            limit,
+            mode: Mode::Unknown,
+            doc: None,
+            queue: VecDeque::new(),
+            done: false,
+        };
+        splitter.collect()
+    }
+
+    fn unit(event: &SourceEvent) -> (u64, Option<u64>, &str) {
+        match event {
+            SourceEvent::Unit(u) => (u.offset, u.line, std::str::from_utf8(&u.bytes).unwrap()),
+            other => panic!("a unit, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pretty_documents_one_after_the_other_and_a_damaged_array() {
+        let text = "{\n  \"event\": \"open\",\n  \"email\": \"a@example.com\"\n}\n[\n  {\"event\": \"bounce\"},\n  {\"event\": \"click\"},\n  {\"event\": \n]\n";
+        let found = events(text, 1 << 20);
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(unit(&found[0]).1, Some(1));
+        let second = text.find("{\"event\": \"bounce").unwrap() as u64;
+        assert_eq!(unit(&found[1]), (second, Some(6), "{\"event\": \"bounce\"}"));
+        assert_eq!(unit(&found[2]).1, Some(7));
+        let (offset, line, rest) = unit(&found[3]);
+        assert_eq!((line, rest.trim_end()), (Some(8), "{\"event\": \n]"));
+        assert_eq!(offset, text.rfind("{\"event\": \n").unwrap() as u64);
+    }
+
+    #[test]
+    fn ndjson_lines_holding_arrays_and_listings() {
+        let text = "[{\"a\": 1}, {\"b\": 2}]\n{\"TotalCount\": 1, \"Bounces\": [{\"c\": 3}]}\n{\"d\": 4}\n";
+        let found = events(text, 1 << 20);
+        let lines: Vec<Option<u64>> = found.iter().map(|e| unit(e).1).collect();
+        assert_eq!(lines, [Some(1), Some(1), Some(2), Some(3)]);
+        assert_eq!(unit(&found[2]).2, "{\"c\": 3}");
+        assert_eq!(unit(&found[1]).0, 11);
+    }
+
+    #[test]
+    fn an_oversize_document_is_skipped_and_the_next_one_read() {
+        let big = "{\n  \"event\": \"bounce\",\n  \"reason\": \"0123456789012345678901234567890123456789\"\n}\n{\"event\": \"open\", \"email\": \"b@example.com\"}\n";
+        let found = events(big, 48);
+        assert!(
+            matches!(found[0], SourceEvent::Oversize { offset: 0, limit: 48, .. }),
+            "{found:?}"
+        );
+        assert_eq!(unit(&found[1]).1, Some(5));
+        assert_eq!(found.len(), 2);
+    }
+
+    #[test]
+    fn sniffing_knows_events_and_leaves_other_json_alone() {
+        let source = EspEventsSource;
+        assert!(source.sniff(b"  [{\"email\": \"a@example.com\", \"event\": \"open\"}]"));
+        assert!(source
+            .sniff(b"{\"Type\": \"Notification\", \"TopicArn\": \"arn:x\", \"Message\": \"{}\"}"));
+        // The head ends inside the first event: its keys decide.
+        assert!(
+            source.sniff(b"{\n  \"notificationType\": \"Bounce\",\n  \"mail\": {\"headers\": [\n")
+        );
+        assert!(!source.sniff(b"{\"source\":{\"path\":\"a\"},\"recipient\":\"a@example.com\",\"event\":\"x\",\"email\":\"y\"}"));
+        assert!(!source.sniff(b"{\"name\": \"package\", \"version\": \"1.0.0\"}"));
+        assert!(!source.sniff(b"From sender@example.com Mon Jun  8 10:00:00 2026\n"));
+        assert!(!source.sniff(b"[1, 2, 3]"));
+    }
+
+    #[test]
+    fn envelopes_and_events_of_no_known_provider() {
+        let confirmation = serde_json::json!({
+            "Type": "SubscriptionConfirmation",
+            "TopicArn": "arn:aws:sns:eu-west-1:111122223333:ses-bounces",
+            "Message": "You have chosen to subscribe to the topic"
+        });
+        assert_eq!(read_event(confirmation).map(|o| o.bucket), Ok(Bucket::NotABounce));
+        let unknown = serde_json::json!({"name": "x", "count": 2});
+        let error = read_event(unknown).unwrap_err();
+        assert!(error.starts_with("not an event of a known provider (keys: "), "{error}");
+        let no_recipient = serde_json::json!({"event": "bounce", "email": ""});
+        assert!(read_event(no_recipient).is_err());
+    }
 
     #[test]
     fn times_codes_and_types() {

@@ -29,24 +29,31 @@ fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The end (exclusive) of the value that starts at `at`, or `None` when the bytes end first
-/// or a closing bracket comes where a value should.
+/// or a closing bracket comes where a value should or does not match its opening one.
 pub(super) fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
     match *bytes.get(at)? {
         b'"' => string_end(bytes, at),
         b'{' | b'[' => {
-            let mut depth = 0usize;
+            // The closing brackets expected, innermost last: a `]` that closes a `{` is damage.
+            let mut open = Vec::new();
             let mut i = at;
             while i < bytes.len() {
                 match bytes[i] {
                     b'"' => i = string_end(bytes, i)?,
-                    b'{' | b'[' => {
-                        depth += 1;
+                    b'{' => {
+                        open.push(b'}');
                         i += 1;
                     }
-                    b'}' | b']' => {
-                        depth -= 1;
+                    b'[' => {
+                        open.push(b']');
                         i += 1;
-                        if depth == 0 {
+                    }
+                    close @ (b'}' | b']') => {
+                        if open.pop() != Some(close) {
+                            return None;
+                        }
+                        i += 1;
+                        if open.is_empty() {
                             return Some(i);
                         }
                     }
