@@ -27,7 +27,9 @@ fn run(names: &[&str]) -> Run {
     let summary = pipeline.run(|output| {
         match output {
             Output::Record(record) => records.push(*record),
-            Output::Problem(problem) => problems.push(problem.error),
+            Output::Problem(problem) => {
+                problems.push(format!("byte {}: {}", problem.source.offset, problem.error));
+            }
             Output::Opened { format, .. } => formats.push(format),
             _ => {}
         }
@@ -169,7 +171,7 @@ fn a_cut_line_is_named_and_the_run_goes_on() {
     let third = text.split_inclusive('\n').take(2).map(str::len).sum::<usize>();
     assert_eq!(run.problems.len(), 1, "{:?}", run.problems);
     assert!(
-        run.problems[0].starts_with(&format!("line 3, byte {third}: not JSON")),
+        run.problems[0].starts_with(&format!("byte {third}: line 3: not JSON: EOF while parsing")),
         "{:?}",
         run.problems
     );

@@ -14,7 +14,8 @@
 //! Every event is one unit and lands in one bucket: a failure (bounce, block, drop, deferral,
 //! delay) is `bounce` with one record per recipient; a delivery, complaint or auto-reply is
 //! `report`; anything else (sends, opens, clicks, unsubscribes) is `not-a-bounce`; an event
-//! that is not JSON or of no known provider is `unparsed`, named with its line and byte offset.
+//! that is not JSON or of no known provider is `unparsed`, its problem naming its line (and,
+//! as every problem does, its byte offset).
 //! The records state what the event states: the receiver's SMTP text as the diagnostic, the
 //! enhanced status as stated (or as the text states it), the platform's own labels beside them
 //! in `vendor_fields` under the platform's own names; the rules decide the rest.
@@ -84,8 +85,9 @@ impl RecordSource for EspEventsSource {
     }
 
     fn read(&self, unit: &Unit, source: &Source, _options: &ReadOptions) -> Reading {
-        let at = format!("line {}, byte {}", unit.line.unwrap_or(0), unit.offset);
-        let outcome = serde_json::from_slice::<Value>(&unit.bytes)
+        // The problem's source names the byte offset; its text names the line.
+        let at = format!("line {}", unit.line.unwrap_or(0));
+        let outcome = serde_json::from_slice::<Value>(unit.bytes.trim_ascii_end())
             .map_err(|e| format!("not JSON: {e}"))
             .and_then(read_event);
         match outcome {
