@@ -1,4 +1,5 @@
-//! ESP events read as evidence: each provider's event types become records with the
+//! ESP events read as evidence (Amazon SES, SendGrid, Mailgun, Postmark, SparkPost, Mailjet,
+//! Mandrill, Brevo, Resend, Postal): each provider's event types become records with the
 //! receiver's SMTP text and the platform's own labels beside it; every event lands in one
 //! bucket, opens and clicks are counted as not-a-bounce, a cut line is named with its line and
 //! byte offset and the run goes on; the files are sniffed without `--input-format`.
@@ -54,7 +55,7 @@ fn action(record: &Record) -> Action {
     record.verdict.as_ref().expect("classified").action
 }
 
-const FIXTURES: [&str; 15] = [
+const FIXTURES: [&str; 20] = [
     "ses-bounce-sns.json",
     "ses-complaint.json",
     "ses-delivery-delay.json",
@@ -70,6 +71,11 @@ const FIXTURES: [&str; 15] = [
     "postmark-delivery.json",
     "postmark-bounces-api.json",
     "sparkpost-webhook.json",
+    "mailjet-events.json",
+    "mandrill-webhook.form",
+    "brevo-events.ndjson",
+    "resend-events.json",
+    "postal-events.json",
 ];
 
 #[test]
@@ -275,4 +281,97 @@ fn sparkpost_message_and_feedback_events() {
         (complaint.kind, complaint.feedback_type.as_deref()),
         (Some(Kind::Complaint), Some("abuse"))
     );
+}
+
+/// The records of one file, with its summary checked: `(messages, bounce, report,
+/// not_a_bounce)`.
+fn file(name: &str, buckets: (u64, u64, u64, u64)) -> Vec<Record> {
+    let run = run(&[name]);
+    let s = &run.summary;
+    assert_eq!((s.messages, s.bounce, s.report, s.not_a_bounce), buckets, "{name}");
+    assert!(run.problems.is_empty(), "{:?}", run.problems);
+    run.records
+}
+
+/// A permanent user-unknown failure with the receiver's text: kind, status, the platform's
+/// label, and suppression by the rules.
+fn hard(record: &Record, format: &str, label_key: &str, label_value: &str) {
+    assert_eq!(record.format, format);
+    assert_eq!(record.kind, Some(Kind::Bounce), "{record:?}");
+    assert_eq!(record.status.as_deref(), Some("5.1.1"), "{record:?}");
+    assert!(record.diagnostic.as_deref().is_some_and(|d| d.contains("5.1.1")), "{record:?}");
+    assert_eq!(label(record, label_key), Some(label_value), "{record:?}");
+    assert_eq!(action(record), Action::Suppress, "{:?}", record.verdict);
+}
+
+#[test]
+fn mailjet_bounce_blocked_spam_sent() {
+    let records = file("mailjet-events.json", (5, 2, 2, 1));
+    hard(&records[0], "mailjet-event", "error", "user unknown");
+    assert_eq!(label(&records[0], "hard_bounce"), Some("true"));
+    assert_eq!(records[1].diagnostic.as_deref(), Some("preblocked"));
+    assert_ne!(action(&records[1]), Action::Suppress, "Mailjet's own word is no evidence");
+    assert_eq!(records[2].kind, Some(Kind::Complaint));
+    assert_eq!(records[3].kind, Some(Kind::Delivered));
+}
+
+#[test]
+fn mandrill_form_encoded_body() {
+    let records = file("mandrill-webhook.form", (7, 4, 2, 1));
+    hard(&records[0], "mandrill-event", "bounce_description", "bad_mailbox");
+    assert_eq!(records[0].recipient, "ravi.iyer@gmail.example.com");
+    let soft = &records[1];
+    assert_eq!(
+        (soft.status.as_deref(), label(soft, "event")),
+        (Some("5.2.2"), Some("soft_bounce"))
+    );
+    let deferral = &records[2];
+    assert_eq!((deferral.kind, deferral.status.as_deref()), (Some(Kind::Delay), Some("4.3.0")));
+    assert_eq!(
+        deferral.original.sending_ip.as_ref().map(|i| i.value.as_str()),
+        Some("198.51.100.88")
+    );
+    assert_ne!(action(deferral), Action::Suppress);
+    assert_eq!(label(&records[3], "reject.reason"), Some("hard-bounce"));
+    assert_eq!(records[4].kind, Some(Kind::Delivered));
+    assert_eq!(records[5].kind, Some(Kind::Complaint));
+}
+
+#[test]
+fn brevo_ndjson_events() {
+    let records = file("brevo-events.ndjson", (6, 3, 2, 1));
+    hard(&records[0], "brevo-event", "event", "hard_bounce");
+    assert_eq!(
+        records[0].original.message_id.as_deref(),
+        Some("<202606090812.61234567890@smtp-relay.mailin.example>")
+    );
+    assert_eq!(records[0].timestamp.as_deref(), Some("2026-06-09T06:12:03Z"));
+    assert_ne!(action(&records[1]), Action::Suppress, "a soft bounce with a 4xx");
+    assert_eq!(records[2].kind, Some(Kind::Delay));
+    assert_ne!(action(&records[2]), Action::Suppress);
+}
+
+#[test]
+fn resend_bodies_one_after_the_other() {
+    let records = file("resend-events.json", (5, 2, 2, 1));
+    hard(&records[0], "resend-event", "bounce.type", "Permanent");
+    assert_eq!(label(&records[0], "bounce.subType"), Some("General"));
+    assert_eq!(records[1].kind, Some(Kind::Delay));
+    assert_ne!(action(&records[1]), Action::Suppress);
+    assert_eq!(records[2].kind, Some(Kind::Complaint));
+    assert_eq!(records[3].kind, Some(Kind::Delivered));
+}
+
+#[test]
+fn postal_failed_delayed_sent() {
+    let records = file("postal-events.json", (4, 2, 1, 1));
+    hard(&records[0], "postal-event", "status", "HardFail");
+    assert_eq!(
+        records[0].original.message_id.as_deref(),
+        Some("ac1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f@rp.postal.example.com")
+    );
+    let delayed = &records[1];
+    assert_eq!((delayed.kind, delayed.status.as_deref()), (Some(Kind::Delay), Some("4.7.1")));
+    assert_ne!(action(delayed), Action::Suppress);
+    assert_eq!(records[2].kind, Some(Kind::Delivered));
 }

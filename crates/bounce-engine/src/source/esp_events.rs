@@ -1,5 +1,6 @@
 //! Events of e-mail sending platforms (ESP webhooks and event exports): Amazon SES, SendGrid,
-//! Mailgun, Postmark and SparkPost, one file each in `esp_events/`.
+//! Mailgun, Postmark, SparkPost, Mailjet, Mandrill, Brevo, Resend and Postal, one file each in
+//! `esp_events/`.
 //!
 //! A file holds JSON documents: one event or webhook body per line (NDJSON), or documents
 //! spread over several lines (a pretty-printed webhook body, a JSON array of events), one after
@@ -8,7 +9,8 @@
 //! close, up to `--max-message-size` (a larger one is reported as oversize). A document that is
 //! an array, or a listing that holds one (`Bounces` of Postmark's Bounces API, `items` of
 //! Mailgun's Events API), is cut into its events with a structural scanner, each with its own
-//! byte offset and line. SNS envelopes (`Type: Notification` with the event as a JSON string
+//! byte offset and line. A form-encoded Mandrill body (`mandrill_events=%5B...`) is decoded
+//! first (its events share the body's offset). SNS envelopes (`Type: Notification` with the event as a JSON string
 //! in `Message`) and Mailgun webhook bodies (`{signature, event-data}`) are unwrapped.
 //!
 //! Every event is one unit and lands in one bucket: a failure (bounce, block, drop, deferral,
@@ -20,8 +22,13 @@
 //! enhanced status as stated (or as the text states it), the platform's own labels beside them
 //! in `vendor_fields` under the platform's own names; the rules decide the rest.
 
+mod brevo;
 mod mailgun;
+mod mailjet;
+mod mandrill;
+mod postal;
 mod postmark;
+mod resend;
 mod scan;
 mod sendgrid;
 mod ses;
@@ -49,11 +56,14 @@ impl RecordSource for EspEventsSource {
     }
 
     fn describe(&self) -> &'static str {
-        "ESP events as JSON, arrays or NDJSON (Amazon SES, SendGrid, Mailgun, Postmark, SparkPost)"
+        "ESP events as JSON, arrays or NDJSON (SES, SendGrid, Mailgun, Postmark, SparkPost, ...)"
     }
 
     fn sniff(&self, head: &[u8]) -> bool {
         let start = scan::skip_space(head, 0);
+        if head[start..].starts_with(FORM_FIELD) {
+            return true;
+        }
         let first = match head.get(start) {
             Some(b'{') => start,
             Some(b'[') => {
@@ -118,7 +128,7 @@ impl RecordSource for EspEventsSource {
 }
 
 /// Keys that name a provider's event when the first event is too long for the sniffed head.
-const MARKERS: [&[u8]; 11] = [
+const MARKERS: [&[u8]; 14] = [
     b"\"notificationType\"",
     b"\"eventType\"",
     b"\"TopicArn\"",
@@ -130,7 +140,13 @@ const MARKERS: [&[u8]; 11] = [
     b"\"TypeCode\"",
     b"\"sg_event_id\"",
     b"\"sg_message_id\"",
+    b"\"mj_campaign_id\"",
+    b"\"Message_GUID\"",
+    b"\"ts_event\"",
 ];
+
+/// The form field Mandrill posts its events in.
+const FORM_FIELD: &[u8] = b"mandrill_events=";
 
 /// Listings that hold events in an array member.
 const LISTINGS: [&str; 2] = ["Bounces", "items"];
@@ -143,6 +159,11 @@ enum Provider {
     Mailgun,
     Postmark,
     SparkPost,
+    Mailjet,
+    Mandrill,
+    Brevo,
+    Resend,
+    Postal,
 }
 
 impl Provider {
@@ -150,6 +171,7 @@ impl Provider {
     fn of(value: &Value) -> Option<Provider> {
         let object = value.as_object()?;
         let has = |key: &str| object.contains_key(key);
+        let string = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default();
         if has("notificationType") || (has("eventType") && has("mail")) || has("TopicArn") {
             Some(Provider::Ses)
         } else if has("event-data") {
@@ -158,6 +180,18 @@ impl Provider {
             Some(Provider::SparkPost)
         } else if has("RecordType") || (has("TypeCode") && has("Email")) {
             Some(Provider::Postmark)
+        } else if (has("event") && object.get("msg").is_some_and(Value::is_object))
+            || (has("type") && has("action") && (has("reject") || has("entry")))
+        {
+            Some(Provider::Mandrill)
+        } else if string("type").starts_with("email.") && has("data") {
+            Some(Provider::Resend)
+        } else if string("event").starts_with("Message") && has("payload") {
+            Some(Provider::Postal)
+        } else if has("event") && (has("mj_campaign_id") || has("Message_GUID")) {
+            Some(Provider::Mailjet)
+        } else if has("event") && has("email") && (has("ts_event") || has("message-id")) {
+            Some(Provider::Brevo)
         } else if has("event") && has("email") {
             Some(Provider::SendGrid)
         } else if has("event") && has("recipient") {
@@ -219,6 +253,11 @@ fn read_event(value: Value) -> Result<Outcome, String> {
         Some(Provider::Mailgun) => mailgun::read(value.get("event-data").unwrap_or(&value)),
         Some(Provider::Postmark) => postmark::read(&value),
         Some(Provider::SparkPost) => sparkpost::read(&value),
+        Some(Provider::Mailjet) => mailjet::read(&value),
+        Some(Provider::Mandrill) => mandrill::read(&value),
+        Some(Provider::Brevo) => brevo::read(&value),
+        Some(Provider::Resend) => resend::read(&value),
+        Some(Provider::Postal) => postal::read(&value),
         None => {
             let keys: Vec<&str> = match value.as_object() {
                 Some(object) => object.keys().take(8).map(String::as_str).collect(),
@@ -386,6 +425,11 @@ impl Splitter {
     /// Queues the events of one document: each element of an array or listing, else the
     /// document itself.
     fn split(&mut self, offset: u64, line: u64, bytes: Vec<u8>) {
+        // A decoded form body's positions are not the file's: its events share its offset.
+        let (bytes, exact) = match form_field(&bytes) {
+            Some(decoded) => (decoded, false),
+            None => (bytes, true),
+        };
         let start = scan::skip_space(&bytes, 0);
         let array = match bytes.get(start) {
             Some(b'[') => Some(start),
@@ -405,10 +449,12 @@ impl Splitter {
         let mut counted_to = 0;
         let mut line_at = line;
         let mut unit_at = |start: usize, end: usize, line_at: &mut u64| {
-            *line_at += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
-            counted_to = start;
+            if exact {
+                *line_at += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count() as u64;
+                counted_to = start;
+            }
             Unit {
-                offset: offset + start as u64,
+                offset: offset + if exact { start as u64 } else { 0 },
                 line: Some(*line_at),
                 bytes: bytes[start..end].to_vec(),
             }
@@ -423,6 +469,39 @@ impl Splitter {
             self.queue.push_back(SourceEvent::Unit(unit));
         }
     }
+}
+
+/// The JSON of a form-encoded Mandrill body (`mandrill_events=%5B...%5D`), percent-decoded.
+fn form_field(bytes: &[u8]) -> Option<Vec<u8>> {
+    let value = bytes.trim_ascii().strip_prefix(FORM_FIELD)?;
+    let value = value.split(|b| *b == b'&').next().unwrap_or_default();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut decoded = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'+' => decoded.push(b' '),
+            b'%' => {
+                let pair = value
+                    .get(i + 1)
+                    .copied()
+                    .and_then(hex)
+                    .zip(value.get(i + 2).copied().and_then(hex));
+                match pair {
+                    Some((high, low)) => {
+                        // Two hex digits make one byte.
+                        #[allow(clippy::cast_possible_truncation)]
+                        decoded.push((high * 16 + low) as u8);
+                        i += 2;
+                    }
+                    None => decoded.push(b'%'),
+                }
+            }
+            other => decoded.push(other),
+        }
+        i += 1;
+    }
+    Some(decoded)
 }
 
 /// What an event states about one recipient, before it becomes facts.
