@@ -34,8 +34,7 @@ pub(crate) struct ReadArgs {
     /// `classify` run, `-` for stdin; gzip is detected, the format is sniffed by content.
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
-    /// Read every input as this format instead of sniffing it: jsonl, postfix-log, esp-events,
-    /// mail.
+    /// Read every input as this format instead of sniffing it: mail, jsonl.
     #[arg(long, value_name = "FORMAT", help_heading = INPUT)]
     pub(crate) input_format: Option<String>,
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
