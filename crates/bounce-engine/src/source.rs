@@ -10,6 +10,7 @@
 //! Adding an input format is one module implementing [`RecordSource`] plus one line in
 //! [`Registry::builtin`] (or [`Registry::with`] from outside this crate).
 
+mod esp_events;
 mod jsonl;
 mod lines;
 mod log;
@@ -24,6 +25,7 @@ pub use bounce_mail::input::Stream;
 use bounce_mail::input::InputFile;
 use bounce_model::{Bucket, Record, Source};
 
+pub use esp_events::EspEventsSource;
 pub use jsonl::JsonlSource;
 pub use log::{log_zone, EximLogSource, LogSource, PostfixLogSource, SendmailLogSource};
 pub use mail::MailSource;
@@ -146,6 +148,7 @@ impl Registry {
                 Box::new(SendmailLogSource::default()),
                 Box::new(SfmcBounceSource::default()),
                 Box::new(PowerMtaSource::default()),
+                Box::new(EspEventsSource),
                 Box::new(MailSource),
             ],
         }
