@@ -130,3 +130,32 @@ fn input_formats_are_listed_and_checked() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown input format `nosuch`") && err.contains("postfix-log"), "{err}");
 }
+
+/// Evidence from an accounting file fills what bounces leave to "collect from the ESP log": the
+/// IP pool, the job and the sending platform's message id, each with where it came from.
+#[test]
+fn evidence_from_an_accounting_file_fills_pool_and_job() {
+    let out = stdout(&[
+        "report",
+        "-q",
+        "-t",
+        "triage-summary",
+        "crates/bounce-engine/tests/fixtures/powermta-acct.csv",
+    ]);
+    assert!(out.contains("<dt>IP pool (shared or dedicated)</dt><dd>shared-pool"), "{out}");
+    assert!(out.contains("<dt>Campaign ID</dt><dd>c2606a"), "{out}");
+    assert!(out.contains("<dt>Sending IP</dt><dd>192.0.2.61"), "{out}");
+    let postfix = stdout(&[
+        "report",
+        "-q",
+        "-t",
+        "triage-summary",
+        "--log-year",
+        "2026",
+        "crates/bounce-engine/tests/fixtures/postfix-maillog.log",
+    ]);
+    assert!(
+        postfix.contains("<dt>Sending platform&#x27;s message ID</dt><dd>3F2A81234"),
+        "{postfix}"
+    );
+}

@@ -187,6 +187,39 @@ fn auth_text(record: &Record) -> Option<String> {
     })
 }
 
+/// Vendor fields that name the IP pool, by source: PowerMTA, SendGrid, SparkPost, KumoMTA.
+const POOL_FIELDS: [&str; 4] = ["vmtaPool", "pool.name", "ip_pool", "egress_pool"];
+
+/// Vendor fields that name the campaign or job: Marketing Cloud, PowerMTA, SparkPost,
+/// Mailjet.
+const CAMPAIGN_FIELDS: [&str; 5] =
+    ["JobID", "jobId", "campaign_id", "mj_campaign_id", "customcampaign"];
+
+/// Vendor fields that are the sending platform's or MTA's own id of the message.
+const MESSAGE_ID_FIELDS: [&str; 9] = [
+    "sg_message_id",
+    "messageId",
+    "MessageID",
+    "message_id",
+    "Message_GUID",
+    "email_id",
+    "Postfix-Queue-ID",
+    "Exim-Message-ID",
+    "Sendmail-Queue-ID",
+];
+
+/// The first of `names` among the record's vendor fields, with where it came from.
+fn vendor(record: &Record, names: &[&str]) -> Option<Provenanced> {
+    names.iter().find_map(|name| {
+        let value = record.vendor_fields.get(*name).filter(|v| !v.trim().is_empty())?;
+        Some(Provenanced {
+            value: value.clone(),
+            source: format!("{} {name}", record.format),
+            uncertain: false,
+        })
+    })
+}
+
 /// The evidence view of `record`, at position `index` of the report's records.
 pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
     let verdict = record.verdict.as_ref();
@@ -220,7 +253,7 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         }
         text
     });
-    let fields = vec![
+    let mut fields = vec![
         Field::new("Message-ID", original.message_id.clone(), FROM_ESP),
         Field::new("Timestamp", timestamp_text(record), FROM_MTA),
         Field::new("Recipient", Some(record.recipient.clone()), FROM_ESP),
@@ -232,7 +265,11 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         Field::new("Current MX of the recipient domain", None, FROM_DNS_MX),
         Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
         Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
-        Field::new("IP pool (shared or dedicated)", None, FROM_ESP),
+        Field::provenanced(
+            "IP pool (shared or dedicated)",
+            vendor(record, &POOL_FIELDS).as_ref(),
+            FROM_ESP,
+        ),
         Field::new("PTR / reverse DNS", None, FROM_DNS_PTR),
         Field::provenanced("TLS", original.tls.as_ref(), FROM_MTA),
         Field::new("From domain", original.from.as_deref().and_then(domain_of), FROM_ESP),
@@ -241,18 +278,24 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         Field::new("DKIM domain", Some(dkim), FROM_ESP),
         Field::new("SPF/DKIM/DMARC at hand-off", auth_text(record), FROM_ESP),
         Field::new("Link tracking domain", Some(original.link_domains.join(", ")), FROM_ESP),
-        Field::new(
-            "Campaign ID",
-            original
-                .captured
-                .get("x-campaign-id")
-                .cloned()
-                .or_else(|| original.envelope_id.clone()),
-            FROM_ESP,
-        ),
+        match original.captured.get("x-campaign-id").or(original.envelope_id.as_ref()) {
+            Some(id) => Field::new("Campaign ID", Some(id.clone()), FROM_ESP),
+            None => Field::provenanced(
+                "Campaign ID",
+                vendor(record, &CAMPAIGN_FIELDS).as_ref(),
+                FROM_ESP,
+            ),
+        },
         Field::new("Bounce Message-ID", record.bounce_message_id.clone(), FROM_MTA),
         Field::new("Rule", verdict.map(|v| v.rule_id.clone()), "not classified: run the rules"),
     ];
+    // The sending platform's (or MTA's) own message id, when an event or log states it: it
+    // is what the platform's support looks a message up by. Mail states none, so mail's
+    // evidence does not list it as missing.
+    if let Some(id) = vendor(record, &MESSAGE_ID_FIELDS) {
+        let at = fields.len() - 1;
+        fields.insert(at, Field::provenanced("Sending platform's message ID", Some(&id), FROM_ESP));
+    }
     EvidenceView {
         anchor: format!("rec-{index}"),
         recipient: record.recipient.clone(),
@@ -278,7 +321,7 @@ pub(crate) fn confirm_row(record: &Record, index: usize) -> ConfirmRow {
         timestamp: timestamp_text(record).unwrap_or_else(|| FROM_MTA.to_string()),
         sending_ip: Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
         helo: Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
-        pool: Field::new("IP pool", None, FROM_ESP),
+        pool: Field::provenanced("IP pool", vendor(record, &POOL_FIELDS).as_ref(), FROM_ESP),
         ptr: Field::new("PTR", None, FROM_DNS_PTR),
         anchor: format!("rec-{index}"),
     }
