@@ -248,6 +248,9 @@ pub struct ReportContext {
     pub by_provider: Vec<Count>,
     /// Failure records per SMTP stage.
     pub by_stage: Vec<Count>,
+    /// Records per source format (`postfix`, `exim`, `postfix-log`, `ses-event`,
+    /// `sfmc-bounce`…): what the evidence came from; sums to `totals.records`.
+    pub by_source: Vec<Count>,
     /// Top rejection tokens: the provider codes the rules captured ([`is_provider_token`]).
     pub tokens: Vec<Count>,
     /// Every group.
@@ -888,6 +891,7 @@ pub fn build_context(
         counts((0..records.len()).map(|i| {
             (records[i].kind.map_or("unknown", bounce_model::Kind::as_str).to_owned(), i)
         }));
+    let by_source = counts((0..records.len()).map(|i| (records[i].format.clone(), i)));
     let members = members_of_groups(records, &aggregates.groups);
     let mut groups: Vec<GroupView> = aggregates
         .groups
@@ -1065,6 +1069,7 @@ pub fn build_context(
         undated,
         by_provider,
         by_stage,
+        by_source,
         tokens,
         groups,
         esp_groups,
@@ -1117,6 +1122,7 @@ fn shown_evidence(context: &ReportContext, records: &[Record]) -> Vec<EvidenceVi
         &context.by_stage,
         &context.tokens,
         &context.totals.kinds,
+        &context.by_source,
     ];
     for c in count_lists.into_iter().flatten() {
         add(&c.anchor);

@@ -42,6 +42,8 @@ fn assert_counts_agree(context: &ReportContext) {
     rows.sort_unstable_by(|a, b| b.cmp(a));
     let start: Vec<u64> = context.start_here.iter().map(|r| r.addresses).collect();
     assert_eq!(start, rows.into_iter().take(3).collect::<Vec<_>>());
+    // Records per source add up to the records.
+    assert_eq!(context.by_source.iter().map(|c| c.count).sum::<u64>(), context.totals.records);
     // Every breakdown counts each failure once.
     for (name, table) in [
         ("category", &context.by_category),
