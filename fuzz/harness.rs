@@ -183,3 +183,58 @@ pub(crate) fn report(data: &[u8]) {
         }
     }
 }
+
+/// Reads `data[1..]` as a file of one input format: `data[0]` picks the source among the
+/// built-in ones except mail (logs, tables, ESP events, JSON Lines) and a small size limit.
+/// Units stay inside the stream, in order, within the limit; a unit reads into a bucket whose
+/// records are those of bounces and reports; no line number is 0.
+pub(crate) fn sources(data: &[u8]) {
+    use bounce_engine::source::{Registry, SourceEvent};
+    let Some((&control, stream)) = data.split_first() else {
+        return;
+    };
+    let registry = Registry::builtin();
+    let names: Vec<&str> = registry.names().filter(|n| *n != "mail").collect();
+    let Some(source) = registry.get(names[usize::from(control) % names.len()]) else {
+        return;
+    };
+    let limit = 256 * (1 + u64::from(control >> 4));
+    let options = bounce_engine::ReadOptions {
+        max_message_bytes: limit,
+        log_year: Some(2026),
+        ..bounce_engine::ReadOptions::default()
+    };
+    let file = bounce_mail::input::InputFile::stdin();
+    let reader: bounce_engine::source::Stream = Box::new(Cursor::new(stream.to_vec()));
+    let total = stream.len() as u64;
+    let mut next_offset = 0u64;
+    for (number, event) in source.units(reader, &file, &options).enumerate() {
+        match event {
+            SourceEvent::Unit(unit) => {
+                assert!(
+                    unit.offset >= next_offset || unit.offset == 0,
+                    "unit offsets go backwards"
+                );
+                assert!(unit.offset <= total, "a unit starts after the end");
+                assert!(unit.line != Some(0), "line numbers start at 1");
+                next_offset = unit.offset;
+                let src =
+                    Source { path: "fuzz".into(), message: number as u64 + 1, offset: unit.offset };
+                let reading = source.read(&unit, &src, &options);
+                if !matches!(reading.bucket, Bucket::Bounce | Bucket::Report) {
+                    assert!(reading.records.is_empty(), "a {:?} unit with records", reading.bucket);
+                }
+                if let Some(rules) = builtin_rules() {
+                    for record in &reading.records {
+                        let _ = rules.classify(&record.facts);
+                    }
+                }
+            }
+            SourceEvent::Oversize { len, limit: broken, .. } => {
+                assert!(len > broken, "a unit within the limit reported as oversize");
+            }
+            SourceEvent::Counted { rows, .. } => assert!(rows > 0, "zero rows counted"),
+            SourceEvent::Preamble { .. } | SourceEvent::Error { .. } => {}
+        }
+    }
+}

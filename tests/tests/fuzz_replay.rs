@@ -86,12 +86,35 @@ fn report_corpus_replays() {
 }
 
 #[test]
+fn sources_corpus_replays() {
+    // The committed corpus, when there is one; the fixtures are read by every source.
+    replay("sources", harness::sources);
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/bounce-engine/tests/fixtures");
+    let mut read = 0;
+    let entries = std::fs::read_dir(&fixtures)
+        .expect("fixtures")
+        .chain(std::fs::read_dir(fixtures.join("esp")).expect("esp fixtures"));
+    for entry in entries.flatten() {
+        let Ok(data) = std::fs::read(entry.path()) else { continue };
+        for control in 0..7u8 {
+            let mut input = vec![control];
+            input.extend_from_slice(&data);
+            harness::sources(&input);
+            read += 1;
+        }
+    }
+    assert!(read >= 7 * 5, "{read} inputs");
+}
+
+#[test]
 fn harnesses_accept_degenerate_inputs() {
     for data in [&b""[..], b"\0", b"From ", b"\x1f\x8b", b"\xff\xfe\xfd", b"\n\n\n", b"rule {"] {
         harness::split(data);
         harness::extract_message(data);
         harness::rules(data);
         harness::report(data);
+        harness::sources(data);
     }
 }
 

@@ -21,10 +21,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 /// The fuzz targets, in the order they run.
-const TARGETS: &[&str] = &["split", "extract", "rules", "report"];
+const TARGETS: &[&str] = &["split", "extract", "rules", "report", "sources"];
 
 /// Largest committed corpus per target, in bytes.
 const CORPUS_BUDGET: u64 = 2 << 20;
+
+/// The sources the `sources` target's control byte picks among (every built-in one but mail).
+const SOURCES: u8 = 7;
 
 /// Longest input the fuzzer generates.
 const MAX_LEN: u32 = 64 << 10;
@@ -207,6 +210,23 @@ fn seed(root: &Path, target: &str) -> Result<()> {
                 put(&work, &fs::read(&path)?)?;
             }
         }
+    }
+    if target == "sources" {
+        // Each log, table and event fixture, once per source the control byte can pick.
+        let mut files = Vec::new();
+        let fixtures = root.join("crates/bounce-engine/tests/fixtures");
+        for ext in ["log", "csv", "tsv", "json", "ndjson", "form"] {
+            walk(&fixtures, ext, &mut files);
+        }
+        for file in files {
+            let data = fs::read(&file)?;
+            for control in 0..SOURCES {
+                let mut input = vec![control];
+                input.extend_from_slice(&data);
+                put(&work, &input)?;
+            }
+        }
+        return Ok(());
     }
     if target == "rules" {
         let mut files = Vec::new();
