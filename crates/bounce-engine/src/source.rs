@@ -27,7 +27,9 @@ use bounce_model::{Bucket, Record, Source};
 
 pub use esp_events::EspEventsSource;
 pub use jsonl::JsonlSource;
-pub use log::{log_zone, EximLogSource, LogSource, PostfixLogSource, SendmailLogSource};
+pub use log::{
+    log_zone, EximLogSource, KumoLogSource, LogSource, PostfixLogSource, SendmailLogSource,
+};
 pub use mail::MailSource;
 pub use table::{PowerMtaSource, SfmcBounceSource, TableSource};
 
@@ -146,6 +148,7 @@ impl Registry {
                 Box::new(PostfixLogSource::default()),
                 Box::new(EximLogSource::default()),
                 Box::new(SendmailLogSource::default()),
+                Box::new(KumoLogSource::default()),
                 Box::new(SfmcBounceSource::default()),
                 Box::new(PowerMtaSource::default()),
                 Box::new(EspEventsSource),

@@ -241,3 +241,40 @@ fn powermta_accounting_rows() {
     assert_ne!(deferred.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
     assert_eq!(records[2].kind, Some(Kind::Delivered));
 }
+
+/// KumoMTA log records: the reply with its enhanced code and the command it answered, the
+/// receiving host, the egress pool; receptions are counted, not records.
+#[test]
+fn kumomta_log_records() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kumomta.log");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        (summary.messages, summary.bounce, summary.report, summary.not_a_bounce),
+        (4, 2, 1, 1)
+    );
+    let bounce = &records[0];
+    assert_eq!(bounce.format, "kumomta-log");
+    assert_eq!(
+        (bounce.status.as_deref(), bounce.reply_code.as_deref()),
+        (Some("5.1.1"), Some("550"))
+    );
+    assert!(bounce
+        .diagnostic
+        .as_deref()
+        .is_some_and(|d| d.starts_with("550 5.1.1 The email account")));
+    assert_eq!(bounce.smtp_stage, Stage::Rcpt);
+    assert_eq!(bounce.remote_mta.as_deref(), Some("gmail-smtp-in.l.google.com"));
+    assert_eq!(
+        bounce.original.message_id.as_deref(),
+        Some("<c2606a-summer-sale.7@news.example.com>")
+    );
+    assert_eq!(bounce.vendor_fields.get("egress_pool").map(String::as_str), Some("pool-a"));
+    assert_eq!(bounce.timestamp.as_deref(), Some("2026-06-09T06:12:03Z"));
+    assert_eq!(bounce.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    let deferred = &records[1];
+    assert_eq!((deferred.kind, deferred.smtp_stage), (Some(Kind::Delay), Stage::Mail));
+    assert_ne!(deferred.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_eq!(records[2].smtp_stage, Stage::EndOfData);
+}

@@ -13,6 +13,7 @@
 //! date would lie more than a day ahead).
 
 mod exim;
+mod kumo;
 mod postfix;
 mod sendmail;
 
@@ -22,6 +23,7 @@ use bounce_mail::input::{InputFile, Stream};
 use bounce_model::{BounceFacts, Bucket, Kind, Record, Source};
 
 pub use exim::EximLogSource;
+pub use kumo::KumoLogSource;
 pub use postfix::PostfixLogSource;
 pub use sendmail::SendmailLogSource;
 
