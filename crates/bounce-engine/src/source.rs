@@ -31,7 +31,7 @@ pub use log::{
     log_zone, EximLogSource, KumoLogSource, LogSource, PostfixLogSource, SendmailLogSource,
 };
 pub use mail::MailSource;
-pub use table::{PowerMtaSource, SfmcBounceSource, TableSource};
+pub use table::{ExchangeTrackingSource, PowerMtaSource, SfmcBounceSource, TableSource};
 
 use crate::pipeline::ReadOptions;
 
@@ -151,6 +151,7 @@ impl Registry {
                 Box::new(KumoLogSource::default()),
                 Box::new(SfmcBounceSource::default()),
                 Box::new(PowerMtaSource::default()),
+                Box::new(ExchangeTrackingSource::default()),
                 Box::new(EspEventsSource),
                 Box::new(MailSource),
             ],

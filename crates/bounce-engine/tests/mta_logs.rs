@@ -278,3 +278,37 @@ fn kumomta_log_records() {
     assert_ne!(deferred.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
     assert_eq!(records[2].smtp_stage, Stage::EndOfData);
 }
+
+/// An Exchange message tracking log: `#` comments, the `#Fields:` header, FAIL / DEFER / SEND
+/// results with Exchange Online's bracketed status; RECEIVE and DSN events are counted.
+#[test]
+fn exchange_message_tracking_log() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exchange-msgtrk.log");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path.clone()], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        (summary.messages, summary.bounce, summary.report, summary.not_a_bounce),
+        (5, 2, 1, 2)
+    );
+    let fail = &records[0];
+    assert_eq!(fail.format, "exchange-tracking");
+    assert_eq!(fail.recipient, "lee@example.edu");
+    assert_eq!(
+        fail.diagnostic.as_deref(),
+        Some("550 5.1.1 <lee@example.edu>: Recipient address rejected: User unknown")
+    );
+    assert_eq!(fail.remote_mta.as_deref(), Some("mx.example.edu"));
+    assert_eq!(fail.timestamp.as_deref(), Some("2026-06-09T06:12:03Z"));
+    assert_eq!(
+        fail.original.message_id.as_deref(),
+        Some("<c2606a-summer-sale.9@news.example.com>")
+    );
+    assert_eq!(fail.verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_eq!(records[1].kind, Some(Kind::Delay));
+    assert_ne!(records[1].verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_eq!(records[2].kind, Some(Kind::Delivered));
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    let row = text.find("2026-06-09T06:12:03.450Z").expect("the row") as u64;
+    assert_eq!(fail.source.offset, row, "the byte offset of the row");
+}

@@ -4,6 +4,7 @@
 //! a header is its own and what one row states: a record, a row without an address, or a row
 //! that is not a delivery result (counted as not-a-bounce).
 
+mod exchange;
 mod powermta;
 mod sfmc;
 
@@ -12,6 +13,7 @@ use std::io::BufRead;
 use bounce_mail::input::{InputFile, Stream};
 use bounce_model::{BounceFacts, Bucket, Kind, Record, Source};
 
+pub use exchange::ExchangeTrackingSource;
 pub use powermta::PowerMtaSource;
 pub use sfmc::SfmcBounceSource;
 
@@ -75,8 +77,15 @@ impl<F: TableFormat + Copy + 'static> RecordSource for TableSource<F> {
 
     fn sniff(&self, head: &[u8]) -> bool {
         let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-        self.0.header(&String::from_utf8_lossy(line).to_ascii_lowercase())
+        // The header is the first line, or a `#Fields:` line after `#` comments (W3C style).
+        let mut lines = head.split(|b| *b == b'\n');
+        let first = lines.clone().next().unwrap_or_default();
+        let line = if first.starts_with(b"#") {
+            lines.find_map(|l| l.strip_prefix(b"#Fields:")).unwrap_or(first)
+        } else {
+            first
+        };
+        self.0.header(String::from_utf8_lossy(line).trim().to_ascii_lowercase().as_str())
     }
 
     fn units(&self, stream: Stream, _file: &InputFile, options: &ReadOptions) -> Events {
@@ -163,6 +172,20 @@ impl Iterator for Rows {
                 Ok(true) => {}
             }
             let line = start.line() + skew;
+            // W3C-style files (Exchange message tracking): `#` comment lines, and the header
+            // as `#Fields: name,name,...`.
+            let first = row.get(0).unwrap_or_default();
+            if first.starts_with(b"#Fields:") {
+                let mut names = header_of(&row);
+                if let Some(name) = names.first_mut() {
+                    *name = name.trim_start_matches("#Fields:").trim().to_owned();
+                }
+                self.header = Some(names);
+                continue;
+            }
+            if first.starts_with(b"#") {
+                continue;
+            }
             let Some(header) = &self.header else {
                 self.header = Some(header_of(&row));
                 continue;
