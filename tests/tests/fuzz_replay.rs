@@ -97,14 +97,14 @@ fn sources_corpus_replays() {
         .chain(std::fs::read_dir(fixtures.join("esp")).expect("esp fixtures"));
     for entry in entries.flatten() {
         let Ok(data) = std::fs::read(entry.path()) else { continue };
-        for control in 0..9u8 {
+        for control in 0..10u8 {
             let mut input = vec![control];
             input.extend_from_slice(&data);
             harness::sources(&input);
             read += 1;
         }
     }
-    assert!(read >= 9 * 5, "{read} inputs");
+    assert!(read >= 10 * 5, "{read} inputs");
 }
 
 #[test]

@@ -27,7 +27,7 @@ const TARGETS: &[&str] = &["split", "extract", "rules", "report", "sources"];
 const CORPUS_BUDGET: u64 = 2 << 20;
 
 /// The sources the `sources` target's control byte picks among (every built-in one but mail).
-const SOURCES: u8 = 9;
+const SOURCES: u8 = 10;
 
 /// Longest input the fuzzer generates.
 const MAX_LEN: u32 = 64 << 10;
@@ -215,7 +215,7 @@ fn seed(root: &Path, target: &str) -> Result<()> {
         // Each log, table and event fixture, once per source the control byte can pick.
         let mut files = Vec::new();
         let fixtures = root.join("crates/bounce-engine/tests/fixtures");
-        for ext in ["log", "csv", "tsv", "json", "ndjson", "form"] {
+        for ext in ["log", "csv", "tsv", "json", "ndjson", "form", "txt"] {
             walk(&fixtures, ext, &mut files);
         }
         for file in files {

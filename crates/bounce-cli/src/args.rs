@@ -49,7 +49,7 @@ pub(crate) struct ReadArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub(crate) inputs: Vec<PathBuf>,
     /// Read every input as this format instead of sniffing it: mail, jsonl, postfix-log,
-    /// exim-log, sendmail-log, kumomta-log, sfmc-bounce, powermta-acct, exchange-tracking, esp-events.
+    /// exim-log, sendmail-log, kumomta-log, sfmc-bounce, powermta-acct, exchange-tracking, esp-events, smtp-transcript.
     #[arg(long, value_name = "FORMAT", help_heading = INPUT)]
     pub(crate) input_format: Option<String>,
     /// The zone of log times that carry none (Postfix, Sendmail and Exim logs; Marketing Cloud

@@ -16,6 +16,7 @@ mod lines;
 mod log;
 mod mail;
 mod table;
+mod transcript;
 
 use std::fmt;
 use std::io::BufRead;
@@ -32,6 +33,7 @@ pub use log::{
 };
 pub use mail::MailSource;
 pub use table::{ExchangeTrackingSource, PowerMtaSource, SfmcBounceSource, TableSource};
+pub use transcript::TranscriptSource;
 
 use crate::pipeline::ReadOptions;
 
@@ -153,6 +155,7 @@ impl Registry {
                 Box::new(PowerMtaSource::default()),
                 Box::new(ExchangeTrackingSource::default()),
                 Box::new(EspEventsSource),
+                Box::new(TranscriptSource),
                 Box::new(MailSource),
             ],
         }

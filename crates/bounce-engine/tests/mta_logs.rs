@@ -312,3 +312,36 @@ fn exchange_message_tracking_log() {
     let row = text.find("2026-06-09T06:12:03.450Z").expect("the row") as u64;
     assert_eq!(fail.source.offset, row, "the byte offset of the row");
 }
+
+/// A swaks transcript: each reply answers the last command (multi-line replies joined): a
+/// 5xx to RCPT is a failure of that recipient, a 4xx a delay, a rejection after the final dot
+/// a failure of every accepted recipient.
+#[test]
+fn smtp_transcript_replies_answer_their_commands() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/swaks-session.txt");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!((summary.messages, summary.bounce), (1, 1));
+    let found: Vec<(&str, Stage, Option<Kind>)> =
+        records.iter().map(|r| (r.recipient.as_str(), r.smtp_stage, r.kind)).collect();
+    assert_eq!(
+        found,
+        [
+            ("lee@example.edu", Stage::Rcpt, Some(Kind::Bounce)),
+            ("chris@example.edu", Stage::Rcpt, Some(Kind::Delay)),
+            ("dana@example.edu", Stage::EndOfData, Some(Kind::Bounce)),
+        ]
+    );
+    assert_eq!(
+        records[0].diagnostic.as_deref(),
+        Some("550-5.1.1 <lee@example.edu>: Recipient address rejected: 550 5.1.1 User unknown in local recipient table")
+    );
+    assert_eq!(records[0].remote_mta.as_deref(), Some("mx.example.edu"));
+    assert_eq!(records[0].verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
+    assert_ne!(
+        records[2].verdict.as_ref().map(|v| v.action),
+        Some(Action::Suppress),
+        "content is not the address"
+    );
+}
