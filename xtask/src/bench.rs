@@ -152,16 +152,16 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
 // ---------------------------------------------------------------------------------------
 
 /// What one run of a command cost.
-struct Cost {
-    wall: f64,
+pub(crate) struct Cost {
+    pub(crate) wall: f64,
     /// User plus system CPU seconds of the child (and the children it waited for).
-    cpu: f64,
+    pub(crate) cpu: f64,
     /// Peak `RssAnon` over the process tree, sampled, in kB.
-    anon_kb: u64,
+    pub(crate) anon_kb: u64,
     /// `ru_maxrss`, in kB.
-    rss_kb: u64,
+    pub(crate) rss_kb: u64,
     /// The exit code, `None` when a signal ended it.
-    code: Option<i32>,
+    pub(crate) code: Option<i32>,
 }
 
 /// Runs `command` with stdout to /dev/null, sampling its memory until it is reaped.
@@ -317,7 +317,7 @@ fn print_header() {
     );
 }
 
-fn classify(binary: &Path, path: &Path, threads: usize) -> Result<Cost> {
+pub(crate) fn classify(binary: &Path, path: &Path, threads: usize) -> Result<Cost> {
     let cost = measure(
         Command::new(binary)
             .args(["classify", "--quiet", "--format", "jsonl", "--threads"])

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_sources;
 mod codegen;
 mod corpus;
 mod fuzz;
@@ -35,10 +36,13 @@ fn run() -> Result<()> {
     let task = args.remove(0);
     match task.as_str() {
         "bench" => bench::run(&args),
+        "bench-sources" => bench_sources::run(&args),
         "codegen" => codegen::run(&args, &project_root()),
         "corpus" => corpus::run(&args),
         "fuzz" => fuzz::run(&args),
-        other => bail!("unknown task `{other}`; tasks: bench, codegen, corpus, fuzz"),
+        other => {
+            bail!("unknown task `{other}`; tasks: bench, bench-sources, codegen, corpus, fuzz")
+        }
     }
 }
 
