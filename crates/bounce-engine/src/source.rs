@@ -15,6 +15,7 @@ mod jsonl;
 mod lines;
 mod log;
 mod mail;
+mod stated;
 mod table;
 mod transcript;
 

@@ -28,6 +28,7 @@ pub use postfix::PostfixLogSource;
 pub use sendmail::SendmailLogSource;
 
 use super::lines::{Line, LineReader, Next};
+use super::stated::Stated;
 use super::{Events, Reading, RecordSource, SourceEvent, Unit};
 use crate::pipeline::ReadOptions;
 
@@ -283,44 +284,41 @@ pub(crate) fn host_and_ip(text: &str) -> (Option<&str>, Option<&str>) {
 }
 
 /// Facts of a delivery result from the receiver's reply (or the MTA's own words): codes and
-/// stage read from the text unless stated, then the log's own kind, action and status.
+/// stage read from the text unless stated (see [`Stated`]), then the log's own kind and status.
 pub(crate) fn result_facts(
     text: &str,
     status: Option<&str>,
     recipient: &str,
     kind: Kind,
 ) -> Result<BounceFacts, String> {
-    let status = status.filter(|s| s.split('.').count() == 3 && s.len() <= 11);
-    // `smtp; 550 ...` as a DSN's Diagnostic-Code writes it: the type apart from the text.
-    let (diagnostic_type, text) = match text.trim_start().split_once(';') {
-        Some((kind, rest)) if kind.eq_ignore_ascii_case("smtp") => (Some("smtp"), rest.trim()),
-        _ => (None, text),
-    };
-    let mut facts = if text.trim().is_empty() {
-        BounceFacts { recipient: recipient.to_ascii_lowercase(), ..BounceFacts::default() }
-    } else {
-        let given = bounce_mail::extract::TextFacts {
-            text,
-            status,
-            recipient,
-            ..bounce_mail::extract::TextFacts::default()
+    let text = Some(text.trim()).filter(|t| !t.is_empty());
+    Stated { recipient, kind, text, status, reply: None }.facts_from("log text")
+}
+
+/// Fills the envelope sender (`from=`) and the Message-ID (`id_key=`: Postfix `message-id`,
+/// Sendmail `msgid`) from the joined syslog lines of a message; `label` names the sender's
+/// source.
+pub(crate) fn join_sender_and_id(
+    facts: &mut BounceFacts,
+    context: &str,
+    id_key: &str,
+    label: &str,
+) {
+    for joined in context.lines() {
+        let Some((_, rest)) = SyslogLine::parse(joined).and_then(|l| l.queue_id()) else {
+            continue;
         };
-        bounce_mail::extract::record_from_text(&given)?.0
-    };
-    facts.kind = Some(kind);
-    facts.diagnostic_type = diagnostic_type.map(str::to_owned);
-    facts.action = Some(
-        match kind {
-            Kind::Delay => "delayed",
-            Kind::Delivered => "delivered",
-            _ => "failed",
+        if let Some(from) = field(rest, "from").map(unbracket) {
+            facts.original.envelope_sender = Some(bounce_model::Provenanced {
+                value: from.to_owned(),
+                source: label.to_owned(),
+                uncertain: false,
+            });
         }
-        .to_owned(),
-    );
-    if let Some(status) = status {
-        facts.status = Some(status.to_owned());
+        if let Some(id) = field(rest, id_key) {
+            facts.original.message_id = Some(id.to_owned());
+        }
     }
-    Ok(facts)
 }
 
 /// Splits a leading syslog timestamp: RFC 3339 (`2026-06-09T06:12:03.5+00:00`) or BSD (`Jun

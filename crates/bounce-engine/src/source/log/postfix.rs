@@ -9,11 +9,11 @@
 //! sender (`qmgr` `from=`), the Message-ID (`cleanup`) and the submitting client (`smtpd`
 //! `client=`), until `qmgr` logs it `removed`.
 
-use bounce_model::{BounceFacts, Kind, Provenanced, Stage};
+use bounce_model::{BounceFacts, Kind, Stage};
 
 use super::{
-    field, host_and_ip, log_timestamp, result_facts, unbracket, LineKind, LogFormat, LogSource,
-    SyslogLine,
+    field, host_and_ip, join_sender_and_id, log_timestamp, result_facts, unbracket, LineKind,
+    LogFormat, LogSource, SyslogLine,
 };
 use crate::pipeline::ReadOptions;
 
@@ -90,21 +90,7 @@ impl LogFormat for Postfix {
         if let Some(ip) = receiver.and_then(|(_, ip)| ip).or(relay_ip) {
             facts.vendor_fields.insert("Remote-IP".to_owned(), ip.to_owned());
         }
-        for joined in context.lines() {
-            let Some((_, rest)) = SyslogLine::parse(joined).and_then(|l| l.queue_id()) else {
-                continue;
-            };
-            if let Some(from) = field(rest, "from").map(unbracket) {
-                facts.original.envelope_sender = Some(Provenanced {
-                    value: from.to_owned(),
-                    source: "log: qmgr from=".to_owned(),
-                    uncertain: false,
-                });
-            }
-            if let Some(id) = field(rest, "message-id") {
-                facts.original.message_id = Some(id.to_owned());
-            }
-        }
+        join_sender_and_id(&mut facts, context, "message-id", "log: qmgr from=");
         Ok(facts)
     }
 }

@@ -6,11 +6,11 @@
 //! is Sendmail's rendering of the reply (`User unknown`, `Service unavailable`). The queue
 //! id's `from=` line joins in with the envelope sender and `msgid=`.
 
-use bounce_model::{BounceFacts, Kind, Provenanced, Stage};
+use bounce_model::{BounceFacts, Kind, Stage};
 
 use super::{
-    field, host_and_ip, log_timestamp, result_facts, unbracket, LineKind, LogFormat, LogSource,
-    SyslogLine,
+    field, host_and_ip, join_sender_and_id, log_timestamp, result_facts, unbracket, LineKind,
+    LogFormat, LogSource, SyslogLine,
 };
 use crate::pipeline::ReadOptions;
 
@@ -89,21 +89,7 @@ impl LogFormat for Sendmail {
         facts.vendor_fields.insert("Sendmail-Queue-ID".to_owned(), queue_id.to_owned());
         facts.timestamp = Some(log_timestamp(parsed.time, options)?);
         facts.last_attempt_date = Some(parsed.time.to_owned());
-        for joined in context.lines() {
-            let Some((_, rest)) = SyslogLine::parse(joined).and_then(|l| l.queue_id()) else {
-                continue;
-            };
-            if let Some(from) = field(rest, "from").map(unbracket) {
-                facts.original.envelope_sender = Some(Provenanced {
-                    value: from.to_owned(),
-                    source: "log: Sendmail from=".to_owned(),
-                    uncertain: false,
-                });
-            }
-            if let Some(id) = field(rest, "msgid") {
-                facts.original.message_id = Some(id.to_owned());
-            }
-        }
+        join_sender_and_id(&mut facts, context, "msgid", "log: Sendmail from=");
         Ok(facts)
     }
 }
