@@ -59,7 +59,8 @@ impl LineReader {
         if self.failed {
             return Next::End;
         }
-        let mut bytes = Vec::new();
+        // Most lines are short: one allocation, not a doubling series.
+        let mut bytes = Vec::with_capacity(256);
         let start = self.offset;
         let mut limited = (&mut self.stream).take(self.limit.saturating_add(1));
         let read = match limited.read_until(b'\n', &mut bytes) {

@@ -37,7 +37,7 @@ impl LogFormat for Postfix {
         let Some((id, rest)) = parsed.queue_id() else { return LineKind::Other };
         if rest == "removed" {
             LineKind::Done(id)
-        } else if field(rest, "to").is_some() && field(rest, "status").is_some() {
+        } else if field(rest, "status").is_some() && field(rest, "to").is_some() {
             LineKind::Result(id)
         } else if ["from", "message-id", "client"].iter().any(|k| field(rest, k).is_some()) {
             LineKind::Context(id)
