@@ -375,7 +375,12 @@ fn group_view(
         stages.insert(stage_words(r.smtp_stage).to_string());
         let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
         let (named, guessed): (Vec<String>, Vec<String>) = match sending {
-            Some(ip) if !ip.uncertain && ip.source.contains("receiver") => {
+            // Named by the receiver, or stated by our own MTA or platform (an accounting
+            // file's source IP, an event's sending IP): confirmed, unlike a Received guess.
+            Some(ip)
+                if !ip.uncertain
+                    && (ip.source.contains("receiver") || !ip.source.starts_with("Received")) =>
+            {
                 (vec![ip.value.clone()], Vec::new())
             }
             _ => {

@@ -480,6 +480,19 @@ This body line is not a header: ignored.\r
     }
 
     #[test]
+    fn the_header_block_caps_count_and_length() {
+        let mut block = String::new();
+        for i in 0..50 {
+            block.push_str(&format!("X-Field-{i}: {}\n", "v".repeat(100)));
+            block.push_str(&format!("  {}\n", "w".repeat(100)));
+        }
+        let headers = super::parse_header_block_capped(&block, 10, 64);
+        assert_eq!(headers.len(), 10);
+        assert!(headers.iter().all(|h| h.value.len() <= 64), "{:?}", headers[0].value.len());
+        assert_eq!(parse_header_block(&block).len(), 50);
+    }
+
+    #[test]
     fn empty_and_junk_input_never_panics() {
         assert!(parse_header_block("").is_empty());
         assert!(parse_header_block("\n\n\n").is_empty());
