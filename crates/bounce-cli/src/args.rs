@@ -61,6 +61,10 @@ pub(crate) struct ReadArgs {
     /// the last one when the date would lie more than a day ahead.
     #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i16).range(1970..=9999), help_heading = INPUT)]
     pub(crate) log_year: Option<i16>,
+    /// A Marketing Cloud `_Subscribers` or `_Sent` export (CSV or TSV with SubscriberKey and
+    /// EmailAddress columns): the address of `_Bounce` rows whose SubscriberKey is not one.
+    #[arg(long, value_name = "FILE", help_heading = INPUT)]
+    pub(crate) join: Option<PathBuf>,
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
     #[arg(long, value_name = "FORMAT", default_value = "mboxrd", help_heading = INPUT)]
     pub(crate) mbox_format: MboxFormat,
@@ -233,6 +237,12 @@ impl ReadArgs {
             threads: self.threads,
             log_timezone: self.log_timezone.clone(),
             log_year: self.log_year,
+            join: match &self.join {
+                Some(path) => Some(std::sync::Arc::new(
+                    bounce_engine::source::SubscriberJoin::load(path).map_err(|e| anyhow!(e))?,
+                )),
+                None => None,
+            },
             ..ReadOptions::default()
         })
         .and_then(|options| {

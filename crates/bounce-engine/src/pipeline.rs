@@ -48,6 +48,8 @@ pub struct ReadOptions {
     pub log_timezone: Option<String>,
     /// The year of log timestamps that carry none (`--log-year`; `None` guesses this year).
     pub log_year: Option<i16>,
+    /// Subscriber keys to addresses (`--join`), for exports that name subscribers by key.
+    pub join: Option<std::sync::Arc<crate::source::SubscriberJoin>>,
 }
 
 impl Default for ReadOptions {
@@ -67,6 +69,7 @@ impl Default for ReadOptions {
             trace: false,
             log_timezone: None,
             log_year: None,
+            join: None,
         }
     }
 }

@@ -33,7 +33,9 @@ pub use log::{
     log_zone, EximLogSource, KumoLogSource, LogSource, PostfixLogSource, SendmailLogSource,
 };
 pub use mail::MailSource;
-pub use table::{ExchangeTrackingSource, PowerMtaSource, SfmcBounceSource, TableSource};
+pub use table::{
+    ExchangeTrackingSource, PowerMtaSource, SfmcBounceSource, SubscriberJoin, TableSource,
+};
 pub use transcript::TranscriptSource;
 
 use crate::pipeline::ReadOptions;

@@ -345,3 +345,33 @@ fn smtp_transcript_replies_answer_their_commands() {
         "content is not the address"
     );
 }
+
+/// `--join`: a `_Subscribers` export gives the address of a row whose SubscriberKey is not one.
+#[test]
+fn sfmc_rows_take_their_address_from_a_subscribers_export() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let subscribers = dir.path().join("subscribers.csv");
+    std::fs::write(
+        &subscribers,
+        "SubscriberKey,EmailAddress,Status\r\n0038000000AbCdE,Robin@Example.com,active\r\n",
+    )
+    .expect("written");
+    let join = bounce_engine::source::SubscriberJoin::load(&subscribers).expect("loads");
+    assert_eq!(join.len(), 1);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv");
+    let options = ReadOptions {
+        inputs: vec![path],
+        join: Some(std::sync::Arc::new(join)),
+        ..ReadOptions::default()
+    };
+    let (records, problems, summary) = run(options);
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!((summary.bounce, summary.bounce_no_recipient), (4, 0));
+    let joined =
+        records.iter().find(|r| r.recipient == "robin@example.com").expect("the joined row");
+    assert_eq!(joined.kind, Some(Kind::Delay), "its 452 is a delay");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Key,Mail\nx,y@example.com\n").expect("written");
+    let error = bounce_engine::source::SubscriberJoin::load(&bad).unwrap_err();
+    assert!(error.contains("SubscriberKey and EmailAddress"), "{error}");
+}

@@ -15,7 +15,7 @@ use bounce_model::{BounceFacts, Bucket, Kind, Record, Source};
 
 pub use exchange::ExchangeTrackingSource;
 pub use powermta::PowerMtaSource;
-pub use sfmc::SfmcBounceSource;
+pub use sfmc::{SfmcBounceSource, SubscriberJoin};
 
 use super::{Events, Reading, RecordSource, SourceEvent, Unit};
 use crate::pipeline::ReadOptions;

@@ -57,8 +57,8 @@ impl TableFormat for Sfmc {
         Ok(match row_facts(columns, options)? {
             Some(facts) => Row::Record(Box::new(facts)),
             None => Row::NoRecipient(
-                "no address (SubscriberKey is not an address and there is no EmailAddress \
-                 column)"
+                "no address (SubscriberKey is not an address, there is no EmailAddress column, \
+                 and --join names no address for it)"
                     .to_owned(),
             ),
         })
@@ -71,7 +71,8 @@ fn row_facts(
     options: &ReadOptions,
 ) -> Result<Option<bounce_model::BounceFacts>, String> {
     let get = |name: &str| columns.get(name);
-    let address = [get("SubscriberKey"), get("EmailAddress")]
+    let joined = get("SubscriberKey").and_then(|key| options.join.as_ref()?.address(key));
+    let address = [get("SubscriberKey"), get("EmailAddress"), joined]
         .into_iter()
         .flatten()
         .find(|value| value.contains('@') && !value.contains(char::is_whitespace));
@@ -132,4 +133,66 @@ fn iso_date(date: &str) -> Result<String, String> {
         "{year:04}-{month:02}-{mday:02} {hour:02}:{:02}:{:02}",
         clock_parts[1], clock_parts[2]
     ))
+}
+
+/// Subscriber keys to e-mail addresses, from a `_Subscribers` or `_Sent` export given with
+/// `--join` (a CSV or TSV whose header names `SubscriberKey` and `EmailAddress`).
+#[derive(Debug, Default)]
+pub struct SubscriberJoin {
+    addresses: std::collections::HashMap<String, String>,
+}
+
+impl SubscriberJoin {
+    /// Reads the export at `path`.
+    ///
+    /// # Errors
+    /// An unreadable file, or a header without both columns.
+    pub fn load(path: &std::path::Path) -> Result<SubscriberJoin, String> {
+        let text =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
+        let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+        let tabs = first.iter().filter(|b| **b == b'\t').count();
+        let commas = first.iter().filter(|b| **b == b',').count();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(if tabs > commas { b'\t' } else { b',' })
+            .flexible(true)
+            .from_reader(text);
+        let header = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+        let column = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+        let (Some(key), Some(email)) = (column("SubscriberKey"), column("EmailAddress")) else {
+            return Err(format!(
+                "{}: the header names no SubscriberKey and EmailAddress columns",
+                path.display()
+            ));
+        };
+        let mut addresses = std::collections::HashMap::new();
+        for row in reader.records() {
+            let row = row.map_err(|e| format!("{}: {e}", path.display()))?;
+            if let (Some(k), Some(e)) = (row.get(key), row.get(email)) {
+                if !k.trim().is_empty() && e.contains('@') {
+                    addresses.insert(k.trim().to_owned(), e.trim().to_ascii_lowercase());
+                }
+            }
+        }
+        Ok(SubscriberJoin { addresses })
+    }
+
+    /// The address of a subscriber key.
+    #[must_use]
+    pub fn address(&self, key: &str) -> Option<&str> {
+        self.addresses.get(key.trim()).map(String::as_str)
+    }
+
+    /// How many subscribers it names.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.addresses.len()
+    }
+
+    /// Whether it names none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty()
+    }
 }
