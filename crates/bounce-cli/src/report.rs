@@ -32,9 +32,8 @@ pub(crate) struct ReportArgs {
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
     /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
-    /// smtp_code, wording, header:NAME, vendor:NAME (default: provider,category,token; for the
-    /// sfmc template recipient_domain,vendor:JobID,vendor:BounceCategory,
-    /// vendor:BounceSubcategory,smtp_code,wording).
+    /// smtp_code, wording, header:NAME, vendor:NAME (default: the keys the template declares in a
+    /// `{#- group: KEYS -#}` comment, as sfmc does; else provider,category,token).
     #[arg(long = "group", value_name = "KEY", help_heading = OUTPUT)]
     pub(crate) group: Option<String>,
     /// The report title.
@@ -65,7 +64,8 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         max_output_bytes: args.max_report_bytes,
     });
     let name = templates.resolve(&args.template)?.to_string();
-    let keys = parse_group_keys(args.group.as_deref().unwrap_or(default_group(&name)))?;
+    let declared = templates.declared_group(&name).unwrap_or("provider,category,token");
+    let keys = parse_group_keys(args.group.as_deref().unwrap_or(declared))?;
     let output = Target::open(args.output.as_deref())?;
     let pipeline = args.read.pipeline()?;
     let (records, ran, notes) = load_records(&pipeline, !args.read.quiet);
@@ -114,16 +114,6 @@ pub(crate) fn load_templates(dir: Option<&Path>, max_bytes: u64) -> Result<Templ
         }
     }
     Ok(Templates::with_overrides(user)?)
-}
-
-/// The group keys of a template when `--group` is not given: the seed's grouping of
-/// Marketing Cloud rows for `sfmc`, provider + category + token for the rest.
-fn default_group(template: &str) -> &'static str {
-    if template.trim_end_matches(".md") == "sfmc" {
-        "recipient_domain,vendor:JobID,vendor:BounceCategory,vendor:BounceSubcategory,smtp_code,wording"
-    } else {
-        "provider,category,token"
-    }
 }
 
 fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {

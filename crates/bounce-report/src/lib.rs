@@ -180,6 +180,22 @@ pub struct TemplateInfo {
     pub origin: Origin,
     /// What it is for (empty for user templates).
     pub description: String,
+    /// The group keys it is written for, from a leading `{#- group: KEYS -#}` comment; the
+    /// report's `--group` default when the user gives none.
+    pub group: Option<String>,
+}
+
+/// The keys of a `{#- group: KEYS -#}` comment among a template's leading comment lines.
+fn declared_group(source: &str) -> Option<String> {
+    source
+        .lines()
+        .take_while(|line| line.trim_start().starts_with("{#"))
+        .find_map(|line| {
+            let inner = line.trim().trim_start_matches("{#").trim_end_matches("#}");
+            let inner = inner.trim_matches('-').trim();
+            inner.strip_prefix("group:").map(|keys| keys.trim().to_owned())
+        })
+        .filter(|keys| !keys.is_empty())
 }
 
 /// The set of templates a report can be rendered with.
@@ -232,15 +248,18 @@ impl Templates {
                 name: (*name).to_string(),
                 origin: Origin::Builtin,
                 description: (*description).to_string(),
+                group: declared_group(source),
             });
         }
         for (name, source) in user {
             let builtin = BUILTIN.iter().find(|(n, _, _)| *n == name);
+            let group = declared_group(&source);
             env.add_template_owned(name.clone(), source)
                 .map_err(|e| ReportError::from_minijinja(&name, &e))?;
             infos.push(TemplateInfo {
                 origin: if builtin.is_some() { Origin::Override } else { Origin::User },
                 description: builtin.map(|(_, d, _)| (*d).to_string()).unwrap_or_default(),
+                group,
                 name,
             });
         }
@@ -260,6 +279,12 @@ impl Templates {
     #[must_use]
     pub fn list(&self) -> &[TemplateInfo] {
         &self.infos
+    }
+
+    /// The group keys the template `name` declares (`{#- group: KEYS -#}`), if any.
+    #[must_use]
+    pub fn declared_group(&self, name: &str) -> Option<&str> {
+        self.infos.iter().find(|i| i.name == name).and_then(|i| i.group.as_deref())
     }
 
     /// Finds a template by file name, or by name without extension (`esp-escalation` picks

@@ -163,3 +163,15 @@ fn summary_totals_add_up_and_charts_exist() {
     assert!(!html.contains("http://") || !html.contains("<link"), "no external resources");
     assert!(html.contains("<svg class=\"chart\" id=\"chart-category\""));
 }
+
+/// A template declares the group keys it is written for in a leading comment; a user
+/// template can too, and one without the comment declares none.
+#[test]
+fn templates_declare_their_group_keys() {
+    let user = "{#- per job -#}\n{#- group: vendor:JobID, smtp_code -#}\n{{ groups | length }}\n";
+    let templates = bounce_report::Templates::with_overrides(vec![("jobs.md".into(), user.into())])
+        .expect("parses");
+    assert_eq!(templates.declared_group("jobs.md"), Some("vendor:JobID, smtp_code"));
+    assert!(templates.declared_group("sfmc.md").is_some_and(|g| g.contains("vendor:JobID")));
+    assert_eq!(templates.declared_group("esp-escalation.md"), None);
+}
