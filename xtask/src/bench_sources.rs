@@ -14,26 +14,9 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bench::{classify, Cost};
+use crate::bench::{classify, Cost, Rng};
 
 const USAGE: &str = "usage: cargo xtask bench-sources [--size MB] [--threads LIST]   (defaults: --size 256 --threads 1,2)";
-
-/// SplitMix64: a small fixed-seed generator, so the files are the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Receivers' replies: (dsn, Postfix status, text), `{r}` is the recipient.
 const REPLIES: [(&str, &str, &str); 8] = [

@@ -7,8 +7,13 @@ use std::path::PathBuf;
 use bounce_engine::{Output, Pipeline, ReadOptions};
 use bounce_model::{Action, Kind, Record, Stage};
 
+/// A file of `tests/fixtures/`.
+fn fixture_named(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
 fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postfix-maillog.log")
+    fixture_named("postfix-maillog.log")
 }
 
 fn run(options: ReadOptions) -> (Vec<Record>, Vec<String>, bounce_model::Summary) {
@@ -88,7 +93,7 @@ fn bsd_timestamps_take_the_log_timezone() {
 
 #[test]
 fn exim_mainlog_failures_deferrals_and_deliveries() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exim-mainlog.log");
+    let path = fixture_named("exim-mainlog.log");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
     assert!(summary.adds_up());
@@ -118,8 +123,7 @@ fn exim_mainlog_failures_deferrals_and_deliveries() {
 
 #[test]
 fn sendmail_log_results() {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sendmail-maillog.log");
+    let path = fixture_named("sendmail-maillog.log");
     let options =
         ReadOptions { inputs: vec![path], log_year: Some(2026), ..ReadOptions::default() };
     let (records, problems, summary) = run(options);
@@ -142,7 +146,7 @@ fn sendmail_log_results() {
 /// Standard Time): the SMTP text is the diagnostic, Marketing Cloud's labels are kept beside.
 #[test]
 fn sfmc_bounce_export_rows() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv");
+    let path = fixture_named("sfmc-bounce.csv");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
     assert!(summary.adds_up());
@@ -170,10 +174,7 @@ fn sfmc_bounce_export_rows() {
     let verdict = blocked.verdict.as_ref().expect("classified");
     assert_ne!(verdict.action, Action::Suppress, "a block is about the sender: {verdict:?}");
     assert_eq!(records[1].verdict.as_ref().map(|v| v.action), Some(Action::Suppress));
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv"),
-    )
-    .expect("fixture");
+    let text = std::fs::read_to_string(fixture_named("sfmc-bounce.csv")).expect("fixture");
     let row = text.find("4810,122,1,sam.ortega").expect("the row") as u64;
     assert_eq!(records[1].source.offset, row, "the byte offset of the row in a CRLF file");
     let full = &records[2];
@@ -212,7 +213,7 @@ fn sfmc_bounce_export_as_tsv_in_another_order() {
 /// the sending IP PowerMTA states (certain, unlike a Received header); receipts are counted.
 #[test]
 fn powermta_accounting_rows() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powermta-acct.csv");
+    let path = fixture_named("powermta-acct.csv");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
     assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
@@ -246,7 +247,7 @@ fn powermta_accounting_rows() {
 /// receiving host, the egress pool; receptions are counted, not records.
 #[test]
 fn kumomta_log_records() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kumomta.log");
+    let path = fixture_named("kumomta.log");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
     assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
@@ -283,7 +284,7 @@ fn kumomta_log_records() {
 /// results with Exchange Online's bracketed status; RECEIVE and DSN events are counted.
 #[test]
 fn exchange_message_tracking_log() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exchange-msgtrk.log");
+    let path = fixture_named("exchange-msgtrk.log");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path.clone()], ..ReadOptions::default() });
     assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
@@ -318,7 +319,7 @@ fn exchange_message_tracking_log() {
 /// a failure of every accepted recipient.
 #[test]
 fn smtp_transcript_replies_answer_their_commands() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/swaks-session.txt");
+    let path = fixture_named("swaks-session.txt");
     let (records, problems, summary) =
         run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
     assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
@@ -358,7 +359,7 @@ fn sfmc_rows_take_their_address_from_a_subscribers_export() {
     .expect("written");
     let join = bounce_engine::source::SubscriberJoin::load(&subscribers).expect("loads");
     assert_eq!(join.len(), 1);
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sfmc-bounce.csv");
+    let path = fixture_named("sfmc-bounce.csv");
     let options = ReadOptions {
         inputs: vec![path],
         join: Some(std::sync::Arc::new(join)),

@@ -122,11 +122,13 @@ impl<F: LogFormat + Copy + 'static> RecordSource for LogSource<F> {
     fn read(&self, unit: &Unit, source: &Source, options: &ReadOptions) -> Reading {
         let number = unit.line.unwrap_or(0);
         let text = String::from_utf8_lossy(&unit.bytes);
-        let (context, line) = text.rsplit_once(CONTEXT_END).unwrap_or(("", &text));
-        let line = line.trim_end_matches(['\r', '\n']);
-        let result = match self.0.kind(line) {
-            LineKind::Result(_) => self.0.facts(context, line, options),
-            _ => Err(format!("not a line of a {} log", F::NAME)),
+        // The reading thread marked result units with CONTEXT_END (a line holds no `\n`); a
+        // unit without it is a line the format did not recognise, so `kind` is not run again.
+        let result = match text.rsplit_once(CONTEXT_END) {
+            Some((context, line)) => {
+                self.0.facts(context, line.trim_end_matches(['\r', '\n']), options)
+            }
+            None => Err(format!("not a line of a {} log", F::NAME)),
         };
         match result {
             Ok(mut facts) => {
