@@ -434,18 +434,14 @@ pub fn log_zone(options: &ReadOptions) -> Result<jiff::tz::TimeZone, String> {
 
 /// A fixed offset written `+02:00`, `-0530` or `+02`.
 fn fixed_offset(text: &str) -> Option<jiff::tz::Offset> {
-    let sign = match text.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits: String = text[1..].chars().filter(|c| *c != ':').collect();
-    if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !text.starts_with(['+', '-']) {
         return None;
     }
-    let hours: i32 = digits[..2].parse().ok()?;
-    let minutes: i32 = digits.get(2..).map_or(Some(0), |m| m.parse().ok())?;
-    jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
+    // `+02` is `+0200`; jiff reads `+02:00` (`%:z`) and `+0200` (`%z`).
+    let text = if text.len() == 3 { format!("{text}00") } else { text.to_owned() };
+    ["%:z", "%z"]
+        .iter()
+        .find_map(|format| jiff::fmt::strtime::parse(format, &text).ok()?.offset())
 }
 
 #[cfg(test)]

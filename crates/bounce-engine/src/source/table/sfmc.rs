@@ -111,28 +111,10 @@ fn iso_date(date: &str) -> Result<String, String> {
         let whole = date.split('.').next().unwrap_or(date);
         return Ok(whole.replace('T', " "));
     }
-    let bad = || format!("bad EventDate `{date}`");
-    let mut parts = date.split_whitespace();
-    let day = parts.next().ok_or_else(bad)?;
-    let clock = parts.next().unwrap_or("00:00:00");
-    let meridiem = parts.next();
-    let numbers: Vec<u32> =
-        day.split('/').map(|n| n.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    let [month, mday, year] = numbers[..] else { return Err(bad()) };
-    let mut clock_parts: Vec<u32> =
-        clock.split(':').map(|n| n.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    clock_parts.resize(3, 0);
-    let mut hour = clock_parts[0];
-    match meridiem.map(str::to_ascii_uppercase).as_deref() {
-        Some("PM") if hour < 12 => hour += 12,
-        Some("AM") if hour == 12 => hour = 0,
-        Some("AM" | "PM") | None => {}
-        Some(_) => return Err(bad()),
-    }
-    Ok(format!(
-        "{year:04}-{month:02}-{mday:02} {hour:02}:{:02}:{:02}",
-        clock_parts[1], clock_parts[2]
-    ))
+    // The export's US form, read by jiff (the one date library): `6/9/2026 6:12:03 AM`.
+    jiff::civil::DateTime::strptime("%m/%d/%Y %I:%M:%S %p", date.trim())
+        .map(|civil| civil.to_string())
+        .map_err(|e| format!("bad EventDate `{date}`: {e}"))
 }
 
 /// Subscriber keys to e-mail addresses, from a `_Subscribers` or `_Sent` export given with
