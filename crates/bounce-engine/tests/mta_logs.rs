@@ -376,3 +376,31 @@ fn sfmc_rows_take_their_address_from_a_subscribers_export() {
     let error = bounce_engine::source::SubscriberJoin::load(&bad).unwrap_err();
     assert!(error.contains("SubscriberKey and EmailAddress"), "{error}");
 }
+
+/// A pipelined session (RFC 2920): the client sends MAIL, both RCPTs and DATA at once and the
+/// replies come back in order, each answering its own command.
+#[test]
+fn a_pipelined_transcript_pairs_replies_in_order() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("pipelined.txt");
+    std::fs::write(
+        &path,
+        "<-  220 mx.example.org ESMTP\n -> EHLO app1.example.com\n<-  250-mx.example.org\n<-  250 PIPELINING\n\
+          -> MAIL FROM:<bounce@example.com>\n -> RCPT TO:<gone@example.org>\n -> RCPT TO:<here@example.org>\n -> DATA\n\
+         <-  250 2.1.0 Ok\n<** 550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown\n<-  250 2.1.5 Ok\n\
+         <-  354 End data with <CR><LF>.<CR><LF>\n -> Subject: hello\n -> \n -> .\n<-  250 2.0.0 Ok: queued as 4Yx9\n -> QUIT\n<-  221 Bye\n",
+    )
+    .expect("written");
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    let found: Vec<(&str, Stage, Option<Kind>)> =
+        records.iter().map(|r| (r.recipient.as_str(), r.smtp_stage, r.kind)).collect();
+    assert_eq!(
+        found,
+        [
+            ("gone@example.org", Stage::Rcpt, Some(Kind::Bounce)),
+            ("here@example.org", Stage::EndOfData, Some(Kind::Delivered)),
+        ]
+    );
+}

@@ -439,9 +439,7 @@ fn fixed_offset(text: &str) -> Option<jiff::tz::Offset> {
     }
     // `+02` is `+0200`; jiff reads `+02:00` (`%:z`) and `+0200` (`%z`).
     let text = if text.len() == 3 { format!("{text}00") } else { text.to_owned() };
-    ["%:z", "%z"]
-        .iter()
-        .find_map(|format| jiff::fmt::strtime::parse(format, &text).ok()?.offset())
+    ["%:z", "%z"].iter().find_map(|format| jiff::fmt::strtime::parse(format, &text).ok()?.offset())
 }
 
 #[cfg(test)]

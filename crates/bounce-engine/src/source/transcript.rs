@@ -3,7 +3,9 @@
 //! file.
 //!
 //! The file is one unit, read in order: each server reply (continuation lines `550-...`
-//! joined to the final `550 ...`) answers the last client command, which is its stage. A
+//! joined to the final `550 ...`) answers the oldest client command not answered yet, which
+//! is its stage; so a pipelined session (MAIL, every RCPT and DATA sent at once, RFC 2920)
+//! pairs as a plain one does. A
 //! failure answering `RCPT TO:<r>` is a record for `r`; one answering the message (`DATA`, the
 //! final `.`) is a record for every recipient the session had accepted; a success after the
 //! final `.` is a delivery for each of them. A failure before any recipient (greeting, EHLO,
@@ -11,6 +13,7 @@
 //! and the command it answered. A new greeting starts a new session; `=== Connected to HOST`
 //! (swaks) names the receiving host.
 
+use std::collections::VecDeque;
 use std::io::Read;
 
 use bounce_mail::input::{InputFile, Stream};
@@ -166,13 +169,16 @@ impl RecordSource for TranscriptSource {
 #[derive(Debug, Default)]
 struct Session {
     host: Option<String>,
-    /// The last client command.
-    last: Option<String>,
-    /// The recipient of the last `RCPT TO`.
-    pending: Option<String>,
+    /// Commands sent and not answered yet, oldest first: replies answer them in order, which
+    /// pairs a pipelined session (RFC 2920: MAIL, every RCPT and DATA sent at once) as well as
+    /// a plain one.
+    sent: VecDeque<String>,
+    /// The command the last reply answered.
+    answered: Option<String>,
     /// Recipients the server accepted.
     accepted: Vec<String>,
-    /// Whether the client is sending the message body (after `354`).
+    /// Whether the client is sending the message body (after `354`): its lines are not
+    /// commands, up to the final `.`.
     in_data: bool,
 }
 
@@ -184,38 +190,42 @@ enum Answer {
 }
 
 impl Session {
-    fn command(&mut self, command: &str) {
-        let stage = stage_of(command);
-        if stage == Stage::Rcpt {
-            self.pending = address_of(command);
+    fn command(&mut self, line: &str) {
+        if self.in_data {
+            if line == "." {
+                self.in_data = false;
+                self.sent.push_back(line.to_owned());
+            }
+            return;
         }
-        if stage == Stage::Mail {
+        if stage_of(line) == Stage::Mail {
             self.accepted.clear();
         }
-        self.last = Some(command.to_owned());
+        self.sent.push_back(line.to_owned());
     }
 
     fn answer(&mut self, reply: &str, source: &Source) -> Answer {
         let code = &reply[..3];
-        let last = self.last.clone().unwrap_or_default();
-        let mut stage = if self.last.is_none() { Stage::Greeting } else { stage_of(&last) };
-        if self.in_data && stage != Stage::EndOfData {
-            // The body's lines are not commands; the reply after it answers the final dot.
-            stage = Stage::EndOfData;
-        }
-        if code == "220" && (self.last.is_none() || last.eq_ignore_ascii_case("QUIT")) {
-            // A new greeting: a new session.
+        let command = self.sent.pop_front();
+        let quit_answered =
+            self.answered.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("QUIT"));
+        if code == "220" && command.is_none() && (self.answered.is_none() || quit_answered) {
+            // A greeting, at the start or after QUIT: a new session.
             *self = Session { host: self.host.take(), ..Session::default() };
+            self.answered = Some(String::new());
             return Answer::Nothing;
         }
+        let stage = match &command {
+            Some(command) => stage_of(command),
+            None if self.answered.is_none() => Stage::Greeting,
+            None => Stage::Unknown,
+        };
+        self.answered = command.clone();
         if code == "354" {
             self.in_data = true;
             return Answer::Nothing;
         }
-        let finished_data = stage == Stage::EndOfData;
-        if finished_data {
-            self.in_data = false;
-        }
+        let recipient = command.as_deref().and_then(address_of).filter(|_| stage == Stage::Rcpt);
         let fact = |recipient: &str, kind: Kind| -> Option<BounceFacts> {
             let mut facts = result_facts(reply, None, recipient, kind).ok()?;
             facts.source = source.clone();
@@ -228,13 +238,10 @@ impl Session {
         match (code.as_bytes()[0], stage) {
             (b'4' | b'5', Stage::Rcpt) => {
                 let kind = if code.starts_with('4') { Kind::Delay } else { Kind::Bounce };
-                let recipient = self.pending.take();
                 Answer::Records(recipient.and_then(|r| fact(&r, kind)).into_iter().collect())
             }
             (b'2', Stage::Rcpt) => {
-                if let Some(recipient) = self.pending.take() {
-                    self.accepted.push(recipient);
-                }
+                self.accepted.extend(recipient);
                 Answer::Nothing
             }
             (b'4' | b'5', Stage::Data | Stage::EndOfData) => {
@@ -243,7 +250,7 @@ impl Session {
                 self.accepted.clear();
                 Answer::Records(records)
             }
-            (b'2', Stage::EndOfData) if finished_data => {
+            (b'2', Stage::EndOfData) => {
                 let records =
                     self.accepted.iter().filter_map(|r| fact(r, Kind::Delivered)).collect();
                 self.accepted.clear();
@@ -252,7 +259,6 @@ impl Session {
             (b'4' | b'5', stage) if self.accepted.is_empty() && stage != Stage::Unknown => {
                 Answer::Nobody(stage)
             }
-            (b'4' | b'5', Stage::Greeting) => Answer::Nobody(Stage::Greeting),
             _ => Answer::Nothing,
         }
     }
