@@ -131,11 +131,9 @@ struct Rows {
 
 impl Rows {
     fn new(mut stream: Stream, limit: u64) -> Self {
-        // Tabs or commas: whichever the header line holds more of.
         let head = stream.fill_buf().map(<[u8]>::to_vec).unwrap_or_default();
         let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-        let count = |byte: u8| line.iter().filter(|b| **b == byte).count();
-        let delimiter = if count(b'\t') > count(b',') { b'\t' } else { b',' };
+        let delimiter = delimiter_of(line);
         // With CRLF line ends the reader stops a record at its `\r`: the next one's position
         // is one byte and one line before its first byte.
         let crlf = line.last() == Some(&b'\r');
@@ -207,6 +205,16 @@ impl Iterator for Rows {
             let unit = Unit { offset, line: Some(line), bytes: bytes.into_bytes() };
             return Some(SourceEvent::Unit(unit));
         }
+    }
+}
+
+/// Tabs or commas: whichever the header line holds more of.
+pub(crate) fn delimiter_of(header: &[u8]) -> u8 {
+    let count = |byte: u8| header.iter().filter(|b| **b == byte).count();
+    if count(b'\t') > count(b',') {
+        b'\t'
+    } else {
+        b','
     }
 }
 

@@ -134,10 +134,8 @@ impl SubscriberJoin {
             std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&text);
         let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
-        let tabs = first.iter().filter(|b| **b == b'\t').count();
-        let commas = first.iter().filter(|b| **b == b',').count();
         let mut reader = csv::ReaderBuilder::new()
-            .delimiter(if tabs > commas { b'\t' } else { b',' })
+            .delimiter(super::delimiter_of(first))
             .flexible(true)
             .from_reader(text);
         let header = reader.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
