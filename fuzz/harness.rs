@@ -161,16 +161,20 @@ pub(crate) fn report(data: &[u8]) {
     if let Some(problem) = extraction.problem {
         summary.problems.push(bounce_model::Problem { source, error: problem });
     }
-    let mut aggregator = bounce_engine::aggregate::Aggregator::new(Default::default(), None);
-    for record in &records {
-        aggregator.add(record);
-    }
-    let aggregates = aggregator.finish();
+    let keys = [
+        bounce_model::Dimension::Provider,
+        bounce_model::Dimension::Category,
+        bounce_model::Dimension::Token,
+    ];
+    let aggregates = bounce_engine::aggregate::aggregate_records(
+        &records,
+        bounce_engine::aggregate::AggregateOptions::report(keys.to_vec()),
+    );
     let options = bounce_report::ReportOptions {
         title: String::from_utf8_lossy(data.get(..64).unwrap_or(data)).into_owned(),
         ..Default::default()
     };
-    let context = bounce_report::build_context(&records, &summary, &aggregates, &options);
+    let context = bounce_report::build_context(&records, &keys, &summary, &aggregates, &options);
     let Ok(templates) = bounce_report::Templates::builtin() else {
         return;
     };

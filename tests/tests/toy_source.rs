@@ -135,7 +135,7 @@ fn a_toy_source_is_classified_and_reported_like_mail() {
     );
 
     let keys = vec![Dimension::Provider, Dimension::Category];
-    let aggregates = aggregate_records(&records, AggregateOptions::report(keys));
+    let aggregates = aggregate_records(&records, AggregateOptions::report(keys.clone()));
     let report_options = ReportOptions {
         title: "Toy".into(),
         generated_at: None,
@@ -143,7 +143,7 @@ fn a_toy_source_is_classified_and_reported_like_mail() {
         filters: Vec::new(),
         notes: Vec::new(),
     };
-    let context = build_context(&records, &summary, &aggregates, &report_options);
+    let context = build_context(&records, &keys, &summary, &aggregates, &report_options);
     let csv = Templates::builtin().expect("templates").render("suppression.csv", &context).unwrap();
     assert!(csv.lines().any(|l| l.starts_with("ann@example.net,suppress,userunknown")), "{csv}");
     assert!(csv.lines().any(|l| l.starts_with("bob@example.org,keep,mailboxfull")), "{csv}");

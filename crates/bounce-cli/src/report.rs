@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
+use bounce_engine::aggregate::{AggregateOptions, ReportAggregator};
 use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
-use bounce_model::{Aggregates, Dimension, Record};
-use bounce_report::{build_context, RenderLimits, ReportError, ReportOptions, Templates};
+use bounce_model::{Dimension, Record};
+use bounce_report::{
+    ContextBuilder, RenderLimits, ReportError, ReportOptions, SpillStore, Templates,
+};
 use clap::Args;
 
 use crate::args::{ReadArgs, LIMITS, OUTPUT};
@@ -68,12 +70,18 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     let keys = parse_group_keys(args.group.as_deref().unwrap_or(declared))?;
     let output = Target::open(args.output.as_deref())?;
     let pipeline = args.read.pipeline()?;
-    let (records, ran, notes) = load_records(&pipeline, !args.read.quiet);
+    let spill = tempfile::tempfile().context("cannot create a temporary file for the evidence")?;
+    let mut aggregator = ReportAggregator::new(AggregateOptions::report(keys.clone()));
+    let mut builder = ContextBuilder::new(keys, SpillStore::new(spill));
+    let (ran, notes) = fold_records(&pipeline, !args.read.quiet, |record| {
+        aggregator.add(record);
+        builder.push(record)
+    })?;
     ran.require_input()?;
     ran.print_input_errors();
     runner::print_problems(&ran.summary);
     let summary = &ran.summary;
-    let aggregates = simple_aggregates(&records, keys);
+    let aggregates = aggregator.finish();
     let options = ReportOptions {
         title: args.title.clone(),
         generated_at: args.generated_at.clone(),
@@ -81,7 +89,9 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         filters: pipeline.options().filter.describe(),
         notes,
     };
-    let context = build_context(&records, summary, &aggregates, &options);
+    let context = builder
+        .finish(summary, &aggregates, &options)
+        .context("cannot read back the evidence from the temporary file")?;
     let text = templates.render(&name, &context).map_err(|error| {
         let flag = match error {
             ReportError::OutOfFuel { .. } => "--template-fuel N",
@@ -136,14 +146,24 @@ fn parse_group_keys(text: &str) -> Result<Vec<Dimension>> {
     Ok(keys)
 }
 
-/// Reads every input through the pipeline (with the progress bar when asked): the records
-/// (filtered), what was read, and notes on inputs that are earlier `classify` runs.
-fn load_records(pipeline: &Pipeline, progress: bool) -> (Vec<Record>, Ran, Vec<String>) {
-    let mut records = Vec::new();
+/// Reads every input through the pipeline (with the progress bar when asked), handing each
+/// record (filtered) to `fold` as it comes, none kept: what was read, and notes on inputs that
+/// are earlier `classify` runs. The first error of `fold` stops the run.
+fn fold_records(
+    pipeline: &Pipeline,
+    progress: bool,
+    mut fold: impl FnMut(&Record) -> std::io::Result<()>,
+) -> Result<(Ran, Vec<String>)> {
     let mut notes = Vec::new();
+    let mut failed = None;
     let ran = runner::run(pipeline, progress, |item| {
         match item {
-            Output::Record(record) => records.push(*record),
+            Output::Record(record) => {
+                if let Err(error) = fold(&record) {
+                    failed = Some(error);
+                    return false;
+                }
+            }
             Output::Opened { path, format } if format == JsonlSource.name() => notes.push(format!(
                 "{path} is an earlier classify run: its message counts cover only messages with records"
             )),
@@ -151,12 +171,9 @@ fn load_records(pipeline: &Pipeline, progress: bool) -> (Vec<Record>, Ran, Vec<S
         }
         true
     });
-    (records, ran, notes)
-}
-
-/// Groups by the `--group` keys, hour and day series for the charts, spikes and the
-/// suppression, keep and complaint lists: the engine's one aggregator, so reports and
-/// `suppress` decide alike.
-pub(crate) fn simple_aggregates(records: &[Record], keys: Vec<Dimension>) -> Aggregates {
-    aggregate_records(records, AggregateOptions::report(keys))
+    if let Some(error) = failed {
+        return Err(anyhow::Error::new(error)
+            .context("cannot write the evidence to a temporary file (is the disk full?)"));
+    }
+    Ok((ran, notes))
 }

@@ -242,20 +242,48 @@ fn fold(groups: &mut Groups, dimensions: &[Dimension], value: &str, member: &Mem
     }
 }
 
-/// Groups, series and spikes of records already in memory, and the suppression, keep and
-/// complaint lists decided with those spikes (default suppression settings): what `report`
-/// shows, so reports and `suppress` decide alike.
+/// Groups, series and spikes, and the suppression, keep and complaint lists decided with
+/// those spikes (default suppression settings): what `report` shows, so reports and
+/// `suppress` decide alike. Records are folded in one at a time, as they stream.
+#[derive(Debug)]
+pub struct ReportAggregator {
+    aggregator: Aggregator,
+    suppressor: Suppressor,
+}
+
+impl ReportAggregator {
+    /// An empty one.
+    #[must_use]
+    pub fn new(options: AggregateOptions) -> Self {
+        ReportAggregator {
+            aggregator: Aggregator::new(options, None),
+            suppressor: Suppressor::new(SuppressOptions::default(), SuppressionState::default()),
+        }
+    }
+
+    /// Folds one record in.
+    pub fn add(&mut self, record: &Record) {
+        self.aggregator.add(record);
+        self.suppressor.add(record);
+    }
+
+    /// The aggregates with the lists.
+    #[must_use]
+    pub fn finish(self) -> Aggregates {
+        let mut aggregates = self.aggregator.finish();
+        aggregates.lists = self.suppressor.finish(&aggregates.spikes).0;
+        aggregates
+    }
+}
+
+/// [`ReportAggregator`] over records already in memory.
 #[must_use]
 pub fn aggregate_records(records: &[Record], options: AggregateOptions) -> Aggregates {
-    let mut aggregator = Aggregator::new(options, None);
-    let mut suppressor = Suppressor::new(SuppressOptions::default(), SuppressionState::default());
+    let mut aggregator = ReportAggregator::new(options);
     for record in records {
         aggregator.add(record);
-        suppressor.add(record);
     }
-    let mut aggregates = aggregator.finish();
-    aggregates.lists = suppressor.finish(&aggregates.spikes).0;
-    aggregates
+    aggregator.finish()
 }
 
 /// The receiver of a record: the provider the rules recognised, else the recipient domain.

@@ -1,7 +1,7 @@
 //! The evidence of one record as labelled fields: every field is either filled from the bounce
 //! or says where to collect it ("not in the bounces: collect from …"), never blank.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use bounce_model::{Provenanced, Record, Stage};
 
@@ -14,7 +14,7 @@ const FROM_DNS_PTR: &str = "not in the bounces: collect from DNS (PTR of the sen
 const FROM_DNS_MX: &str = "not in the bounces: collect from DNS (current MX answers)";
 
 /// One labelled evidence value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     /// What the value is (`Sending IP`).
     pub label: String,
@@ -80,7 +80,7 @@ impl Field {
 }
 
 /// The evidence of one record, addressable by its anchor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceView {
     /// The HTML anchor (`rec-12`).
     pub anchor: String,
@@ -103,7 +103,7 @@ pub struct EvidenceView {
 }
 
 /// One row of the "please confirm" list: sending IP, HELO and pool per message ID.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmRow {
     /// The original's Message-ID, or a "not in the bounces" note.
     pub message_id: String,

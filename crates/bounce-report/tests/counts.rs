@@ -11,7 +11,7 @@ use bounce_report::{build_context, is_provider_token, ReportContext, ReportOptio
 
 fn context_of(records: &[Record], summary: &Summary) -> ReportContext {
     let aggregates = common::simple_aggregates(records);
-    build_context(records, summary, &aggregates, &ReportOptions::default())
+    build_context(records, &common::KEYS, summary, &aggregates, &ReportOptions::default())
 }
 
 /// Checks every agreement the summary promises, on one context.

@@ -1,8 +1,8 @@
 //! Bounce text is data: HTML output escapes it, and template errors name template, line, cause.
 
 use bounce_model::{
-    Aggregates, BounceFacts, Category, Group, Kind, ListEntry, ListKind, Record, Sample, Summary,
-    Verdict,
+    Aggregates, BounceFacts, Category, Dimension, Group, Kind, ListEntry, ListKind, Record, Sample,
+    Summary, Verdict,
 };
 use bounce_report::{build_context, ReportError, ReportOptions, Templates};
 
@@ -56,7 +56,7 @@ fn hostile_context() -> bounce_report::ReportContext {
     };
     let summary = Summary { messages: 1, bounce: 1, records: 1, ..Summary::default() };
     let options = ReportOptions { title: "<title>".into(), ..ReportOptions::default() };
-    build_context(&[record], &summary, &aggregates, &options)
+    build_context(&[record], &[Dimension::Provider], &summary, &aggregates, &options)
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn markdown_tickets_leave_no_raw_html_from_a_bounce() {
     let aggregates = Aggregates { groups: vec![group], ..Aggregates::default() };
     let options =
         ReportOptions { title: "<script>alert(1)</script>".into(), ..ReportOptions::default() };
-    let context = build_context(&[record], &summary, &aggregates, &options);
+    let context = build_context(&[record], &[Dimension::Provider], &summary, &aggregates, &options);
     for name in ["esp-escalation", "it-escalation"] {
         let md = Templates::builtin().unwrap().render(name, &context).unwrap();
         let prose = outside_code(&md);

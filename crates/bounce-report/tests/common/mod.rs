@@ -28,9 +28,12 @@ pub(crate) fn example_records() -> (Vec<Record>, Summary) {
 /// Groups by provider, category and token, series, spikes and lists from the engine's
 /// aggregator: what `bounce-triage report` does.
 pub(crate) fn simple_aggregates(records: &[Record]) -> Aggregates {
-    let keys = vec![Dimension::Provider, Dimension::Category, Dimension::Token];
-    aggregate_records(records, AggregateOptions::report(keys))
+    aggregate_records(records, AggregateOptions::report(KEYS.to_vec()))
 }
+
+/// The report's default group keys.
+pub(crate) const KEYS: [Dimension; 3] =
+    [Dimension::Provider, Dimension::Category, Dimension::Token];
 
 /// The context of the example archive, deterministic (no generation time).
 pub(crate) fn example_context() -> ReportContext {
@@ -43,5 +46,5 @@ pub(crate) fn example_context() -> ReportContext {
         filters: Vec::new(),
         notes: Vec::new(),
     };
-    build_context(&records, &summary, &aggregates, &options)
+    build_context(&records, &KEYS, &summary, &aggregates, &options)
 }
