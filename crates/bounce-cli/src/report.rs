@@ -11,7 +11,7 @@ use bounce_engine::source::{JsonlSource, RecordSource};
 use bounce_engine::{Output, Pipeline};
 use bounce_model::{Dimension, Record};
 use bounce_report::{
-    ContextBuilder, RenderLimits, ReportError, ReportOptions, SpillStore, Templates,
+    ContextBuilder, Origin, RenderLimits, ReportError, ReportOptions, SpillStore, Templates,
 };
 use clap::Args;
 
@@ -26,7 +26,8 @@ pub(crate) struct ReportArgs {
     /// The template: a file name or a name without extension (`templates list` shows them).
     #[arg(short, long, value_name = "NAME", default_value = "triage-summary", help_heading = OUTPUT)]
     pub(crate) template: String,
-    /// Write the report to FILE (replaced atomically) instead of stdout.
+    /// Write the report to FILE (replaced atomically) instead of stdout. When a list is longer
+    /// than a document shows (1,000 entries), the whole lists go to STEM.lists.csv beside FILE.
     #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) output: Option<PathBuf>,
     /// Templates in DIR override built-ins of the same file name or add new ones.
@@ -89,9 +90,42 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         filters: pipeline.options().filter.describe(),
         notes,
     };
-    let context = builder
+    let mut context = builder
         .finish(summary, &aggregates, &options)
         .context("cannot read back the evidence from the temporary file")?;
+    let builtin =
+        |n: &str| templates.list().iter().any(|i| i.name == n && i.origin == Origin::Builtin);
+    // The built-in lists template is the lists as the one CSV writer writes them: every entry,
+    // not the context's first LIST_CAP of each list.
+    if name == LISTS_TEMPLATE && builtin(LISTS_TEMPLATE) {
+        let text = bounce_report::csv::list_text(&aggregates.lists);
+        let text = if output.is_terminal() {
+            crate::output::for_terminal_lines(&text)
+        } else {
+            text.into()
+        };
+        output.put(text.as_bytes())?;
+        return Ok(ran.exit_code(false));
+    }
+    // A list longer than the document shows goes whole into a CSV beside the document.
+    if let Some(path) = args.output.as_deref().filter(|p| !crate::output::is_special(p)) {
+        if context.list_counts.capped() {
+            let lists = lists_path(path);
+            crate::output::write_atomic(
+                &lists,
+                bounce_report::csv::list_text(&aggregates.lists).as_bytes(),
+            )?;
+            context.lists_csv = lists.file_name().map(|n| n.to_string_lossy().into_owned());
+            if !args.read.quiet {
+                eprintln!(
+                    "note: a list is longer than the document shows ({} entries each): the whole lists are in {}",
+                    bounce_report::LIST_CAP,
+                    crate::output::for_terminal_lines(&lists.display().to_string())
+                );
+            }
+        }
+    }
+    drop(aggregates);
     let text = templates.render(&name, &context).map_err(|error| {
         let flag = match error {
             ReportError::OutOfFuel { .. } => "--template-fuel N",
@@ -105,6 +139,15 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         if output.is_terminal() { crate::output::for_terminal_lines(&text) } else { text.into() };
     output.put(text.as_bytes())?;
     Ok(ran.exit_code(false))
+}
+
+/// The built-in template of the suppression, keep and complaint lists.
+const LISTS_TEMPLATE: &str = "suppression.csv";
+
+/// Where the whole lists go beside a document: `report.html` → `report.lists.csv`.
+fn lists_path(document: &Path) -> PathBuf {
+    let stem = document.file_stem().map_or_else(|| "report".into(), |s| s.to_string_lossy());
+    document.with_file_name(format!("{stem}.lists.csv"))
 }
 
 /// The built-ins plus every file of `dir` (by file name).

@@ -159,3 +159,35 @@ fn evidence_from_an_accounting_file_fills_pool_and_job() {
         "{postfix}"
     );
 }
+
+#[test]
+fn lists_longer_than_the_document_shows_go_whole_into_a_csv_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("big.mbox");
+    let addresses = bounce_report::LIST_CAP + 30;
+    let text: String = (0..addresses)
+        .map(|n| {
+            let diagnostic = format!(
+                "550 5.1.1 <user{n}@example.net>: Recipient address rejected: User unknown"
+            );
+            support::dsn(n, &format!("user{n}@example.net"), "5.1.1", &diagnostic, 10, n % 60)
+        })
+        .collect();
+    std::fs::write(&archive, text).unwrap();
+    let html = dir.path().join("summary.html");
+    let out = run(&["report", "-q", archive.to_str().unwrap(), "-o", html.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    let lists = std::fs::read_to_string(dir.path().join("summary.lists.csv")).unwrap();
+    assert!(
+        page.contains(&format!("Suppression candidates ({addresses})")),
+        "the heading counts all"
+    );
+    assert!(page.contains("and 30 more: the whole list is in <a href=\"summary.lists.csv\">"));
+    // The header row, then every address once.
+    assert_eq!(lists.lines().count(), addresses + 1);
+    assert!(lists.contains(&format!("user{}@example.net,suppress,", addresses - 1)));
+    // The lists template gives every entry too, not the document's first ones.
+    let csv = stdout(&["report", "-q", archive.to_str().unwrap(), "-t", "suppression"]);
+    assert_eq!(csv, lists);
+}

@@ -271,12 +271,17 @@ pub struct ReportContext {
     pub charts: Vec<Chart>,
     /// Flagged spikes.
     pub spikes: Vec<SpikeView>,
-    /// Suppression candidates.
+    /// Suppression candidates: the first [`LIST_CAP`] (`list_counts` counts them all).
     pub suppress: Vec<EntryView>,
-    /// Kept addresses.
+    /// Kept addresses: the first [`LIST_CAP`].
     pub keep: Vec<EntryView>,
-    /// Complaints.
+    /// Complaints: the first [`LIST_CAP`].
     pub complaints: Vec<EntryView>,
+    /// The length of each whole list.
+    pub list_counts: ListCounts,
+    /// The file beside the document that holds the whole lists as CSV, when the caller wrote
+    /// one (a list is longer than [`LIST_CAP`]).
+    pub lists_csv: Option<String>,
     /// Evidence of every record in the report.
     pub evidence: Vec<EvidenceView>,
     /// The explicit asks of the ESP ticket, one per finding, most messages first.
@@ -298,6 +303,25 @@ pub struct ReportContext {
     pub list_cap: usize,
     /// How many groups there are in all, and how many the context leaves out.
     pub group_counts: GroupCounts,
+}
+
+/// The length of each whole list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ListCounts {
+    /// Suppression candidates.
+    pub suppress: u64,
+    /// Kept addresses.
+    pub keep: u64,
+    /// Complaints.
+    pub complaints: u64,
+}
+
+impl ListCounts {
+    /// Whether a list is longer than the context holds.
+    #[must_use]
+    pub fn capped(&self) -> bool {
+        [self.suppress, self.keep, self.complaints].into_iter().any(|n| n > LIST_CAP as u64)
+    }
 }
 
 /// The groups in all: `groups`, `esp_groups` and `it_groups` hold the largest [`GROUP_CAP`]
@@ -327,9 +351,9 @@ pub const APPENDIX_CAP: usize = 10;
 /// size follows the number of groups, not of records.
 pub(crate) const GROUP_SAMPLES: usize = 20;
 
-/// Entries of each list (suppress, keep, complaint) whose deciding record's evidence a
-/// report carries and that the HTML summary lists; the CSV lists them all.
-pub(crate) const LIST_CAP: usize = 1_000;
+/// Entries of each list (suppress, keep, complaint) a report context holds, whose deciding
+/// record's evidence it carries and that the HTML summary lists; the CSV lists them all.
+pub const LIST_CAP: usize = 1_000;
 
 fn rate_text(count: u64, baseline: f64, rate: Option<f64>, baseline_rate: Option<f64>) -> String {
     match (rate, baseline_rate) {

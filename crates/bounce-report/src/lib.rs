@@ -20,9 +20,9 @@ use minijinja::{AutoEscape, Environment};
 pub use chart::{Bar, Chart, Legend, Tick, PALETTE, REST_COLOR};
 pub use context::{
     build_context, is_provider_token, ActionRow, Ask, ContextBuilder, Count, EntryView,
-    EvidenceStore, GroupCounts, GroupView, ListActions, RecordsStore, ReportContext, ReportOptions,
-    Response, SpikeView, SpillStore, Totals, Unknown, APPENDIX_CAP, GROUP_CAP, RESPONSE_CAP,
-    VALUE_CAP,
+    EvidenceStore, GroupCounts, GroupView, ListActions, ListCounts, RecordsStore, ReportContext,
+    ReportOptions, Response, SpikeView, SpillStore, Totals, Unknown, APPENDIX_CAP, GROUP_CAP,
+    LIST_CAP, RESPONSE_CAP, VALUE_CAP,
 };
 pub use evidence::{ConfirmRow, EvidenceView, Field};
 pub use layer::layer_of;

@@ -20,9 +20,9 @@ use bounce_model::{Aggregates, Category, Dimension, Kind, ListKind, Reason, Reco
 
 use super::{
     action_hint, ask_of, blames_sending_domain, is_provider_token, named_ips, rate_text, slug_of,
-    ActionRow, Ask, AskInput, Count, EntryView, GroupCounts, GroupView, ListActions, ReportContext,
-    ReportOptions, Response, SpikeView, Totals, Unknown, APPENDIX_CAP, GROUP_CAP, GROUP_SAMPLES,
-    LIST_CAP,
+    ActionRow, Ask, AskInput, Count, EntryView, GroupCounts, GroupView, ListActions, ListCounts,
+    ReportContext, ReportOptions, Response, SpikeView, Totals, Unknown, APPENDIX_CAP, GROUP_CAP,
+    GROUP_SAMPLES, LIST_CAP,
 };
 use crate::chart::{build_chart, NameCounts};
 use crate::evidence::{confirm_row, domain_of, evidence_of, provider_of, ConfirmRow, EvidenceView};
@@ -807,8 +807,21 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 e.anchor.clear();
             }
         }
-        let pick =
-            |name: &str| lists.iter().filter(|e| e.list == name).cloned().collect::<Vec<_>>();
+        // Each list keeps its first LIST_CAP entries (the rest are counted; the whole lists
+        // are in the CSV); the actions table above counted every entry.
+        let mut list_counts = ListCounts::default();
+        let (mut suppress, mut keep, mut complaints) = (Vec::new(), Vec::new(), Vec::new());
+        for e in lists {
+            let (count, list) = match e.list.as_str() {
+                "suppress" => (&mut list_counts.suppress, &mut suppress),
+                "complaint" => (&mut list_counts.complaints, &mut complaints),
+                _ => (&mut list_counts.keep, &mut keep),
+            };
+            *count += 1;
+            if list.len() < LIST_CAP {
+                list.push(e);
+            }
+        }
         let mut start_here: Vec<ActionRow> = actions
             .iter()
             .filter(|l| l.list != "not listed")
@@ -855,9 +868,11 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             sending_ips: sending_ips.into_iter().collect(),
             charts,
             spikes,
-            suppress: pick(ListKind::Suppress.as_str()),
-            keep: pick(ListKind::Keep.as_str()),
-            complaints: pick(ListKind::Complaint.as_str()),
+            suppress,
+            keep,
+            complaints,
+            list_counts,
+            lists_csv: None,
             evidence: Vec::new(),
             asks,
             unknowns,
