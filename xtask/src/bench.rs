@@ -63,6 +63,9 @@
 //!   --threads N` on the big archive with stdout to /dev/null; one row per N with messages,
 //!   wall s, msgs/s, CPU µs per message, cores used (CPU ÷ wall), peak anonymous and peak
 //!   resident memory. Then the quarter-size archive at 2 threads.
+//! - `report` (the HTML summary) and `suppress` at 2 threads on the big archive and on the
+//!   quarter-size one, each written to a file: wall time as a multiple of `classify`'s at 2
+//!   threads, and peak memory at both sizes (it should not follow the archive).
 //! - `--compare "CMD"`: a reference command run by `sh -c` on the big archive (its path,
 //!   shell-quoted, replaces `{}` in CMD, or is appended as the last argument), stdout to
 //!   /dev/null, timed the same way; the row adds the ratio bounce-triage msgs/s at 2 threads
@@ -330,6 +333,23 @@ pub(crate) fn classify(binary: &Path, path: &Path, threads: usize) -> Result<Cos
     Ok(cost)
 }
 
+/// `report` (the HTML summary) or `suppress` (the lists) on `path` at 2 threads, their
+/// outputs written in `dir`.
+fn derived(binary: &Path, command: &str, path: &Path, dir: &Path) -> Result<Cost> {
+    let out = dir.join(format!("{command}.out"));
+    let cost = measure(
+        Command::new(binary)
+            .args([command, "--quiet", "--threads", "2"])
+            .arg(path)
+            .arg("-o")
+            .arg(&out),
+    )?;
+    if cost.code != Some(0) {
+        bail!("{command} failed on {} ({:?})", path.display(), cost.code);
+    }
+    Ok(cost)
+}
+
 /// A ratio with three significant digits or so.
 fn significant(x: f64) -> String {
     match x.abs() {
@@ -445,6 +465,36 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     };
     small_row.print();
 
+    // `report` and `suppress` on both archives at 2 threads: their time against classify's
+    // (the 2-thread row, or its own run) and whether memory follows the archive.
+    let classify_t2 = match rows.iter().find(|r| r.label == "t2") {
+        Some(row) => row.cost.wall,
+        None => classify(&binary, &big, 2)?.wall,
+    };
+    let mut command_part = String::new();
+    for command in ["report", "suppress"] {
+        for (label, path, count) in [("", &big, messages), (" ¼", &small, small_messages)] {
+            let cost = derived(&binary, command, path, &dir)?;
+            let row = Row {
+                label: format!("{command}{label}"),
+                bytes: fs::metadata(path)?.len(),
+                messages: count,
+                cost,
+            };
+            row.print();
+            if label.is_empty() {
+                write!(
+                    command_part,
+                    "; {command} {:.2}× classify {} MB",
+                    row.cost.wall / classify_t2,
+                    row.cost.anon_kb / 1024
+                )?;
+            } else {
+                write!(command_part, " (¼: {} MB)", row.cost.anon_kb / 1024)?;
+            }
+        }
+    }
+
     // The reference.
     let mut reference_part = String::new();
     if let Some(command) = &options.compare {
@@ -478,7 +528,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             row.cost.anon_kb / 1024
         )?;
     }
-    write!(summary, "; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}")?;
+    write!(
+        summary,
+        "{command_part}; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}"
+    )?;
     println!("{summary}");
     Ok(())
 }
