@@ -322,13 +322,13 @@ impl RecordWriter {
 /// Writes list entries as CSV to `target`, in full, without renaming it into place yet.
 pub(crate) fn write_list_csv_pending(
     mut target: Target,
-    entries: &[&ListEntry],
+    entries: impl IntoIterator<Item = ListEntry>,
 ) -> Result<Written> {
     let result = (|| -> io::Result<()> {
         let mut csv = csv::Writer::new(target.writer());
         csv.header(&csv::LIST_COLUMNS)?;
         for entry in entries {
-            csv.entry(entry)?;
+            csv.entry(&entry)?;
         }
         csv.flush()
     })();

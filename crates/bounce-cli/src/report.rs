@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use bounce_engine::aggregate::{AggregateOptions, ReportAggregator};
 use bounce_engine::source::{JsonlSource, RecordSource};
+use bounce_engine::suppress::Lists;
 use bounce_engine::{Output, Pipeline};
 use bounce_model::{Dimension, Record};
 use bounce_report::{
@@ -82,7 +83,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     ran.print_input_errors();
     runner::print_problems(&ran.summary);
     let summary = &ran.summary;
-    let aggregates = aggregator.finish();
+    let (aggregates, lists) = aggregator.finish_lists();
     let options = ReportOptions {
         title: args.title.clone(),
         generated_at: args.generated_at.clone(),
@@ -91,14 +92,14 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         notes,
     };
     let mut context = builder
-        .finish(summary, &aggregates, &options)
+        .finish_with_lists(summary, &aggregates, lists.iter(), &options)
         .context("cannot read back the evidence from the temporary file")?;
     let builtin =
         |n: &str| templates.list().iter().any(|i| i.name == n && i.origin == Origin::Builtin);
     // The built-in lists template is the lists as the one CSV writer writes them: every entry,
     // not the context's first LIST_CAP of each list.
     if name == LISTS_TEMPLATE && builtin(LISTS_TEMPLATE) {
-        let text = bounce_report::csv::list_text(&aggregates.lists);
+        let text = lists_text(&lists);
         let text = if output.is_terminal() {
             crate::output::for_terminal_lines(&text)
         } else {
@@ -110,22 +111,19 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     // A list longer than the document shows goes whole into a CSV beside the document.
     if let Some(path) = args.output.as_deref().filter(|p| !crate::output::is_special(p)) {
         if context.list_counts.capped() {
-            let lists = lists_path(path);
-            crate::output::write_atomic(
-                &lists,
-                bounce_report::csv::list_text(&aggregates.lists).as_bytes(),
-            )?;
-            context.lists_csv = lists.file_name().map(|n| n.to_string_lossy().into_owned());
+            let beside = lists_path(path);
+            crate::output::write_atomic(&beside, lists_text(&lists).as_bytes())?;
+            context.lists_csv = beside.file_name().map(|n| n.to_string_lossy().into_owned());
             if !args.read.quiet {
                 eprintln!(
                     "note: a list is longer than the document shows ({} entries each): the whole lists are in {}",
                     bounce_report::LIST_CAP,
-                    crate::output::for_terminal_lines(&lists.display().to_string())
+                    crate::output::for_terminal_lines(&beside.display().to_string())
                 );
             }
         }
     }
-    drop(aggregates);
+    drop((aggregates, lists));
     let text = templates.render(&name, &context).map_err(|error| {
         let flag = match error {
             ReportError::OutOfFuel { .. } => "--template-fuel N",
@@ -139,6 +137,19 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         if output.is_terminal() { crate::output::for_terminal_lines(&text) } else { text.into() };
     output.put(text.as_bytes())?;
     Ok(ran.exit_code(false))
+}
+
+/// The lists as the one CSV writer writes them, with their header row.
+fn lists_text(lists: &Lists) -> String {
+    let mut out = Vec::new();
+    let mut writer = bounce_report::csv::Writer::new(&mut out);
+    let written = writer
+        .header(&bounce_report::csv::LIST_COLUMNS)
+        .and_then(|()| lists.iter().try_for_each(|e| writer.entry(&e)))
+        .and_then(|()| writer.flush());
+    drop(writer);
+    debug_assert!(written.is_ok(), "writing to memory does not fail");
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The built-in template of the suppression, keep and complaint lists.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use bounce_engine::state::SuppressionState;
 use bounce_engine::suppress::{SuppressOptions, Suppressor};
-use bounce_model::{ListEntry, ListKind};
+use bounce_model::ListKind;
 use clap::Args;
 
 use crate::args::{ReadArgs, LIMITS, OUTPUT};
@@ -126,16 +126,14 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
     })?;
     ran.require_input()?;
     let aggregates = aggregator.finish();
-    let (lists, state) = suppressor.finish(&aggregates.spikes);
-    let of = |kind: ListKind| -> Vec<&ListEntry> {
-        lists.iter().filter(|e| e.list == Some(kind)).collect()
-    };
+    let (lists, state) = suppressor.finish_lists(&aggregates.spikes);
+    let of = |kind: ListKind| lists.of(kind);
     // One transaction as far as files allow: every file is written in full (and synced)
     // under its temporary name first, and only then are they renamed into place, the state
     // last; a failure while writing (a full disk) replaces none of them. A closed stdout
     // (`| head`) ends the list there; the files asked for are still written.
     let mut written = Vec::new();
-    let closed = match write_list_csv_pending(output, &of(ListKind::Suppress)) {
+    let closed = match write_list_csv_pending(output, of(ListKind::Suppress)) {
         Err(e) if is_closed_pipe(&e) => true,
         other => {
             written.push(other?);
@@ -143,10 +141,10 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
         }
     };
     if let Some(target) = keep {
-        written.push(write_list_csv_pending(target, &of(ListKind::Keep))?);
+        written.push(write_list_csv_pending(target, of(ListKind::Keep))?);
     }
     if let Some(target) = complaints {
-        written.push(write_list_csv_pending(target, &of(ListKind::Complaint))?);
+        written.push(write_list_csv_pending(target, of(ListKind::Complaint))?);
     }
     if let Some(mut target) = state_file {
         target.write_all(state.to_json()?.as_bytes())?;
@@ -161,9 +159,9 @@ pub(crate) fn run(args: &SuppressArgs) -> Result<ExitCode> {
         ran.print_summary();
         eprintln!(
             "suppress {}, keep {}, complaint {}",
-            of(ListKind::Suppress).len(),
-            of(ListKind::Keep).len(),
-            of(ListKind::Complaint).len()
+            lists.count(ListKind::Suppress),
+            lists.count(ListKind::Keep),
+            lists.count(ListKind::Complaint)
         );
     }
     Ok(ran.exit_code(false))

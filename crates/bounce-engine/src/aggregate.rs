@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use bounce_model::{Aggregates, Dimension, Group, Record, Sample};
 
 use crate::state::SuppressionState;
-use crate::suppress::{SuppressOptions, Suppressor};
+use crate::suppress::{Lists, SuppressOptions, Suppressor};
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::SentCounts;
 use distinct::Distinct;
@@ -270,9 +270,17 @@ impl ReportAggregator {
     /// The aggregates with the lists.
     #[must_use]
     pub fn finish(self) -> Aggregates {
-        let mut aggregates = self.aggregator.finish();
-        aggregates.lists = self.suppressor.finish(&aggregates.spikes).0;
+        let (mut aggregates, lists) = self.finish_lists();
+        aggregates.lists = lists.into_vec();
         aggregates
+    }
+
+    /// The aggregates (their `lists` empty) and the lists held compactly.
+    #[must_use]
+    pub fn finish_lists(self) -> (Aggregates, Lists) {
+        let aggregates = self.aggregator.finish();
+        let lists = self.suppressor.finish_lists(&aggregates.spikes).0;
+        (aggregates, lists)
     }
 }
 

@@ -16,13 +16,18 @@
 //! one attempt. Only `mailboxfull` counts as a quota failure: other 451/452 replies
 //! (greylisting, too many recipients) have other reasons and never count.
 
+mod lists;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use bounce_model::{Action, Kind, ListEntry, ListKind, Reason, Record, Spike};
 
 use crate::aggregate::{receiver_of, sample_of};
 use crate::state::{Attempt, SuppressionState, MAX_DOMAIN_ADDRESSES};
 use crate::time::parse_rfc3339;
+pub use lists::Lists;
+use lists::{Slim, Texts};
 
 /// Settings of the suppression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +47,8 @@ impl Default for SuppressOptions {
 /// A list entry with what the spike check needs.
 #[derive(Debug, Clone)]
 struct Decision {
-    entry: ListEntry,
-    receiver: String,
+    entry: Slim,
+    receiver: Arc<str>,
     time: Option<i64>,
 }
 
@@ -54,8 +59,9 @@ pub struct Suppressor {
     state: SuppressionState,
     suppress: HashMap<String, Decision>,
     keep: HashMap<String, Decision>,
-    complaints: HashMap<String, ListEntry>,
-    receivers: HashMap<String, String>,
+    complaints: HashMap<String, Slim>,
+    receivers: HashMap<String, Arc<str>>,
+    texts: Texts,
 }
 
 impl Suppressor {
@@ -107,7 +113,8 @@ impl Suppressor {
                 if counter.addresses.len() < MAX_DOMAIN_ADDRESSES {
                     counter.addresses.insert(address.clone());
                 }
-                self.receivers.insert(address, receiver_of(record));
+                let receiver = self.texts.share(&receiver_of(record));
+                self.receivers.insert(address, receiver);
             }
             Reason::MailboxFull => {
                 self.state
@@ -116,7 +123,8 @@ impl Suppressor {
                     .or_default()
                     .attempts
                     .add(Attempt::of(record, time));
-                self.receivers.insert(address, receiver_of(record));
+                let receiver = self.texts.share(&receiver_of(record));
+                self.receivers.insert(address, receiver);
             }
             other => {
                 let why = keep_why(other, record);
@@ -151,6 +159,7 @@ impl Suppressor {
             "the recipient complained (feedback report): stop marketing mail".to_owned(),
             1,
         );
+        let entry = Slim::of(entry, &mut self.texts);
         self.complaints.insert(address, entry);
     }
 
@@ -162,9 +171,12 @@ impl Suppressor {
         why: String,
         attempts: u64,
     ) {
-        let entry = entry_of(&address, ListKind::Suppress, record, why, attempts);
-        let decision = Decision { entry, receiver: receiver_of(record), time };
-        self.suppress.entry(address).or_insert(decision);
+        // The first decision stands.
+        if self.suppress.contains_key(&address) {
+            return;
+        }
+        let decision = self.decision(&address, ListKind::Suppress, record, time, why, attempts);
+        self.suppress.insert(address, decision);
     }
 
     fn decide_keep(
@@ -175,21 +187,39 @@ impl Suppressor {
         why: String,
         attempts: u64,
     ) {
-        let entry = entry_of(&address, ListKind::Keep, record, why, attempts);
-        let decision = Decision { entry, receiver: receiver_of(record), time };
-        match self.keep.get(&address) {
-            Some(known) if known.time > time => {}
-            _ => {
-                self.keep.insert(address, decision);
-            }
+        // The latest decision stands.
+        if self.keep.get(&address).is_some_and(|known| known.time > time) {
+            return;
         }
+        let decision = self.decision(&address, ListKind::Keep, record, time, why, attempts);
+        self.keep.insert(address, decision);
+    }
+
+    fn decision(
+        &mut self,
+        address: &str,
+        list: ListKind,
+        record: &Record,
+        time: Option<i64>,
+        why: String,
+        attempts: u64,
+    ) -> Decision {
+        let entry = Slim::of(entry_of(address, list, record, why, attempts), &mut self.texts);
+        Decision { entry, receiver: self.texts.share(&receiver_of(record)), time }
     }
 
     /// Decides the counted cases, moves decisions inside a flagged spike window to the keep
     /// list, and returns the lists (suppress, keep, complaint; each sorted by address) and the
     /// state to save for the next run.
     #[must_use]
-    pub fn finish(mut self, spikes: &[Spike]) -> (Vec<ListEntry>, SuppressionState) {
+    pub fn finish(self, spikes: &[Spike]) -> (Vec<ListEntry>, SuppressionState) {
+        let (lists, state) = self.finish_lists(spikes);
+        (lists.into_vec(), state)
+    }
+
+    /// [`Suppressor::finish`] with the lists held compactly: an entry is made when read.
+    #[must_use]
+    pub fn finish_lists(mut self, spikes: &[Spike]) -> (Lists, SuppressionState) {
         let options = self.options;
         let mut counted: Vec<(String, Attempt, String, u64, bool)> = Vec::new();
         for (address, counter) in &mut self.state.quota {
@@ -219,9 +249,10 @@ impl Suppressor {
             }
         }
         for (address, attempt, why, n, decided) in counted {
-            let receiver = self.receivers.get(&address).cloned().unwrap_or_else(|| {
-                address.rsplit_once('@').map_or(String::new(), |(_, d)| d.to_owned())
-            });
+            let receiver = match self.receivers.get(&address) {
+                Some(receiver) => Arc::clone(receiver),
+                None => self.texts.share(address.rsplit_once('@').map_or("", |(_, d)| d)),
+            };
             let list = if decided { ListKind::Suppress } else { ListKind::Keep };
             let why = if decided { why } else { format!("{why}: not yet, keep and retry") };
             let entry = ListEntry {
@@ -233,6 +264,7 @@ impl Suppressor {
                 attempts: n,
                 evidence: attempt.evidence.clone(),
             };
+            let entry = Slim::of(entry, &mut self.texts);
             let decision = Decision { entry, receiver, time: attempt.time };
             if decided {
                 self.suppress.entry(address).or_insert(decision);
@@ -240,33 +272,34 @@ impl Suppressor {
                 self.keep.entry(address).or_insert(decision);
             }
         }
-        let mut suppress: Vec<Decision> = self.suppress.into_values().collect();
+        let mut suppress: Vec<(String, Decision)> = self.suppress.into_iter().collect();
         let mut keep: HashMap<String, Decision> = self.keep;
-        suppress.retain(|decision| {
+        let texts = &mut self.texts;
+        suppress.retain(|(address, decision)| {
             let Some(spike) = spike_covering(spikes, decision) else { return true };
             let mut moved = decision.clone();
             moved.entry.list = Some(ListKind::Keep);
-            moved.entry.why = format!(
+            moved.entry.why = texts.share(&format!(
                 "inside a {} spike at {} ({} to {}): quarantine the pattern and retest; was: {}",
                 spike.category,
                 spike.provider,
                 spike.window_start,
                 spike.window_end,
                 decision.entry.why
-            );
-            keep.insert(moved.entry.address.clone(), moved);
+            ));
+            keep.insert(address.clone(), moved);
             false
         });
-        let mut lists: Vec<ListEntry> = suppress.into_iter().map(|d| d.entry).collect();
-        let suppressed: std::collections::HashSet<String> =
-            lists.iter().map(|e| e.address.clone()).collect();
-        lists.extend(
-            keep.into_values().filter(|d| !suppressed.contains(&d.entry.address)).map(|d| d.entry),
-        );
-        lists.extend(self.complaints.into_values());
-        lists.sort_by(|a, b| a.list.cmp(&b.list).then_with(|| a.address.cmp(&b.address)));
+        for (address, _) in &suppress {
+            keep.remove(address);
+        }
+        let mut entries: Vec<(Box<str>, Slim)> =
+            Vec::with_capacity(suppress.len() + keep.len() + self.complaints.len());
+        entries.extend(suppress.into_iter().map(|(a, d)| (a.into_boxed_str(), d.entry)));
+        entries.extend(keep.into_iter().map(|(a, d)| (a.into_boxed_str(), d.entry)));
+        entries.extend(self.complaints.into_iter().map(|(a, e)| (a.into_boxed_str(), e)));
         self.state.quota.retain(|_, c| !c.attempts.is_empty() || c.last_delivery.is_some());
-        (lists, self.state)
+        (Lists::new(entries), self.state)
     }
 }
 
@@ -274,7 +307,7 @@ impl Suppressor {
 fn spike_covering<'s>(spikes: &'s [Spike], decision: &Decision) -> Option<&'s Spike> {
     let time = decision.time?;
     spikes.iter().find(|spike| {
-        spike.provider == decision.receiver
+        *spike.provider == *decision.receiver
             && parse_rfc3339(&spike.window_start).is_some_and(|start| time >= start)
             && parse_rfc3339(&spike.window_end).is_some_and(|end| time < end)
     })

@@ -342,7 +342,7 @@ pub struct GroupCounts {
 
 /// Groups (the largest) a report shows in full; the rest are counted in
 /// [`ReportContext::group_counts`] and listed by `classify --groups`.
-pub const GROUP_CAP: usize = 500;
+pub const GROUP_CAP: usize = 200;
 
 /// Rows of the per-message appendix of the ESP ticket, per group.
 pub const APPENDIX_CAP: usize = 10;

@@ -20,9 +20,18 @@ fn assert_counts_agree(context: &ReportContext) {
     // The actions table: each list's addresses are exactly its list, and every failure once.
     let list = |name: &str| context.actions.iter().find(|l| l.list == name);
     let addresses = |name: &str| list(name).map_or(0, |l| l.addresses);
-    assert_eq!(addresses("suppress"), context.suppress.len() as u64, "suppress");
-    assert_eq!(addresses("keep"), context.keep.len() as u64, "keep");
-    assert_eq!(addresses("complaint"), context.complaints.len() as u64, "complaint");
+    let counts = &context.list_counts;
+    assert_eq!(addresses("suppress"), counts.suppress, "suppress");
+    assert_eq!(addresses("keep"), counts.keep, "keep");
+    assert_eq!(addresses("complaint"), counts.complaints, "complaint");
+    // The context holds the first LIST_CAP entries of each list.
+    for (held, whole) in [
+        (context.suppress.len(), counts.suppress),
+        (context.keep.len(), counts.keep),
+        (context.complaints.len(), counts.complaints),
+    ] {
+        assert_eq!(held as u64, whole.min(bounce_report::LIST_CAP as u64));
+    }
     assert_eq!(context.actions.iter().map(|l| l.failures).sum::<u64>(), failures);
     for l in &context.actions {
         assert_eq!(l.rows.iter().map(|r| r.addresses).sum::<u64>(), l.addresses, "{}", l.list);

@@ -10,13 +10,15 @@
 //! sample indices; the evidence itself is in the store ([`SpillStore`]: a temporary file).
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 
 use bounce_model::wording::mask_ids;
-use bounce_model::{Aggregates, Category, Dimension, Kind, ListKind, Reason, Record, Summary};
+use bounce_model::{
+    Aggregates, Category, Dimension, Kind, ListEntry, ListKind, Reason, Record, Summary,
+};
 
 use super::{
     action_hint, ask_of, blames_sending_domain, is_provider_token, named_ips, rate_text, slug_of,
@@ -633,14 +635,30 @@ impl<S: EvidenceStore> ContextBuilder<S> {
     }
 
     /// The context of the records folded in, with the run summary and the aggregates over the
-    /// same records.
+    /// same records (their lists included).
     ///
     /// # Errors
     /// When the evidence store cannot read back what it wrote.
     pub fn finish(
+        self,
+        summary: &Summary,
+        aggregates: &Aggregates,
+        options: &ReportOptions,
+    ) -> io::Result<ReportContext> {
+        self.finish_with_lists(summary, aggregates, aggregates.lists.iter().cloned(), options)
+    }
+
+    /// [`ContextBuilder::finish`] with the suppression, keep and complaint lists given apart
+    /// (in order: suppress, keep, complaint), read once: only the first [`LIST_CAP`] entries
+    /// of each are kept.
+    ///
+    /// # Errors
+    /// When the evidence store cannot read back what it wrote.
+    pub fn finish_with_lists(
         mut self,
         summary: &Summary,
         aggregates: &Aggregates,
+        lists: impl IntoIterator<Item = ListEntry>,
         options: &ReportOptions,
     ) -> io::Result<ReportContext> {
         // The accumulators by the key the aggregator gives its groups.
@@ -777,51 +795,38 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 }
             })
             .collect();
-        let mut lists: Vec<EntryView> = aggregates
-            .lists
-            .iter()
-            .map(|entry| {
-                let source = &entry.evidence.source;
-                let key = (
-                    source.path.as_str(),
-                    source.message,
-                    source.offset,
-                    entry.evidence.recipient.to_ascii_lowercase(),
-                );
-                let found = self.index.get(&hash_of(&key)).copied();
-                EntryView {
-                    entry: entry.clone(),
-                    list: entry.list.unwrap_or(ListKind::Keep).as_str().to_string(),
-                    anchor: found.map_or_else(String::new, |i| format!("rec-{i}")),
-                }
-            })
-            .collect();
-        self.index = HashMap::new();
-        let actions = self.list_actions(&lists, &groups);
-        // Past the first LIST_CAP entries of a list, its evidence is in the CSV, not the report.
-        let mut shown_per_list: HashMap<String, usize> = HashMap::new();
-        for e in &mut lists {
-            let shown = shown_per_list.entry(e.list.clone()).or_default();
-            *shown += 1;
-            if *shown > LIST_CAP {
-                e.anchor.clear();
-            }
-        }
         // Each list keeps its first LIST_CAP entries (the rest are counted; the whole lists
-        // are in the CSV); the actions table above counted every entry.
+        // are in the CSV); the actions table counts every entry.
+        let mut tally = ActionsTally::default();
         let mut list_counts = ListCounts::default();
         let (mut suppress, mut keep, mut complaints) = (Vec::new(), Vec::new(), Vec::new());
-        for e in lists {
-            let (count, list) = match e.list.as_str() {
+        for entry in lists {
+            let source = &entry.evidence.source;
+            let key = (
+                source.path.as_str(),
+                source.message,
+                source.offset,
+                entry.evidence.recipient.to_ascii_lowercase(),
+            );
+            let found = self.index.get(&hash_of(&key)).copied();
+            let view = EntryView {
+                list: entry.list.unwrap_or(ListKind::Keep).as_str().to_string(),
+                anchor: found.map_or_else(String::new, |i| format!("rec-{i}")),
+                entry,
+            };
+            self.tally(&mut tally, &view);
+            let (count, list) = match view.list.as_str() {
                 "suppress" => (&mut list_counts.suppress, &mut suppress),
                 "complaint" => (&mut list_counts.complaints, &mut complaints),
                 _ => (&mut list_counts.keep, &mut keep),
             };
             *count += 1;
             if list.len() < LIST_CAP {
-                list.push(e);
+                list.push(view);
             }
         }
+        self.index = HashMap::new();
+        let actions = self.list_actions(tally, &groups);
         let mut start_here: Vec<ActionRow> = actions
             .iter()
             .filter(|l| l.list != "not listed")
@@ -900,39 +905,37 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             .map(|i| format!("rec-{i}"))
     }
 
-    /// The listed addresses per list and action, and the failures of unlisted addresses.
-    fn list_actions(&self, lists: &[EntryView], groups: &[GroupView]) -> Vec<ListActions> {
-        let mut claimed: BTreeSet<String> = BTreeSet::new();
-        // Rows keyed by (list, action).
-        let mut rows: BTreeMap<(String, String), RowTally> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
-        for e in lists {
-            let address = e.entry.address.to_ascii_lowercase();
-            let record = anchor_index(&e.anchor).and_then(|i| Some((i, *self.rows.get(i)?)));
-            let verdict_action = record.map_or("review", |(_, (a, _))| self.actions.name(a));
-            let action = match e.list.as_str() {
-                "suppress" => "suppress",
-                "complaint" => "complaint",
-                // The rule said suppress, the suppression held it back (a flagged incident).
-                _ if verdict_action == "suppress" => "hold-in-spike",
-                _ => verdict_action,
-            };
-            if !order.contains(&e.list) {
-                order.push(e.list.clone());
-            }
-            let failures = if claimed.insert(address.clone()) {
-                self.failures_of.get(&address).map_or(0, |f| f.0)
-            } else {
-                0
-            };
-            let provider =
-                record.map_or_else(|| "other".to_string(), |(_, (_, p))| self.provider(p));
-            let row = rows.entry((e.list.clone(), action.to_string())).or_default();
-            row.addresses += 1;
-            row.failures += failures;
-            *row.providers.entry(provider).or_default() += 1;
-            row.first = row.first.or(record.map(|(i, _)| i));
+    /// Counts one list entry in its row of the actions table.
+    fn tally(&self, tally: &mut ActionsTally, e: &EntryView) {
+        let address = e.entry.address.to_ascii_lowercase();
+        let record = anchor_index(&e.anchor).and_then(|i| Some((i, *self.rows.get(i)?)));
+        let verdict_action = record.map_or("review", |(_, (a, _))| self.actions.name(a));
+        let action = match e.list.as_str() {
+            "suppress" => "suppress",
+            "complaint" => "complaint",
+            // The rule said suppress, the suppression held it back (a flagged incident).
+            _ if verdict_action == "suppress" => "hold-in-spike",
+            _ => verdict_action,
+        };
+        if !tally.order.contains(&e.list) {
+            tally.order.push(e.list.clone());
         }
+        let failures = if tally.claimed.insert(address.clone()) {
+            self.failures_of.get(&address).map_or(0, |f| f.0)
+        } else {
+            0
+        };
+        let provider = record.map_or_else(|| "other".to_string(), |(_, (_, p))| self.provider(p));
+        let row = tally.rows.entry((e.list.clone(), action.to_string())).or_default();
+        row.addresses += 1;
+        row.failures += failures;
+        *row.providers.entry(provider).or_default() += 1;
+        row.first = row.first.or(record.map(|(i, _)| i));
+    }
+
+    /// The listed addresses per list and action, and the failures of unlisted addresses.
+    fn list_actions(&self, tally: ActionsTally, groups: &[GroupView]) -> Vec<ListActions> {
+        let ActionsTally { claimed, mut rows, mut order } = tally;
         let unlisted: Vec<(&String, &(u64, usize))> =
             self.failures_of.iter().filter(|(address, _)| !claimed.contains(*address)).collect();
         if !unlisted.is_empty() {
@@ -1056,6 +1059,17 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         }
         Ok(out)
     }
+}
+
+/// The actions table while the lists are read.
+#[derive(Debug, Default)]
+struct ActionsTally {
+    /// Addresses already counted (an address is on one list).
+    claimed: HashSet<String>,
+    /// Rows keyed by (list, action).
+    rows: BTreeMap<(String, String), RowTally>,
+    /// Lists in the order first seen.
+    order: Vec<String>,
 }
 
 /// What one row of the actions table counts while the lists are read.
