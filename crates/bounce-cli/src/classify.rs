@@ -132,20 +132,28 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         true
     });
     ran.require_input()?;
+    // One transaction as far as files allow: the records, groups and summary files are each
+    // written in full (and synced) under a temporary name first, then all renamed into place;
+    // a failure while writing (a full disk) replaces none of them.
+    let mut pending = Vec::new();
     let closed = match write_error {
         Some(e) if is_closed_pipe(&e) => true,
         Some(e) => return Err(e),
-        None => match out.finish() {
+        None => match out.written() {
             Err(e) if is_closed_pipe(&e) => true,
-            other => other.map(|()| false)?,
+            other => {
+                pending.push(other?);
+                false
+            }
         },
     };
     let mut incident = false;
     if let Some(aggregator) = aggregator {
         let aggregates = aggregator.finish();
         incident = !aggregates.spikes.is_empty();
-        if let Some(target) = groups_file {
-            target.put(serde_json::to_string_pretty(&aggregates)?.as_bytes())?;
+        if let Some(mut target) = groups_file {
+            target.write_all(serde_json::to_string_pretty(&aggregates)?.as_bytes())?;
+            pending.push(target.written()?);
         }
         if incident && !args.read.quiet {
             for spike in &aggregates.spikes {
@@ -161,8 +169,12 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
             }
         }
     }
-    if let Some(target) = summary_file {
-        target.put(serde_json::to_string_pretty(&ran.summary)?.as_bytes())?;
+    if let Some(mut target) = summary_file {
+        target.write_all(serde_json::to_string_pretty(&ran.summary)?.as_bytes())?;
+        pending.push(target.written()?);
+    }
+    for file in pending {
+        file.commit()?;
     }
     if closed || args.read.quiet {
         // After a closed stdout the reader has what it wanted: no summary, as `cat` prints

@@ -314,8 +314,9 @@ impl RecordWriter {
         }
     }
 
-    pub(crate) fn finish(self) -> Result<()> {
-        self.target.finish()
+    /// Everything written, in full, not yet renamed into place ([`Target::written`]).
+    pub(crate) fn written(self) -> Result<Written> {
+        self.target.written()
     }
 }
 

@@ -146,6 +146,21 @@ fn a_failed_write_replaces_neither_the_lists_nor_the_state() {
 }
 
 #[test]
+fn classify_replaces_none_of_its_outputs_when_one_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(dir.path(), "a.mbox", "ann", 2);
+    let records = dir.path().join("records.jsonl");
+    std::fs::write(&records, "old records\n").unwrap();
+    // `/dev/full` is a full disk: the summary cannot be written.
+    let out = run(&["classify", "-q", "-o", s(&records), "--summary", "/dev/full", s(&mbox)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write /dev/full"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&records).unwrap(), "old records\n", "not replaced");
+    assert!(temporaries(dir.path()).is_empty(), "{:?}", temporaries(dir.path()));
+}
+
+#[test]
 fn sigint_and_sigterm_leave_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let mbox = archive(dir.path(), "big.mbox", "ann", 20_000);
