@@ -223,16 +223,16 @@ fn gzip_and_maildir_files_go_whole_to_one_shard() {
     let dir = tempfile::tempdir().expect("tempdir");
     let all = messages();
     let mut inputs = Vec::new();
-    for i in 0..6 {
-        let gzip = stored_gzip(all[i].as_bytes());
+    for (i, message) in all.iter().enumerate().take(6) {
+        let gzip = stored_gzip(message.as_bytes());
         inputs.push(write(dir.path(), &format!("part-{i}.mbox.gz"), &gzip));
     }
     let maildir = dir.path().join("box");
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
     }
-    for i in 6..12 {
-        let body = all[i].split_once('\n').map_or(all[i].as_str(), |(_, rest)| rest);
+    for (i, message) in all.iter().enumerate().take(12).skip(6) {
+        let body = message.split_once('\n').map_or(message.as_str(), |(_, rest)| rest);
         write(&maildir.join("cur"), &format!("{i}.eml"), body.as_bytes());
     }
     inputs.push(maildir);
