@@ -1,7 +1,8 @@
 //! `--shard K/N`: the union of the N shards of a file is exactly the unsharded run — every
 //! record once, in the same order, with the whole file's paths, offsets and message numbers,
 //! and summaries whose buckets add up — for random mbox archives with boundaries in awkward
-//! places (a `From ` inside a header, `>From ` escapes, CRLF, a preamble) and for line formats
+//! places (a `From ` inside a header, `>From ` escapes, CRLF, a preamble; mboxrd, mboxo and
+//! mboxcl2) and for line formats
 //! (a Postfix log whose results join earlier lines, a CSV export with a header row).
 
 use std::io::Write;
@@ -10,7 +11,7 @@ use std::sync::OnceLock;
 
 use bounce_engine::merge::merge_summaries;
 use bounce_engine::source::Registry;
-use bounce_engine::{Output, Pipeline, ReadOptions, Shard};
+use bounce_engine::{MboxFormat, Output, Pipeline, ReadOptions, Shard};
 use bounce_model::Summary;
 use bounce_rules::RuleSet;
 use proptest::prelude::*;
@@ -26,10 +27,11 @@ fn rules() -> RuleSet {
 }
 
 /// The records (as JSON) and the summary of one run over `inputs`.
-fn run(inputs: &[PathBuf], shard: Shard) -> (Vec<String>, Summary) {
+fn run(inputs: &[PathBuf], shard: Shard, mbox_format: MboxFormat) -> (Vec<String>, Summary) {
     let options = ReadOptions {
         inputs: inputs.to_vec(),
         shard,
+        mbox_format,
         threads: Some(2),
         log_year: Some(2026),
         ..ReadOptions::default()
@@ -60,12 +62,22 @@ fn sorted(mut records: Vec<String>) -> Vec<String> {
 /// the same order for one file; after sorting by path and offset for several) and the same
 /// summary once merged.
 fn assert_union_exact(inputs: &[PathBuf], count: u64) -> Result<(), TestCaseError> {
-    let (all_records, all_summary) = run(inputs, Shard::WHOLE);
+    assert_union_exact_as(inputs, count, MboxFormat::default())
+}
+
+/// [`assert_union_exact`] with the mbox flavour `mbox_format`.
+fn assert_union_exact_as(
+    inputs: &[PathBuf],
+    count: u64,
+    mbox_format: MboxFormat,
+) -> Result<(), TestCaseError> {
+    let (all_records, all_summary) = run(inputs, Shard::WHOLE, mbox_format);
     prop_assert!(all_summary.adds_up());
     let mut records = Vec::new();
     let mut summaries = Vec::new();
     for index in 1..=count {
-        let (part, part_summary) = run(inputs, Shard::new(index, count).expect("shard"));
+        let (part, part_summary) =
+            run(inputs, Shard::new(index, count).expect("shard"), mbox_format);
         prop_assert!(part_summary.adds_up(), "shard {index}/{count}: {part_summary:?}");
         records.extend(part);
         summaries.push(part_summary);
@@ -137,7 +149,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn mbox_shards_add_up_to_the_whole_run(
@@ -145,6 +157,11 @@ proptest! {
         crlf in any::<bool>(),
         preamble in any::<bool>(),
         count in 1u64..=64,
+        flavour in prop_oneof![
+            Just(MboxFormat::Mboxrd),
+            Just(MboxFormat::Mboxo),
+            Just(MboxFormat::Mboxcl2)
+        ],
     ) {
         let all = messages();
         let mut text = String::new();
@@ -160,7 +177,7 @@ proptest! {
         }
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(dir.path(), "archive.mbox", text.as_bytes());
-        assert_union_exact(&[path], count)?;
+        assert_union_exact_as(&[path], count, flavour)?;
     }
 
     #[test]
@@ -269,4 +286,28 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn mboxcl2_bodies_hide_their_from_lines_from_every_shard() {
+    // The body holds a complete `From_` line after a blank line: only the Content-Length of
+    // the header before it says it is not a separator, which a shard seeking into the body
+    // would never see.
+    let body = "hello\n\nFrom trap@example.com Tue Jun  9 06:12:03 2026\nend\n";
+    let messages: Vec<String> = (0..3)
+        .map(|i| {
+            format!(
+                "From MAILER-DAEMON Tue Jun  9 06:12:03 2026\nFrom: a@example.com\nSubject: t{i}\nContent-Length: {}\n\n{body}",
+                body.len()
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "cl2.mbox", messages.join("\n").as_bytes());
+    let (_, whole) = run(std::slice::from_ref(&path), Shard::WHOLE, MboxFormat::Mboxcl2);
+    assert_eq!(whole.messages, 3, "Content-Length decides");
+    for count in 1..=12 {
+        assert_union_exact_as(std::slice::from_ref(&path), count, MboxFormat::Mboxcl2)
+            .expect("union");
+    }
 }
