@@ -3,7 +3,7 @@
 
 The job lists the input files (folders walked in sorted order, hidden entries skipped, as
 `bounce-triage` walks them), cuts each plain file into shards of about --shard-bytes (a gzip file
-is one task: a gzip stream cannot be entered mid-way), and runs per task
+is one task: a gzip stream cannot be entered mid-way; a Maildir is shared out file by file), and runs per task
 
     bounce-triage classify FILE --shard K/N -o records --summary summary --groups groups
     bounce-triage suppress records --state state        (the shard's suppression counters)
@@ -44,27 +44,37 @@ GZIP_MAGIC = b"\x1f\x8b"
 OK_CODES = (0, 3, 4)
 
 
+MAILDIR_MESSAGES = ("cur", "new")
+
+
 def list_inputs(paths):
-    """Files in the order bounce-triage reads them: arguments in order, folders walked with
-    entries sorted by name bytes, hidden entries inside folders skipped."""
-    files = []
+    """What bounce-triage reads, in its order: arguments in order, folders walked with entries
+    sorted by name bytes and hidden entries skipped. A file is ("file", path); a Maildir (a
+    folder with cur/ or new/) is ("maildir", path), given to bounce-triage as a folder so that
+    it walks it itself and reads its files as Maildir messages (one message each)."""
+    found = []
 
     def walk(folder):
-        for name in sorted(os.listdir(folder), key=os.fsencode):
+        names = sorted(os.listdir(folder), key=os.fsencode)
+        if any(os.path.isdir(os.path.join(folder, name)) for name in MAILDIR_MESSAGES
+               if name in names):
+            found.append(("maildir", folder))
+            return
+        for name in names:
+            path = os.path.join(folder, name)
             if name.startswith("."):
                 continue
-            path = os.path.join(folder, name)
             if os.path.isdir(path) and not os.path.islink(path):
                 walk(path)
             elif os.path.isfile(path):
-                files.append(path)
+                found.append(("file", path))
 
     for path in paths:
         if os.path.isdir(path):
             walk(path)
         else:
-            files.append(path)
-    return files
+            found.append(("file", path))
+    return found
 
 
 def is_gzip(path):
@@ -72,13 +82,23 @@ def is_gzip(path):
         return handle.read(2) == GZIP_MAGIC
 
 
-def plan_tasks(files, shard_bytes):
-    """(file, K, N) for every shard of every file: a plain file in shards of about
-    shard_bytes, a gzip file whole."""
+def plan_tasks(inputs, shard_bytes):
+    """(path, K, N) for every shard of every input: a plain file in shards of about
+    shard_bytes, a gzip file whole, a Maildir folder in shards of about shard_bytes of its
+    files (each file whole, by the hash of its path: bounce-triage's rule)."""
     tasks = []
-    for path in files:
-        size = os.path.getsize(path)
-        count = 1 if is_gzip(path) else max(1, -(-size // shard_bytes))
+    for kind, path in inputs:
+        if kind == "maildir":
+            size = sum(
+                os.path.getsize(os.path.join(root, name))
+                for root, _, names in os.walk(path)
+                for name in names
+            )
+            files = sum(len(names) for _, _, names in os.walk(path))
+            count = max(1, min(files, -(-size // shard_bytes)))
+        else:
+            size = os.path.getsize(path)
+            count = 1 if is_gzip(path) else max(1, -(-size // shard_bytes))
         tasks.extend((path, k, count) for k in range(1, count + 1))
     return tasks
 

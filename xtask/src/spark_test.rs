@@ -1,6 +1,7 @@
 //! `cargo xtask spark-test [--release] [--mb N] [--keep]`: runs the Spark job of
 //! `examples/spark/triage.py` in local mode (`local[2]`) on a generated archive of several
-//! files (plain mbox files cut into shards, one gzip file read whole) and checks that its
+//! files (plain mbox files cut into shards, one gzip file read whole, a Maildir shared out
+//! file by file) and checks that its
 //! records (sorted by path and offset), summary, groups, suppression state and suppression,
 //! keep and complaint lists equal one process's run over the same folder, byte for byte.
 //!
@@ -46,10 +47,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             gzip(&path)?;
         }
     }
-    let total: u64 =
-        fs::read_dir(&input)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    messages += maildir(&input.join("maildir"), megabytes << 18)?;
+    let total = size_of(&input);
     println!(
-        "spark-test: {messages} messages in {} files ({:.1} MB) in {}",
+        "spark-test: {messages} messages in {} files and a Maildir ({:.1} MB) in {}",
         PLAIN_FILES + 1,
         mb(total),
         input.display()
@@ -168,6 +169,37 @@ fn sorted_records(text: &str) -> Result<Vec<String>> {
     }
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(keyed.into_iter().map(|(_, line)| line).collect())
+}
+
+/// A Maildir of generated messages of about `bytes` bytes in all, one file each: two thirds
+/// in `cur/`, the rest in `new/`, one delivery in progress in `tmp/` (never read); returns how
+/// many messages `cur/` and `new/` hold.
+fn maildir(root: &Path, bytes: u64) -> Result<u64> {
+    for sub in ["cur", "new", "tmp"] {
+        fs::create_dir_all(root.join(sub))?;
+    }
+    let archive = root.join("tmp").join("archive.mbox");
+    crate::bench::generate_messages(&archive, bytes, 0x5eed_d1d0)?;
+    let text = fs::read_to_string(&archive)?;
+    fs::remove_file(&archive)?;
+    let messages: Vec<&str> = text.split("\nFrom ").collect();
+    let count = messages.len() as u64;
+    for (index, message) in messages.iter().enumerate() {
+        // Without its From_ line: a Maildir file is the message itself.
+        let body = message.split_once('\n').map_or("", |(_, rest)| rest);
+        let folder = if index * 3 < messages.len() * 2 { "cur" } else { "new" };
+        fs::write(root.join(folder).join(format!("{index:05}.eml")), body)?;
+    }
+    fs::write(root.join("tmp").join("in-progress.eml"), "Subject: not yet\n\n")?;
+    Ok(count)
+}
+
+/// The bytes of the files under `path`.
+fn size_of(path: &Path) -> u64 {
+    match fs::read_dir(path) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| size_of(&e.path())).sum(),
+        Err(_) => fs::metadata(path).map_or(0, |m| m.len()),
+    }
 }
 
 /// Compresses `path` into `path.gz` with the system's gzip and removes the original.
