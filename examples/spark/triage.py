@@ -172,6 +172,9 @@ def main(argv=None):
                              "(e.g. \"--rules my-rules/ --log-year 2026\")")
     args = parser.parse_args(argv)
     extra = shlex.split(args.read_args)
+    if "://" in args.output:
+        sys.exit("--output is a folder path that the driver and every executor share "
+                 "(a shared or mounted file system), not a URL")
 
     from pyspark.sql import SparkSession
     from pyspark import StorageLevel
@@ -194,7 +197,7 @@ def main(argv=None):
     results.persist(StorageLevel.MEMORY_AND_DISK)
     records_dir = os.path.join(args.output, "records")
     results.filter(lambda item: item[0] == "r").map(lambda item: item[1]).saveAsTextFile(
-        "file://" + os.path.abspath(records_dir) if "://" not in records_dir else records_dir
+        "file://" + os.path.abspath(records_dir)
     )
     small = sorted(results.filter(lambda item: item[0] != "r").collect(), key=lambda i: i[1])
     results.unpersist()
@@ -226,7 +229,8 @@ def main(argv=None):
         suffix = "html" if template == "triage-summary" else "md"
         run([exe, "report", records_dir, "--quiet", "-t", template,
              "-o", out(f"report-{template}.{suffix}")])
-    summary = json.load(open(out("summary.json"), encoding="utf-8"))
+    with open(out("summary.json"), encoding="utf-8") as handle:
+        summary = json.load(handle)
     print(f"{len(files)} files, {len(tasks)} tasks, {summary['messages']} messages, "
           f"{summary['records']} records -> {args.output}")
 
