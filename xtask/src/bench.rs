@@ -1270,8 +1270,18 @@ impl Synthetic {
 
 /// Writes an archive of about `bytes` bytes to `path`.
 fn generate(path: &Path, bytes: u64) -> Result<Synthetic> {
+    generate_seeded(path, bytes, SEED)
+}
+
+/// Writes an archive of about `bytes` bytes to `path` from the random stream `seed`; returns
+/// how many messages it holds.
+pub(crate) fn generate_messages(path: &Path, bytes: u64, seed: u64) -> Result<u64> {
+    Ok(generate_seeded(path, bytes, seed)?.messages)
+}
+
+fn generate_seeded(path: &Path, bytes: u64, seed: u64) -> Result<Synthetic> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let mut rng = Rng(SEED);
+    let mut rng = Rng(seed);
     let mut stats =
         Synthetic { messages: 0, sizes: Vec::new(), failures: 0, shapes: HashMap::new() };
     let mut written = 0u64;

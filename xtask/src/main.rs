@@ -1,5 +1,6 @@
 //! Development tasks for bounce-triage: `cargo xtask codegen [--check]`,
-//! `cargo xtask corpus [DIR] [--show N]`, `cargo xtask bench [...]` and `cargo xtask fuzz [...]`.
+//! `cargo xtask corpus [DIR] [--show N]`, `cargo xtask bench [...]`, `cargo xtask fuzz [...]`
+//! and `cargo xtask spark-test [--release] [--mb N] [--keep]`.
 //!
 //! Kept out of the shipped binary; its dependencies are few.
 #![allow(clippy::print_stdout)]
@@ -9,6 +10,7 @@ mod bench_sources;
 mod codegen;
 mod corpus;
 mod fuzz;
+mod spark_test;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -30,7 +32,7 @@ fn run() -> Result<()> {
     let mut args: Vec<String> = env::args().skip(1).collect();
     if args.is_empty() {
         bail!(
-            "usage: cargo xtask codegen [--check] | corpus [DIR] [--show N] | bench [--size MB] [--real PATH] [--threads LIST] [--compare CMD] | fuzz [...]"
+            "usage: cargo xtask codegen [--check] | corpus [DIR] [--show N] | bench [--size MB] [--real PATH] [--threads LIST] [--compare CMD] | fuzz [...] | spark-test [--release] [--mb N] [--keep]"
         );
     }
     let task = args.remove(0);
@@ -40,8 +42,11 @@ fn run() -> Result<()> {
         "codegen" => codegen::run(&args, &project_root()),
         "corpus" => corpus::run(&args),
         "fuzz" => fuzz::run(&args),
+        "spark-test" => spark_test::run(&args),
         other => {
-            bail!("unknown task `{other}`; tasks: bench, bench-sources, codegen, corpus, fuzz")
+            bail!(
+                "unknown task `{other}`; tasks: bench, bench-sources, codegen, corpus, fuzz, spark-test"
+            )
         }
     }
 }

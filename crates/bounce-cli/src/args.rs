@@ -68,6 +68,12 @@ pub(crate) struct ReadArgs {
     /// The mbox flavour: mboxrd (default), mboxo or mboxcl2.
     #[arg(long, value_name = "FORMAT", default_value = "mboxrd", help_heading = INPUT)]
     pub(crate) mbox_format: MboxFormat,
+    /// Read only shard K of N of the inputs (1 <= K <= N): the units (messages, lines,
+    /// events, rows) that start in the K-th of N equal byte ranges of each file; gzip and
+    /// Maildir files go whole to one shard. The N shards' results add up to the unsharded
+    /// run's (`merge`; see docs/shards.md).
+    #[arg(long, value_name = "K/N", help_heading = INPUT)]
+    pub(crate) shard: Option<bounce_engine::Shard>,
     /// Capture this header of the returned original (repeatable).
     #[arg(long = "capture-header", value_name = "NAME", help_heading = INPUT)]
     pub(crate) capture_header: Vec<String>,
@@ -237,6 +243,7 @@ impl ReadArgs {
             threads: self.threads,
             log_timezone: self.log_timezone.clone(),
             log_year: self.log_year,
+            shard: self.shard.unwrap_or_default(),
             join: match &self.join {
                 Some(path) => Some(std::sync::Arc::new(
                     bounce_engine::source::SubscriberJoin::load(path).map_err(|e| anyhow!(e))?,

@@ -70,7 +70,8 @@ pub(crate) struct ClassifyArgs {
     /// Write the run summary as JSON to FILE.
     #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) summary: Option<PathBuf>,
-    /// Write incident groups, time series and spikes as JSON to FILE.
+    /// Write incident groups, time series and spikes as JSON to FILE; with --shard, the
+    /// partial groups that `merge groups` combines.
     #[arg(long, value_name = "FILE", help_heading = OUTPUT)]
     pub(crate) groups: Option<PathBuf>,
     /// Exit with code 4 when a spike is flagged (for scheduled audits).
@@ -149,10 +150,17 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
     };
     let mut incident = false;
     if let Some(aggregator) = aggregator {
+        // A shard's groups are the mergeable state (`merge groups` finishes them): its own
+        // spikes would be decided on a part of the archive.
+        let partial = args.read.shard.is_some().then(|| aggregator.to_partial());
         let aggregates = aggregator.finish();
         incident = !aggregates.spikes.is_empty();
         if let Some(mut target) = groups_file {
-            target.write_all(serde_json::to_string_pretty(&aggregates)?.as_bytes())?;
+            let json = match &partial {
+                Some(partial) => serde_json::to_string_pretty(partial)?,
+                None => serde_json::to_string_pretty(&aggregates)?,
+            };
+            target.write_all(json.as_bytes())?;
             pending.push(target.written()?);
         }
         if incident && !args.read.quiet {

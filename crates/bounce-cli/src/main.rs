@@ -7,6 +7,7 @@ mod classify;
 mod explain;
 mod gaps;
 mod manual;
+mod merge;
 mod output;
 mod read_capped;
 mod report;
@@ -46,6 +47,9 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Show the evidence of one message and how the rules decide it.
     Explain(explain::ExplainArgs),
+    /// Combine the outputs of shards (`--shard K/N`): summaries, groups, suppression states.
+    #[command(subcommand)]
+    Merge(merge::MergeCommand),
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions(manual::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a folder.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Templates(cmd) => templates_cmd::run(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
         Command::Explain(args) => explain::run(&args),
+        Command::Merge(cmd) => merge::run(&cmd),
         Command::Completions(args) => manual::completions(&args),
         Command::Man(args) => manual::man(&args),
     };

@@ -11,6 +11,7 @@
 //! [`series`].
 
 mod distinct;
+pub mod partial;
 pub mod series;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use crate::suppress::{Lists, SuppressOptions, Suppressor};
 use crate::time::{format_rfc3339, parse_rfc3339};
 use crate::SentCounts;
 use distinct::Distinct;
+pub use partial::PartialAggregates;
 use series::SeriesAccumulator;
 
 /// Separates the values of a key of several dimensions ([`GroupBy::Together`]).

@@ -15,6 +15,7 @@ use bounce_rules::{Explanation, RuleLimits, RuleSet, RulesErrors};
 use rayon::prelude::*;
 
 use crate::filter::RecordFilter;
+use crate::shard::{is_gzip, Plan, Shard};
 use crate::source::{Reading, RecordSource, Registry, SourceEvent, Unit};
 
 /// Everything a run needs to know, resolved once from the command line.
@@ -50,6 +51,8 @@ pub struct ReadOptions {
     pub log_year: Option<i16>,
     /// Subscriber keys to addresses (`--join`), for exports that name subscribers by key.
     pub join: Option<std::sync::Arc<crate::source::SubscriberJoin>>,
+    /// Which shard of the inputs this run reads (`--shard K/N`; 1/1 reads everything).
+    pub shard: Shard,
 }
 
 impl Default for ReadOptions {
@@ -70,6 +73,7 @@ impl Default for ReadOptions {
             log_timezone: None,
             log_year: None,
             join: None,
+            shard: Shard::WHOLE,
         }
     }
 }
@@ -84,6 +88,9 @@ pub enum PipelineError {
     /// `--input-format` names no known format.
     #[error("{0}")]
     InputFormat(String),
+    /// `--shard K/N` with N > 1 cannot split these inputs.
+    #[error("{0}")]
+    Shard(String),
 }
 
 /// What the pipeline hands out, in input order.
@@ -171,6 +178,7 @@ impl Pipeline {
                 Err(e) => missing.push(Problem { source: Source::default(), error: e.to_string() }),
             }
         }
+        check_shardable(options.shard, &files)?;
         Ok(Pipeline { options, rules, registry, files, missing })
     }
 
@@ -219,12 +227,18 @@ impl Pipeline {
         summary.failed_inputs.extend(self.missing.iter().cloned());
         let mut bytes_before = 0u64;
         for file in &self.files {
+            let plan = self.options.shard.plan(file);
+            if plan == Plan::Skip {
+                bytes_before += file_size(file).unwrap_or(0);
+                continue;
+            }
             let mut reader = FileRun {
                 pipeline: self,
                 pool: pool.as_ref(),
                 file,
                 window: Vec::with_capacity(self.options.window),
                 window_bytes: 0,
+                plan,
             };
             let (position, stopped) = reader.run(&mut summary, &mut sink, bytes_before, progress);
             bytes_before += file_size(file).unwrap_or(position).max(position);
@@ -272,6 +286,8 @@ struct FileRun<'a> {
     file: &'a InputFile,
     window: Vec<Pending>,
     window_bytes: usize,
+    /// What of the file this run's shard reads.
+    plan: Plan,
 }
 
 impl FileRun<'_> {
@@ -296,7 +312,9 @@ impl FileRun<'_> {
         let stream = match input::open_decoded(self.file) {
             Ok(stream) => stream,
             Err(e) => {
-                summary.failed_inputs.push(problem(0, 0, e.to_string()));
+                if self.plan.owns_file_start() {
+                    summary.failed_inputs.push(problem(0, 0, e.to_string()));
+                }
                 return (0, false);
             }
         };
@@ -305,7 +323,9 @@ impl FileRun<'_> {
             match registry.choose(self.file, stream, options.input_format.as_deref()) {
                 Ok(chosen) => chosen,
                 Err(e) => {
-                    summary.failed_inputs.push(problem(0, 0, e));
+                    if self.plan.owns_file_start() {
+                        summary.failed_inputs.push(problem(0, 0, e));
+                    }
                     return (0, false);
                 }
             };
@@ -314,7 +334,31 @@ impl FileRun<'_> {
         }
         let mut number = 0u64;
         let mut position = 0u64;
+        let plan = self.plan;
+        let size = file_size(self.file).unwrap_or(u64::MAX);
         for event in source_impl.units(stream, self.file, options) {
+            // A shard reads the units before its range only to number them (see `shard`).
+            match &event {
+                SourceEvent::Unit(Unit { offset, .. })
+                | SourceEvent::Oversize { offset, .. }
+                | SourceEvent::Counted { offset, .. }
+                    if !plan.owns(*offset) =>
+                {
+                    if plan.is_past(*offset) {
+                        break;
+                    }
+                    number += match event {
+                        SourceEvent::Counted { rows, .. } => rows,
+                        _ => 1,
+                    };
+                    continue;
+                }
+                SourceEvent::Preamble { offset, .. } if !plan.owns(*offset) => continue,
+                SourceEvent::Error { offset, .. } if !plan.reports_error_at(*offset, size) => {
+                    break;
+                }
+                _ => {}
+            }
             match event {
                 SourceEvent::Unit(unit) => {
                     number += 1;
@@ -336,7 +380,7 @@ impl FileRun<'_> {
                         }
                     }
                 }
-                SourceEvent::Counted { bucket, rows } => {
+                SourceEvent::Counted { bucket, rows, .. } => {
                     number += rows;
                     summary.count_rows(bucket, rows);
                 }
@@ -451,6 +495,31 @@ where
         }
     }
     true
+}
+
+/// Refuses `--shard K/N` with N > 1 over inputs it cannot split: standard input (no byte
+/// ranges) and a single gzip file (a gzip stream cannot be entered mid-way, so it is
+/// sharded per file).
+fn check_shardable(shard: Shard, files: &[InputFile]) -> Result<(), PipelineError> {
+    if shard.count <= 1 {
+        return Ok(());
+    }
+    if files.iter().any(InputFile::is_stdin) {
+        return Err(PipelineError::Shard(format!(
+            "--shard {shard}: standard input cannot be sharded (it has no byte ranges); \
+             give files"
+        )));
+    }
+    if let [file] = files {
+        if is_gzip(file) {
+            return Err(PipelineError::Shard(format!(
+                "--shard {shard}: {} is one gzip stream, which cannot be entered mid-way; \
+                 gzip input is sharded per file: give several files, or use --shard 1/1",
+                file.display
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The size of an input on disk, if it is a file (not stdin).

@@ -82,6 +82,9 @@ pub enum SourceEvent {
         bucket: Bucket,
         /// How many.
         rows: u64,
+        /// Where the first of them starts (a shard counts the rows of its own range; a
+        /// sharded run hands out one row per event).
+        offset: u64,
     },
     /// Reading failed; nothing follows.
     Error {

@@ -21,7 +21,13 @@ pub(crate) struct Distinct {
 impl Distinct {
     /// Adds a value (case-sensitive; lowercase it first for addresses and domains).
     pub(crate) fn add(&mut self, value: &str) {
-        let hash = hash_of(value);
+        self.add_hash(hash_of(value));
+    }
+
+    /// Adds a value by its hash (merging another sketch: the `K` smallest hashes of a union
+    /// are the `K` smallest of the two sketches' hashes, so a merged count is the count the
+    /// values would have given in one run).
+    pub(crate) fn add_hash(&mut self, hash: u64) {
         if self.smallest.len() < K {
             self.smallest.insert(hash);
             return;
@@ -31,6 +37,11 @@ impl Distinct {
                 self.smallest.pop_last();
             }
         }
+    }
+
+    /// The hashes kept, smallest first.
+    pub(crate) fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.smallest.iter().copied()
     }
 
     /// The number of distinct values added (exact below `K`, estimated above).

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bounce_model::{Dimension, Record, Spike, TimeBucket, TimeSeries};
 
+use super::partial::PartialSeries;
 use super::{AggregateOptions, SeriesLayout};
 use crate::time::{floor_to, format_rfc3339, DAY, HOUR};
 use crate::SentCounts;
@@ -198,6 +199,71 @@ impl SeriesAccumulator {
             }
         }
         (series, spikes)
+    }
+}
+
+impl SeriesAccumulator {
+    /// The hourly counts as data that merges ([`PartialSeries`]).
+    pub(crate) fn to_partial(&self) -> PartialSeries {
+        let receivers = self
+            .receivers
+            .iter()
+            .map(|(receiver, hours)| {
+                let hours = hours
+                    .iter()
+                    .map(|(hour, slot)| {
+                        (*hour, slot.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect())
+                    })
+                    .collect();
+                (receiver.clone(), hours)
+            })
+            .collect();
+        let dimensions = self
+            .dimensions
+            .iter()
+            .map(|(dimension, counts)| {
+                let counts =
+                    counts.iter().map(|(value, hours)| (value.clone(), hours.clone())).collect();
+                (dimension.name().into_owned(), counts)
+            })
+            .collect();
+        PartialSeries { first: self.first, last: self.last, receivers, dimensions }
+    }
+
+    /// Adds the counts of `partial` (same series dimensions) to these.
+    pub(crate) fn absorb(&mut self, partial: PartialSeries) -> Result<(), String> {
+        for (time, keep_min) in [(partial.first, true), (partial.last, false)] {
+            let Some(time) = time else { continue };
+            let slot = if keep_min { &mut self.first } else { &mut self.last };
+            *slot = Some(slot.map_or(time, |t| if keep_min { t.min(time) } else { t.max(time) }));
+        }
+        for (receiver, hours) in partial.receivers {
+            let mine = self.receivers.entry(receiver).or_default();
+            for (hour, categories) in hours {
+                let slot = mine.entry(hour).or_default();
+                for (category, n) in categories {
+                    let category = bounce_model::Category::from_name(&category)
+                        .ok_or_else(|| format!("unknown category `{category}`"))?
+                        .as_str();
+                    match slot.iter_mut().find(|(name, _)| *name == category) {
+                        Some((_, count)) => *count += n,
+                        None => slot.push((category, n)),
+                    }
+                }
+            }
+        }
+        for (name, counts) in partial.dimensions {
+            let Some((_, mine)) = self.dimensions.iter_mut().find(|(d, _)| d.name() == name) else {
+                return Err(format!("series dimension `{name}` is not one of this run's"));
+            };
+            for (value, hours) in counts {
+                let mine = mine.entry(value).or_default();
+                for (hour, n) in hours {
+                    *mine.entry(hour).or_default() += n;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

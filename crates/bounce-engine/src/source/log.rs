@@ -114,6 +114,8 @@ impl<F: LogFormat + Copy + 'static> RecordSource for LogSource<F> {
             queued: HashMap::new(),
             order: VecDeque::new(),
             counted: 0,
+            counted_offset: 0,
+            per_row: options.shard.count > 1,
             pending: None,
             done: false,
         })
@@ -157,6 +159,10 @@ struct Joiner<F> {
     order: VecDeque<String>,
     /// Other rows seen since the last event.
     counted: u64,
+    /// Where the first of them starts.
+    counted_offset: u64,
+    /// Hand out every counted row as its own event, with its offset (a sharded run).
+    per_row: bool,
     /// An event found while rows were being counted, handed out after them.
     pending: Option<SourceEvent>,
     done: bool,
@@ -188,6 +194,9 @@ impl<F: LogFormat> Joiner<F> {
         let unit = |bytes: Vec<u8>| {
             SourceEvent::Unit(Unit { offset: line.offset, line: Some(line.number), bytes })
         };
+        if self.counted == 0 {
+            self.counted_offset = line.offset;
+        }
         match self.format.kind(&text) {
             LineKind::Malformed => Some(unit(line.content().to_vec())),
             LineKind::Other => {
@@ -220,8 +229,13 @@ impl<F: LogFormat> Joiner<F> {
             return event;
         }
         self.pending = Some(event);
+        self.take_counted()
+    }
+
+    /// The rows counted so far as one event.
+    fn take_counted(&mut self) -> SourceEvent {
         let rows = std::mem::take(&mut self.counted);
-        SourceEvent::Counted { bucket: Bucket::NotABounce, rows }
+        SourceEvent::Counted { bucket: Bucket::NotABounce, rows, offset: self.counted_offset }
     }
 }
 
@@ -236,6 +250,7 @@ impl<F: LogFormat> Iterator for Joiner<F> {
             let event = match self.lines.next_line() {
                 Next::Line(line) => match self.take(line) {
                     Some(event) => event,
+                    None if self.per_row && self.counted > 0 => return Some(self.take_counted()),
                     None => continue,
                 },
                 Next::Event(event) => event,
@@ -246,8 +261,7 @@ impl<F: LogFormat> Iterator for Joiner<F> {
             };
             return Some(self.flush_before(event));
         }
-        let rows = std::mem::take(&mut self.counted);
-        (rows > 0).then_some(SourceEvent::Counted { bucket: Bucket::NotABounce, rows })
+        (self.counted > 0).then(|| self.take_counted())
     }
 }
 
