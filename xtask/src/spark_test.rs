@@ -211,8 +211,8 @@ fn ensure_pyspark() -> Result<()> {
     if succeeds(Command::new("python3").args(["-c", "import pyspark"])) {
         return Ok(());
     }
-    println!("spark-test: installing pyspark (python3 -m pip install pyspark)");
-    check(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pyspark"]))
+    println!("spark-test: installing pyspark (python3 -m pip install pyspark==4.3.0)");
+    check(Command::new("python3").args(["-m", "pip", "install", "--quiet", "pyspark==4.3.0"]))
 }
 
 fn ensure_java() -> Result<()> {
