@@ -25,6 +25,7 @@ use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex_automata::meta::{self, Regex};
+use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
@@ -92,6 +93,33 @@ fn compile(source: &str) -> Result<Regex, String> {
             (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
             (None, Some(syntax)) => syntax.to_string(),
             (None, None) => error.to_string(),
+        })
+}
+
+/// Checks that `source` compiles as [`compile`] compiles it (its syntax, and its automaton
+/// within the size limit) by building only its forward NFA, which is dropped: a fraction of the
+/// time and none of the memory of the whole regex, which is built on the pattern's first use.
+fn check(source: &str) -> Result<(), String> {
+    thompson::Compiler::new()
+        .syntax(syntax::Config::new().case_insensitive(true).unicode(false).utf8(false))
+        .configure(
+            thompson::Config::new()
+                .utf8(false)
+                .shrink(false)
+                .nfa_size_limit(Some(super::validate::REGEX_SIZE_LIMIT)),
+        )
+        .build(source)
+        .map(drop)
+        .map_err(|error| {
+            if let Some(limit) = error.size_limit() {
+                return format!("Compiled regex exceeds size limit of {limit} bytes.");
+            }
+            let syntax = std::error::Error::source(&error)
+                .and_then(|e| e.downcast_ref::<regex_syntax::Error>());
+            match syntax {
+                Some(syntax) => syntax.to_string(),
+                None => error.to_string(),
+            }
         })
 }
 
@@ -202,13 +230,14 @@ impl TextMatcher {
                     spans.push(Span::Phrase(lower));
                 }
                 Pattern::Regex(source) => {
+                    // Every regex is built on first use; a user's is checked here, so that its
+                    // errors come at load (a test compiles every built-in one).
                     let regex = OnceLock::new();
                     if !known_good(index) {
-                        let compiled = compile(source).map_err(|e| {
+                        check(source).map_err(|e| {
                             let source = shortened(source);
                             (Some(index), format!("text /{source}/ does not compile: {e}"))
                         })?;
-                        let _ = regex.set(Some(compiled));
                     }
                     let slot = regexes.len();
                     regexes.push(Compiled {
@@ -416,8 +445,26 @@ mod tests {
     fn every_builtin_pattern_compiles() {
         let rules = crate::RuleSet::builtin().expect("built-ins load");
         let patterns = &rules.text_matcher().patterns;
-        let eager = TextMatcher::build(patterns).expect("every built-in pattern compiles");
-        assert!(eager.regexes.iter().all(|c| c.regex.get().is_some_and(Option::is_some)));
+        let checked = TextMatcher::build(patterns).expect("every built-in pattern checks");
+        for pattern in &checked.regexes {
+            assert!(pattern.regex().is_some(), "/{}/ does not compile", pattern.source);
+        }
+    }
+
+    /// A user's regex is checked at load, so a bad one is an error there, but built only when
+    /// a text first makes it a candidate: 100,000 user rules load without 100,000 regexes.
+    #[test]
+    fn user_regexes_are_checked_at_load_and_built_on_first_use() {
+        let matcher = TextMatcher::build(&patterns()).expect("builds");
+        assert!(matcher.regexes.iter().all(|c| c.regex.get().is_none()), "none built yet");
+        assert_eq!(matcher.find(6, b"the user is over quota"), Some(&b"over quota"[..]));
+        assert!(matcher.regexes.iter().any(|c| c.regex.get().is_some()), "built when used");
+        let huge = [Pattern::Regex("(a{1000}){1000}".into())];
+        let error = TextMatcher::build(&huge).expect_err("past the size limit");
+        assert!(error.1.contains("exceeds size limit"), "{}", error.1);
+        let broken = [Pattern::Regex("a(b".into())];
+        let error = TextMatcher::build(&broken).expect_err("a syntax error");
+        assert!(error.1.contains("unclosed group"), "{}", error.1);
     }
 
     #[test]
