@@ -33,6 +33,7 @@ fn record(
     };
     Record {
         facts,
+        dns: None,
         verdict: Some(Verdict {
             reason,
             rule_id: format!("generic.{reason}"),
