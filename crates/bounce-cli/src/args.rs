@@ -88,6 +88,8 @@ pub(crate) struct ReadArgs {
     pub(crate) limits: LimitArgs,
     #[command(flatten)]
     pub(crate) rule_limits: RuleLimitArgs,
+    #[command(flatten)]
+    pub(crate) dns: crate::dns_args::DnsArgs,
 }
 
 /// Caps on the user's rule files (`--rules`), so an endless or huge file ends with an error.
@@ -243,6 +245,7 @@ impl ReadArgs {
                 )),
                 None => None,
             },
+            dns: self.dns.client()?,
             ..ReadOptions::default()
         })
         .and_then(|options| {
