@@ -89,7 +89,7 @@ pub(crate) struct ReadArgs {
     #[command(flatten)]
     pub(crate) rule_limits: RuleLimitArgs,
     #[command(flatten)]
-    pub(crate) dns: crate::dns_args::DnsArgs,
+    pub(crate) dns: Box<crate::dns_args::DnsArgs>,
 }
 
 /// Caps on the user's rule files (`--rules`), so an endless or huge file ends with an error.

@@ -113,8 +113,11 @@ fn classify(archive: &Path, extra: &[String]) -> Vec<Value> {
     records(&run(&args))
 }
 
-/// The suppress and keep lists (`address` → `why`) of a `suppress` run.
-fn suppress(archive: &Path, extra: &[String]) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// One list of a `suppress` run: `address` and `why` of each entry.
+type List = Vec<(String, String)>;
+
+/// The suppress and keep lists of a `suppress` run.
+fn suppress(archive: &Path, extra: &[String]) -> (List, List) {
     let dir = archive.parent().unwrap();
     let (list, keep) = (dir.join("suppress.csv"), dir.join("keep.csv"));
     let mut args = vec![
@@ -130,7 +133,7 @@ fn suppress(archive: &Path, extra: &[String]) -> (Vec<(String, String)>, Vec<(St
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = run(&args);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let read = |path: &Path| -> Vec<(String, String)> {
+    let read = |path: &Path| -> List {
         let mut reader = csv::Reader::from_path(path).unwrap();
         let headers = reader.headers().unwrap().clone();
         let column = |name: &str| headers.iter().position(|h| h == name).unwrap();

@@ -146,10 +146,11 @@ impl Dns {
                             second.insert(Question::new(family, name));
                         }
                     }
-                    Qtype::A if !answer.outcome.records().is_empty() => {
-                        if self.options.dnsbl.iter().any(|z| is_under(&question.name, z)) {
-                            second.insert(Question::new(Qtype::Txt, &question.name));
-                        }
+                    Qtype::A
+                        if !answer.outcome.records().is_empty()
+                            && self.options.dnsbl.iter().any(|z| is_under(&question.name, z)) =>
+                    {
+                        second.insert(Question::new(Qtype::Txt, &question.name));
                     }
                     _ => {}
                 }
