@@ -342,3 +342,74 @@ fn bad_asn_db_and_cache_files_are_clear_errors() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("{}:2:", cache.display())), "{stderr}");
 }
+
+#[test]
+fn the_reports_fill_the_dns_fields_with_their_query_time() {
+    let server = TestServer::start(ZONE);
+    let dir = tempfile::tempdir().unwrap();
+    let asn = dir.path().join("ip2asn.tsv");
+    std::fs::write(
+        &asn,
+        "192.0.2.0\t192.0.2.255\t64500\tZZ\tEXAMPLE-SENDER-NET\n198.51.100.0\t198.51.100.255\t8075\tUS\tMICROSOFT-CORP-MSN-AS-BLOCK\n",
+    )
+    .unwrap();
+    let mbox = archive(
+        dir.path(),
+        &[
+            dsn(1, "a@retail.example", "5.7.1", Some("relay.retail.example"), "550 5.7.1 <a@retail.example>: Relay access denied"),
+            dsn(2, "ann@gone-corp.example", "5.4.4", None, "Host or domain name not found. Name service error for name=gone-corp.example type=MX: Host not found"),
+            dsn(3, "it@contoso-corp.example", "5.7.1", Some("contoso-corp-example.mail.protection.outlook.com"), "550 5.7.1 Unfortunately, messages from [192.0.2.99] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150)."),
+        ],
+    );
+    let render = |template: &str, resolve: bool| -> String {
+        let mut args = vec![
+            "report".to_owned(),
+            "-q".to_owned(),
+            mbox.display().to_string(),
+            "-t".to_owned(),
+            template.to_owned(),
+        ];
+        if resolve {
+            args.extend(dns_flags(&server));
+            args.extend(["--asn-db".to_owned(), asn.display().to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run(&args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for template in ["it-escalation", "esp-escalation", "triage-summary"] {
+        let plain = render(template, false);
+        let resolved = render(template, true);
+        assert!(!resolved.contains("panicked"));
+        assert!(resolved.contains("DNS now: queried 20"), "{template}: no query time\n{resolved}");
+        assert!(resolved.contains("the bounce is dated 2026-12-03"), "{template}\n{resolved}");
+        assert!(!plain.contains("DNS now"), "{template}: DNS text without --resolve");
+        match template {
+            "it-escalation" => {
+                assert!(plain.contains("collect from DNS (current MX answers)"));
+                assert!(resolved.contains("10 mx-a.retail.example (192.0.2.40)"), "{resolved}");
+                assert!(
+                    resolved.contains("relay.retail.example is not among the domain's current MX"),
+                    "{resolved}"
+                );
+                assert!(resolved.contains("nxdomain: the domain does not exist"), "{resolved}");
+                assert!(resolved.contains("out.sender.example: forward-confirmed"), "{resolved}");
+                assert!(resolved.contains("AS64500 EXAMPLE-SENDER-NET"), "{resolved}");
+            }
+            "esp-escalation" => {
+                assert!(resolved.contains("## DNS now"), "{resolved}");
+                assert!(resolved.contains("AS8075 MICROSOFT-CORP-MSN-AS-BLOCK"), "{resolved}");
+                assert!(
+                    resolved.contains("192.0.2.99 out.sender.example: forward-confirmed"),
+                    "{resolved}"
+                );
+            }
+            _ => {
+                assert!(plain.contains("collect from DNS (PTR of the sending IP)"));
+                assert!(resolved.contains("Recipient domain DNS status"), "{resolved}");
+                assert!(resolved.contains("operator microsoft-365"), "{resolved}");
+            }
+        }
+    }
+}
