@@ -179,15 +179,13 @@ impl Dns {
         self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Asks the questions that have no live answer, at most `concurrency` at once.
+    /// Asks the questions that have no answer yet, at most `concurrency` at once. An answer
+    /// is kept for the whole run whatever its TTL (the run describes DNS at one time, and asks
+    /// each question once); the TTL decides only what the cache file keeps for later runs.
     fn ask_all<'q>(&self, questions: impl Iterator<Item = &'q Question>) {
-        let time = now();
         let missing: Vec<Question> = {
             let answers = self.memo();
-            questions
-                .filter(|q| answers.get(q).is_none_or(|a| a.expires_at <= time && !a.cached))
-                .cloned()
-                .collect()
+            questions.filter(|q| !answers.contains_key(q)).cloned().collect()
         };
         if missing.is_empty() {
             return;
