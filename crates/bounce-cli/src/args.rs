@@ -85,11 +85,11 @@ pub(crate) struct ReadArgs {
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
     #[command(flatten)]
+    pub(crate) dns: Box<crate::dns_args::DnsArgs>,
+    #[command(flatten)]
     pub(crate) limits: LimitArgs,
     #[command(flatten)]
     pub(crate) rule_limits: RuleLimitArgs,
-    #[command(flatten)]
-    pub(crate) dns: Box<crate::dns_args::DnsArgs>,
 }
 
 /// Caps on the user's rule files (`--rules`), so an endless or huge file ends with an error.

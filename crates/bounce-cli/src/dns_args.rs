@@ -11,7 +11,7 @@ use bounce_dns::{Dns, DnsOptions};
 use clap::Args;
 
 /// The help heading of the DNS flags.
-pub(crate) const DNS: &str = "DNS (off unless --resolve)";
+pub(crate) const DNS: &str = "DNS";
 
 /// Reads `--dns-timeout`: milliseconds, 1 to 60000.
 fn milliseconds(text: &str) -> Result<u64, String> {
@@ -26,7 +26,7 @@ fn milliseconds(text: &str) -> Result<u64, String> {
 /// Live DNS evidence: off by default, so runs stay offline and deterministic.
 #[derive(Debug, Args)]
 pub(crate) struct DnsArgs {
-    /// Look up the recipient domains (MX, null MX, address fallback, NXDOMAIN, SERVFAIL,
+    /// Off by default (no network is touched). Look up the recipient domains (MX, null MX, address fallback, NXDOMAIN, SERVFAIL,
     /// timeout), the Remote-MTA names and the sending IPs (PTR, forward confirmation) now, once
     /// per distinct name or IP, and add a `dns` object to each record; a dead-domain verdict
     /// confirmed by NXDOMAIN or null MX is suppressed on its first bounce.
