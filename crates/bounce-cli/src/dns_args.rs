@@ -56,6 +56,11 @@ pub(crate) struct DnsArgs {
     /// published by iptoasn.com): the AS of the sending IP and of each MX address.
     #[arg(long, value_name = "FILE", help_heading = DNS)]
     pub(crate) asn_db: Option<PathBuf>,
+    /// A DNS zone answering origin-AS TXT queries in Team Cymru's format
+    /// (origin.asn.cymru.com): the AS of addresses --asn-db does not cover, its name asked
+    /// under the parent zone (AS15169.asn.cymru.com).
+    #[arg(long, value_name = "ZONE", help_heading = DNS)]
+    pub(crate) asn_dns: Option<String>,
 }
 
 impl DnsArgs {
@@ -72,6 +77,7 @@ impl DnsArgs {
             cache: self.dns_cache.clone(),
             dnsbl: self.dnsbl.clone(),
             asn_db: self.asn_db.clone(),
+            asn_zone: self.asn_dns.clone(),
         };
         Ok(Some(Arc::new(Dns::new(options).map_err(|e| anyhow!(e))?)))
     }

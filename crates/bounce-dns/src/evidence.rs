@@ -9,7 +9,9 @@ use bounce_model::{
 };
 
 use crate::answer::{rfc3339, Answer, Outcome, Qtype};
-use crate::resolve::{blocklist_name, Dns, MAX_MX_HOSTS};
+use crate::resolve::{
+    as_name_question, blocklist_name, origin_name, parse_as_name, parse_origin, Dns, MAX_MX_HOSTS,
+};
 
 impl Dns {
     /// The evidence of one record from the answers obtained so far (call [`Dns::prefetch`]
@@ -125,9 +127,20 @@ impl Dns {
         (addresses, failure)
     }
 
+    /// The AS of an address: from `--asn-db`, else from the `--asn-dns` origin answers.
     fn asn_of(&self, address: Option<&String>) -> Option<bounce_model::AsnInfo> {
-        let db = self.asn.as_ref()?;
-        db.lookup(address?.parse().ok()?)
+        let ip: IpAddr = address?.parse().ok()?;
+        if let Some(found) = self.asn.as_ref().and_then(|db| db.lookup(ip)) {
+            return Some(found);
+        }
+        let zone = self.options.asn_zone.as_deref()?;
+        let origin = self.answer(Qtype::Txt, &origin_name(ip, zone))?;
+        let mut info = origin.outcome.records().iter().find_map(|r| parse_origin(r))?;
+        if let Some(names) = self.answer(Qtype::Txt, &as_name_question(info.number, zone)) {
+            info.name =
+                names.outcome.records().iter().find_map(|r| parse_as_name(r)).unwrap_or_default();
+        }
+        Some(info)
     }
 
     /// Whether the Remote-MTA (names and IPs in its text, and the addresses its name resolves

@@ -44,6 +44,9 @@ pub struct DnsOptions {
     pub dnsbl: Vec<String>,
     /// The ip2asn dataset (`--asn-db`).
     pub asn_db: Option<PathBuf>,
+    /// A zone answering origin-AS TXT queries in Team Cymru's format (`--asn-dns`, e.g.
+    /// `origin.asn.cymru.com`), for addresses the dataset does not cover.
+    pub asn_zone: Option<String>,
 }
 
 impl Default for DnsOptions {
@@ -56,6 +59,7 @@ impl Default for DnsOptions {
             cache: None,
             dnsbl: Vec::new(),
             asn_db: None,
+            asn_zone: None,
         }
     }
 }

@@ -157,6 +157,37 @@ impl Dns {
             }
         }
         self.ask_all(second.iter());
+        if let Some(zone) = self.options.asn_zone.as_deref() {
+            self.prefetch_origins(zone, &ips, &second);
+        }
+    }
+
+    /// With `--asn-dns`: the origin TXT of every sending IP and every address found, then the
+    /// AS name of every origin AS.
+    fn prefetch_origins(&self, zone: &str, ips: &BTreeSet<IpAddr>, found: &BTreeSet<Question>) {
+        let mut origins: BTreeSet<Question> =
+            ips.iter().map(|ip| Question::new(Qtype::Txt, &origin_name(*ip, zone))).collect();
+        {
+            let answers = self.memo();
+            for question in found.iter().filter(|q| matches!(q.qtype, Qtype::A | Qtype::Aaaa)) {
+                let Some(answer) = answers.get(question) else { continue };
+                for ip in answer.outcome.records().iter().filter_map(|r| r.parse().ok()) {
+                    origins.insert(Question::new(Qtype::Txt, &origin_name(ip, zone)));
+                }
+            }
+        }
+        self.ask_all(origins.iter());
+        let mut names = BTreeSet::new();
+        {
+            let answers = self.memo();
+            for question in &origins {
+                let Some(answer) = answers.get(question) else { continue };
+                for origin in answer.outcome.records().iter().filter_map(|r| parse_origin(r)) {
+                    names.insert(Question::new(Qtype::Txt, &as_name_question(origin.number, zone)));
+                }
+            }
+        }
+        self.ask_all(names.iter());
     }
 
     /// The answer to a question, if it was asked.
@@ -367,6 +398,42 @@ pub(crate) fn mx_host(record: &str) -> Option<&str> {
 /// The blocklist name of `ip` in `zone`: reversed octets (IPv4) or nibbles (IPv6).
 pub(crate) fn blocklist_name(ip: IpAddr, zone: &str) -> String {
     format!("{}.{}", reverse_labels(ip), zone.trim().trim_matches('.').to_ascii_lowercase())
+}
+
+/// The origin question of `ip` under `zone` (`10.2.0.192.origin.asn.cymru.com`).
+pub(crate) fn origin_name(ip: IpAddr, zone: &str) -> String {
+    blocklist_name(ip, zone)
+}
+
+/// The AS-name question of `number` for an origin `zone`: under its parent
+/// (`AS15169.asn.cymru.com` for `origin.asn.cymru.com`).
+pub(crate) fn as_name_question(number: u32, zone: &str) -> String {
+    let zone = zone.trim().trim_matches('.').to_ascii_lowercase();
+    let parent = zone
+        .strip_prefix("origin.")
+        .or_else(|| zone.strip_prefix("origin6."))
+        .unwrap_or(&zone)
+        .to_owned();
+    format!("as{number}.{parent}")
+}
+
+/// An origin TXT answer, `64500 | 192.0.2.0/24 | ZZ | arin | 2000-01-01`: the (first) AS,
+/// the announced prefix and the country; the name comes from the AS-name answer.
+pub(crate) fn parse_origin(text: &str) -> Option<bounce_model::AsnInfo> {
+    let fields: Vec<&str> = text.split('|').map(str::trim).collect();
+    let number = fields.first()?.split_whitespace().next()?.parse().ok()?;
+    Some(bounce_model::AsnInfo {
+        number,
+        name: String::new(),
+        country: fields.get(2).copied().unwrap_or_default().to_owned(),
+        prefix: fields.get(1).copied().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The AS name of an AS-name TXT answer, `64500 | ZZ | arin | 2000-01-01 | EXAMPLE-NET, ZZ`.
+pub(crate) fn parse_as_name(text: &str) -> Option<String> {
+    let name = text.split('|').nth(4)?.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 fn is_under(name: &str, zone: &str) -> bool {

@@ -24,6 +24,9 @@ out.sender.example  A     192.0.2.99
 liar.sender.example A     192.0.2.1
 99.2.0.192.bl.test  A     127.0.0.2
 99.2.0.192.bl.test  TXT   Listed for spam, see https://bl.test/q?192.0.2.99
+99.2.0.192.origin.asn.test TXT 64500 | 192.0.2.0/24 | ZZ | test | 2020-01-01
+10.2.0.192.origin.asn.test TXT 64501 64502 | 192.0.2.0/25 | ZZ | test | 2021-01-01
+as64500.asn.test    TXT   64500 | ZZ | test | 2020-01-01 | EXAMPLE-SENDER-NET, ZZ
 ";
 
 fn options(server: &TestServer) -> DnsOptions {
@@ -162,4 +165,20 @@ fn an_unreadable_cache_is_a_clear_error() {
     .to_string();
     assert!(error.contains(&cache.display().to_string()), "{error}");
     assert!(error.contains(":3:"), "{error}");
+}
+
+#[test]
+fn origin_as_from_dns_txt_answers() {
+    let server = TestServer::start(ZONE);
+    let mut opts = options(&server);
+    opts.asn_zone = Some("origin.asn.test".to_owned());
+    let dns = Dns::new(opts).unwrap();
+    let record = facts("a@routes.example", Some("192.0.2.99"), None, None);
+    dns.prefetch([&record]);
+    let evidence = dns.evidence(&record, &|_| None).unwrap();
+    let sending = evidence.sending_ip.unwrap().asn.unwrap();
+    assert_eq!((sending.number, sending.name.as_str()), (64500, "EXAMPLE-SENDER-NET, ZZ"));
+    assert_eq!(sending.prefix, "192.0.2.0/24");
+    let mx = evidence.domain.unwrap().mx[0].asn.clone().unwrap();
+    assert_eq!((mx.number, mx.name.as_str(), mx.country.as_str()), (64501, "", "ZZ"));
 }

@@ -455,7 +455,10 @@ fn domain_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
     if let Some(mx) = &dns.rejecting_mx {
         let label = "MX host, IP and AS";
         let address = mx.addresses.first().map_or("no address", String::as_str);
-        let asn = mx.asn.as_ref().map_or_else(|| "AS unknown (give --asn-db)".to_owned(), asn_text);
+        let asn = mx
+            .asn
+            .as_ref()
+            .map_or_else(|| "AS unknown (give --asn-db or --asn-dns)".to_owned(), asn_text);
         fields.push(dns_field(label, format!("{} {address}, {asn}", mx.host), &note));
     }
     fields
@@ -498,7 +501,7 @@ fn ip_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
         Some(asn) => fields.push(dns_field("Sending IP AS", asn_text(asn), &note)),
         None => fields.push(Field::missing(
             "Sending IP AS",
-            "not in the bounces: give --asn-db (an ip2asn TSV) with --resolve",
+            "not in the bounces: give --asn-db (an ip2asn TSV) or --asn-dns ZONE with --resolve",
         )),
     }
     if !ip.blocklists.is_empty() {
