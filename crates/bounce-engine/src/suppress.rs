@@ -106,6 +106,10 @@ impl Suppressor {
                         return self.decide_suppress(address, record, time, why, 1);
                     }
                     Some(DnsConfirmation::Routes(why)) => {
+                        // The domain routes now: earlier no-route attempts (this run's or the
+                        // state's) are stale, as a delivery makes quota failures stale.
+                        let domain = record.recipient_domain().to_ascii_lowercase();
+                        self.state.unroutable.remove(&domain);
                         return self.decide_keep(address, record, time, why, 1);
                     }
                     None => {}

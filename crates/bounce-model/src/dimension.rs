@@ -293,6 +293,33 @@ mod tests {
     }
 
     #[test]
+    fn dns_keys_read_the_rejecting_mx_and_the_operator() {
+        use crate::{AsnInfo, DnsEvidence, DomainDns, MxHost};
+        let mut record = Record::from(BounceFacts::default());
+        assert_eq!(Dimension::MxHost.value_of(&record), "-");
+        let mx = MxHost {
+            preference: 0,
+            host: "contoso-com.mail.protection.outlook.com".into(),
+            addresses: vec!["198.51.100.25".into()],
+            asn: Some(AsnInfo { number: 8075, name: "MICROSOFT".into(), ..AsnInfo::default() }),
+        };
+        record.dns = Some(Box::new(DnsEvidence {
+            domain: Some(DomainDns {
+                operator: Some("microsoft-365".into()),
+                mx: vec![mx.clone()],
+                ..DomainDns::default()
+            }),
+            rejecting_mx: Some(mx),
+            ..DnsEvidence::default()
+        }));
+        assert_eq!(Dimension::parse("mx-host"), Some(Dimension::MxHost));
+        assert_eq!(Dimension::MxHost.value_of(&record), "contoso-com.mail.protection.outlook.com");
+        assert_eq!(Dimension::MxIp.value_of(&record), "198.51.100.25");
+        assert_eq!(Dimension::Asn.value_of(&record), "AS8075 MICROSOFT");
+        assert_eq!(Dimension::Operator.value_of(&record), "microsoft-365");
+    }
+
+    #[test]
     fn values_have_placeholders_and_combined_keys_drop_empty_parts() {
         let facts = BounceFacts { recipient: "Ann@Example.NET".into(), ..BounceFacts::default() };
         let mut record = Record::from(facts);
