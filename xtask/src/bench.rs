@@ -503,7 +503,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             "resolve: {queries} DNS queries for {messages} messages; {rate:.0} lookups/s over the run; added wall time {added:.2} s ({:+.1}%) against t2",
             added / plain * 100.0
         );
-        resolve_part = format!("; resolve {queries} queries, {rate:.0} lookups/s, +{added:.2} s");
+        resolve_part = format!("; resolve {queries} queries, {rate:.0} lookups/s, {added:+.2} s");
     }
 
     // The line to paste.
