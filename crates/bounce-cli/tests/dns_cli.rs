@@ -92,7 +92,7 @@ fn dns_flags(server: &TestServer) -> Vec<String> {
         "--dns-server".into(),
         server.address().to_string(),
         "--dns-timeout".into(),
-        "200".into(),
+        "500".into(),
         "--dns-retries".into(),
         "0".into(),
     ]

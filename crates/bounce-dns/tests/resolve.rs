@@ -32,7 +32,7 @@ as64500.asn.test    TXT   64500 | ZZ | test | 2020-01-01 | EXAMPLE-SENDER-NET, Z
 fn options(server: &TestServer) -> DnsOptions {
     DnsOptions {
         servers: vec![server.address()],
-        timeout: Duration::from_millis(200),
+        timeout: Duration::from_millis(500),
         retries: 0,
         dnsbl: vec!["bl.test".to_owned()],
         ..DnsOptions::default()
