@@ -107,7 +107,11 @@ fn extract_and_classify(data: &[u8]) -> (Extraction, Vec<Record>, Source) {
     let mut extraction = extract(data, &source, &options);
     let records = std::mem::take(&mut extraction.records)
         .into_iter()
-        .map(|facts| Record { verdict: builtin_rules().map(|rules| rules.classify(&facts)), facts })
+        .map(|facts| Record {
+            verdict: builtin_rules().map(|rules| rules.classify(&facts)),
+            facts,
+            dns: None,
+        })
         .collect();
     (extraction, records, source)
 }

@@ -96,7 +96,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 const USAGE: &str = "usage: cargo xtask bench [--size MB] [--real MBOX|DIR] [--threads LIST] \
-                     [--compare \"CMD\"]   (defaults: --size 1024 --threads 1,2,4,8)";
+                     [--compare \"CMD\"] [--resolve]   (defaults: --size 1024 --threads 1,2,4,8)";
 
 const SEED: u64 = 0x5eed_b0b5;
 
@@ -109,12 +109,19 @@ struct Options {
     real: Option<PathBuf>,
     threads: Vec<usize>,
     compare: Option<String>,
+    /// Also run `classify --resolve` at 2 threads against a local DNS responder.
+    resolve: bool,
 }
 
 /// The options, or `None` for `--help`.
 fn parse(args: &[String]) -> Result<Option<Options>> {
-    let mut options =
-        Options { size_mb: 1024, real: None, threads: vec![1, 2, 4, 8], compare: None };
+    let mut options = Options {
+        size_mb: 1024,
+        real: None,
+        threads: vec![1, 2, 4, 8],
+        compare: None,
+        resolve: false,
+    };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let mut value = |what: &str| -> Result<&String> {
@@ -143,6 +150,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
                 }
                 options.compare = Some(text.clone());
             }
+            "--resolve" => options.resolve = true,
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument `{other}`; {USAGE}"),
         }
@@ -516,6 +524,38 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         reference_part = format!("; ref {:.0} msgs/s, t2/ref {ratio}", row.rate());
     }
 
+    // A resolved run against a local responder: what --resolve adds.
+    let mut resolve_part = String::new();
+    if options.resolve {
+        let responder = crate::bench_dns::Responder::start()?;
+        let server = responder.address.to_string();
+        let cost = measure(
+            Command::new(&binary)
+                .args(["classify", "--quiet", "--format", "jsonl", "--threads", "2"])
+                .args(["--resolve", "--dns-server", &server])
+                .arg(&big),
+        )?;
+        let queries = responder.queries.load(Ordering::Relaxed);
+        responder.stop();
+        if cost.code != Some(0) {
+            bail!("classify --resolve failed on {} ({:?})", big.display(), cost.code);
+        }
+        let row = Row { label: "t2 dns".to_owned(), bytes, messages, cost };
+        row.print();
+        let plain = match rows.iter().find(|r| r.label == "t2") {
+            Some(plain) => plain.cost.wall,
+            None => classify(&binary, &big, 2)?.wall,
+        };
+        let added = row.cost.wall - plain;
+        #[allow(clippy::cast_precision_loss)]
+        let rate = queries as f64 / row.cost.wall;
+        println!(
+            "resolve: {queries} DNS queries for {messages} messages; {rate:.0} lookups/s over the run; added wall time {added:.2} s ({:+.1}%) against t2",
+            added / plain * 100.0
+        );
+        resolve_part = format!("; resolve {queries} queries, {rate:.0} lookups/s, {added:+.2} s");
+    }
+
     // The line to paste.
     let mut summary = format!("bench: {kind} {}MB {messages} msgs", bytes >> 20);
     for row in &rows {
@@ -530,7 +570,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     write!(
         summary,
-        "{command_part}; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}"
+        "{command_part}; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}{resolve_part}"
     )?;
     println!("{summary}");
     Ok(())

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_dns;
 mod bench_sources;
 mod codegen;
 mod corpus;

@@ -91,6 +91,8 @@ pub(crate) struct ReadArgs {
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
     #[command(flatten)]
+    pub(crate) dns: Box<crate::dns_args::DnsArgs>,
+    #[command(flatten)]
     pub(crate) limits: LimitArgs,
     #[command(flatten)]
     pub(crate) rule_limits: RuleLimitArgs,
@@ -250,6 +252,7 @@ impl ReadArgs {
                 )),
                 None => None,
             },
+            dns: self.dns.client()?,
             ..ReadOptions::default()
         })
         .and_then(|options| {

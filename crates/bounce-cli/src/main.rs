@@ -4,6 +4,7 @@
 
 mod args;
 mod classify;
+mod dns_args;
 mod explain;
 mod gaps;
 mod manual;

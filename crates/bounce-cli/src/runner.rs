@@ -57,6 +57,11 @@ pub(crate) fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if let Some(dns) = &pipeline.options().dns {
+        if let Err(e) = dns.save() {
+            eprint_line(&format!("error: {e}"));
+        }
+    }
     Ran { summary, opened }
 }
 

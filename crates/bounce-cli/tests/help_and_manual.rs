@@ -31,6 +31,7 @@ fn reading_commands_group_their_flags_under_headings() {
             "Input:",
             "Rules:",
             "Filters:",
+            "DNS:",
             "Limits:"
         ],
         "{help}"

@@ -53,6 +53,10 @@ pub struct ReadOptions {
     pub join: Option<std::sync::Arc<crate::source::SubscriberJoin>>,
     /// Which shard of the inputs this run reads (`--shard K/N`; 1/1 reads everything).
     pub shard: Shard,
+    /// The DNS client of `--resolve`: each window's records are resolved (one question per
+    /// distinct name or IP per run) and carry their `dns` evidence; the rules then also see the
+    /// recipient domain's MX hosts. `None` (the default) touches no network.
+    pub dns: Option<std::sync::Arc<bounce_dns::Dns>>,
 }
 
 impl Default for ReadOptions {
@@ -74,6 +78,7 @@ impl Default for ReadOptions {
             log_year: None,
             join: None,
             shard: Shard::WHOLE,
+            dns: None,
         }
     }
 }
@@ -255,6 +260,10 @@ impl Pipeline {
     fn process(&self, source_impl: &dyn RecordSource, pending: &Pending) -> Processed {
         let mut reading = source_impl.read(&pending.unit, &pending.source, &self.options);
         let mut explanations = Vec::new();
+        if self.options.dns.is_some() {
+            // Classified after the window's names are resolved (`resolve_and_classify`).
+            return Processed { reading, explanations };
+        }
         for record in &mut reading.records {
             if self.options.trace {
                 explanations.push(self.rules.explain(&record.facts));
@@ -264,6 +273,30 @@ impl Pipeline {
             }
         }
         Processed { reading, explanations }
+    }
+}
+
+impl Pipeline {
+    /// With `--resolve`: attaches each record's DNS evidence (the window was prefetched) and
+    /// classifies it with the recipient domain's MX hosts as a further provider input.
+    fn resolve_and_classify(&self, dns: &bounce_dns::Dns, processed: &mut Processed) {
+        let operator = |host: &str| self.rules.operator_of_host(host).map(str::to_owned);
+        for record in &mut processed.reading.records {
+            if record.dns.is_none() {
+                record.dns = dns.evidence(&record.facts, &operator).map(Box::new);
+            }
+            let mx: Vec<String> = record
+                .dns
+                .as_ref()
+                .map(|d| d.mx_hosts().map(str::to_owned).collect())
+                .unwrap_or_default();
+            if self.options.trace {
+                processed.explanations.push(self.rules.explain_with_mx(&record.facts, &mx));
+            }
+            if record.verdict.is_none() {
+                record.verdict = Some(self.rules.classify_with_mx(&record.facts, &mx));
+            }
+        }
     }
 }
 
@@ -436,10 +469,20 @@ impl FileRun<'_> {
         let work = || -> Vec<Processed> {
             window.par_iter().map(|p| pipeline.process(source_impl, p)).collect()
         };
-        let results = match self.pool {
+        let mut results = match self.pool {
             Some(pool) => pool.install(work),
             None => work(),
         };
+        if let Some(dns) = pipeline.options.dns.as_deref() {
+            dns.prefetch(results.iter().flat_map(|p| p.reading.records.iter().map(|r| &r.facts)));
+            let mut classify = || {
+                results.par_iter_mut().for_each(|p| pipeline.resolve_and_classify(dns, p));
+            };
+            match self.pool {
+                Some(pool) => pool.install(classify),
+                None => classify(),
+            }
+        }
         let sources = self.window.drain(..).map(|p| p.source);
         for (processed, source) in results.into_iter().zip(sources) {
             if !emit(pipeline, processed, source, summary, sink) {

@@ -3,7 +3,7 @@
 //! | reasons | decision |
 //! |---|---|
 //! | userunknown, hasmoved, suspend | suppress on a permanent failure (5xx, or hard when no code) |
-//! | hostunknown, notaccept | suppress once the domain failed on `confirm` distinct attempts |
+//! | hostunknown, notaccept | suppress once the domain failed on `confirm` distinct attempts, or at once when a live lookup of the same run (`--resolve`) answers NXDOMAIN or null MX; keep when the domain now routes (MX or address fallback); SERVFAIL and timeouts confirm nothing |
 //! | mailboxfull | suppress after `soft_limit` consecutive quota failures; a delivery resets |
 //! | spike window (decided over many messages) | keep: quarantine the pattern, retest |
 //! | everything else that failed | keep, with the table's why |
@@ -21,7 +21,7 @@ mod lists;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bounce_model::{Action, Kind, ListEntry, ListKind, Reason, Record, Spike};
+use bounce_model::{Action, DomainStatus, Kind, ListEntry, ListKind, Reason, Record, Spike};
 
 use crate::aggregate::{receiver_of, sample_of};
 use crate::state::{Attempt, SuppressionState, MAX_DOMAIN_ADDRESSES};
@@ -107,6 +107,19 @@ impl Suppressor {
             Reason::HostUnknown | Reason::NotAccept
                 if action_of(record) == Some(Action::SuppressAfterConfirmation) =>
             {
+                match dns_confirmation(record) {
+                    Some(DnsConfirmation::Dead(why)) => {
+                        return self.decide_suppress(address, record, time, why, 1);
+                    }
+                    Some(DnsConfirmation::Routes(why)) => {
+                        // The domain routes now: earlier no-route attempts (this run's or the
+                        // state's) are stale, as a delivery makes quota failures stale.
+                        let domain = record.recipient_domain().to_ascii_lowercase();
+                        self.state.unroutable.remove(&domain);
+                        return self.decide_keep(address, record, time, why, 1);
+                    }
+                    None => {}
+                }
                 let domain = record.recipient_domain().to_ascii_lowercase();
                 let counter = self.state.unroutable.entry(domain).or_default();
                 counter.attempts.add(Attempt::of(record, time));
@@ -301,6 +314,56 @@ impl Suppressor {
         self.state.quota.retain(|_, c| !c.attempts.is_empty() || c.last_delivery.is_some());
         (Lists::new(entries), self.state)
     }
+}
+
+/// What a live lookup of the recipient domain (`--resolve`) says about a dead-domain verdict.
+enum DnsConfirmation {
+    /// NXDOMAIN or null MX on a permanent failure: suppress on this first bounce.
+    Dead(String),
+    /// The domain now has a working route: keep, not suppressed on DNS grounds.
+    Routes(String),
+}
+
+/// Whether the record's DNS evidence confirms or refutes its dead-domain verdict; `None` when
+/// there is none, or it proves nothing (SERVFAIL, timeout, no route), or the failure was not
+/// permanent (a 4xx is never a hard suppression, whatever DNS says).
+fn dns_confirmation(record: &Record) -> Option<DnsConfirmation> {
+    let domain = record.dns.as_ref()?.domain.as_ref()?;
+    let status = domain.status?;
+    let when = format!(
+        "{}, queried {} via {}{}",
+        domain.name,
+        domain.queried_at,
+        domain.resolver,
+        if domain.cached { ", from the DNS cache" } else { "" }
+    );
+    if status.is_dead() && is_permanent(record) {
+        let what = if status == DomainStatus::NullMx {
+            "null MX (RFC 7505): the domain accepts no mail"
+        } else {
+            "NXDOMAIN: the domain does not exist"
+        };
+        return Some(DnsConfirmation::Dead(format!(
+            "{} on a permanent failure ({}), confirmed by DNS on the first bounce: {what} ({when})",
+            record.reason().unwrap_or(Reason::Undefined),
+            code_of(record)
+        )));
+    }
+    if status.routes() {
+        let route = if domain.mx.is_empty() {
+            format!("address fallback {}", domain.addresses.join(" "))
+        } else {
+            let hosts: Vec<String> =
+                domain.mx.iter().map(|m| format!("{} {}", m.preference, m.host)).collect();
+            format!("MX {}", hosts.join(", "))
+        };
+        return Some(DnsConfirmation::Routes(format!(
+            "{} ({}), but the domain routes now ({route}; {when}): keep and retry, not suppressed on DNS grounds",
+            record.reason().unwrap_or(Reason::Undefined),
+            code_of(record)
+        )));
+    }
+    None
 }
 
 /// The spike whose window and receiver hold the decision's evidence, if any.

@@ -22,6 +22,7 @@ fn failure(address: &str, provider: Option<&str>, token: Option<&str>, time: &st
     };
     Record {
         facts,
+        dns: None,
         verdict: Some(Verdict {
             reason: Reason::Blocked,
             rule_id: "microsoft.block-list".to_owned(),

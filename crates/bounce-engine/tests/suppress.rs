@@ -33,6 +33,7 @@ fn record(
     };
     Record {
         facts,
+        dns: None,
         verdict: Some(Verdict {
             reason,
             rule_id: format!("generic.{reason}"),
@@ -400,4 +401,74 @@ fn no_suppression_when_the_verdict_was_bounded_away_from_it() {
     assert_eq!(list_of(&entries, "bob@example.net"), Some(ListKind::Keep));
     let bob = entries.iter().find(|e| e.address == "bob@example.net").unwrap();
     assert!(bob.why.contains("the code alone"), "{}", bob.why);
+}
+
+/// A record whose recipient domain DNS answered `status` in this run.
+fn resolved(mut record: Record, status: bounce_model::DomainStatus) -> Record {
+    let domain = record.recipient_domain().to_owned();
+    let mx = if status == bounce_model::DomainStatus::Mx {
+        vec![bounce_model::MxHost {
+            preference: 10,
+            host: format!("mx.{domain}"),
+            ..bounce_model::MxHost::default()
+        }]
+    } else {
+        Vec::new()
+    };
+    record.dns = Some(Box::new(bounce_model::DnsEvidence {
+        domain: Some(bounce_model::DomainDns {
+            name: domain,
+            status: Some(status),
+            mx,
+            queried_at: "2026-12-05T04:00:00Z".to_owned(),
+            resolver: "127.0.0.1:5353".to_owned(),
+            ..bounce_model::DomainDns::default()
+        }),
+        ..bounce_model::DnsEvidence::default()
+    }));
+    record
+}
+
+#[test]
+fn live_dns_confirms_on_the_first_bounce_and_a_routing_domain_resets_the_count() {
+    use bounce_model::DomainStatus;
+    let dead = |address: &str, status| {
+        let r =
+            record(address, Reason::HostUnknown, "550", "5.1.2", address, "2026-06-11T08:00:00Z");
+        resolved(r, status)
+    };
+    let entries = decide(&[
+        dead("a@nx.example", DomainStatus::Nxdomain),
+        dead("b@null.example", DomainStatus::NullMx),
+        dead("c@fail.example", DomainStatus::Servfail),
+        dead("d@slow.example", DomainStatus::Timeout),
+    ]);
+    assert_eq!(list_of(&entries, "a@nx.example"), Some(ListKind::Suppress));
+    assert_eq!(list_of(&entries, "b@null.example"), Some(ListKind::Suppress));
+    assert_eq!(list_of(&entries, "c@fail.example"), Some(ListKind::Keep));
+    assert_eq!(list_of(&entries, "d@slow.example"), Some(ListKind::Keep));
+    let why = &entries.iter().find(|e| e.address == "a@nx.example").unwrap().why;
+    assert!(why.contains("NXDOMAIN") && why.contains("2026-12-05T04:00:00Z"), "{why}");
+
+    // A 4xx is never a hard suppression, whatever DNS says.
+    let soft = resolved(
+        record("e@nx.example", Reason::HostUnknown, "450", "4.1.2", "m9", "2026-06-11T08:00:00Z"),
+        DomainStatus::Nxdomain,
+    );
+    assert_ne!(list_of(&decide(&[soft]), "e@nx.example"), Some(ListKind::Suppress));
+
+    // Two earlier no-route attempts, then the domain routes now: kept, with the MX.
+    let first =
+        record("f@back.example", Reason::HostUnknown, "550", "5.1.2", "m1", "2026-06-11T08:00:00Z");
+    let second =
+        record("f@back.example", Reason::HostUnknown, "550", "5.1.2", "m2", "2026-06-12T08:00:00Z");
+    let (_, state) = decide_with(&[first, second], SuppressionState::default());
+    let now = resolved(
+        record("f@back.example", Reason::HostUnknown, "550", "5.1.2", "m3", "2026-06-13T08:00:00Z"),
+        DomainStatus::Mx,
+    );
+    let (entries, _) = decide_with(&[now], state);
+    assert_eq!(list_of(&entries, "f@back.example"), Some(ListKind::Keep));
+    let why = &entries.iter().find(|e| e.address == "f@back.example").unwrap().why;
+    assert!(why.contains("routes now") && why.contains("mx.back.example"), "{why}");
 }

@@ -42,6 +42,16 @@ pub enum Dimension {
     SmtpCode,
     /// The diagnostic with addresses, IPs and ids masked ([`crate::wording::wording`]).
     Wording,
+    /// The rejecting MX host from DNS (`--resolve`): the MX the Remote-MTA matched, else the
+    /// first by preference.
+    MxHost,
+    /// The first address of that MX host (`--resolve`).
+    MxIp,
+    /// The AS of that MX host's address (`--resolve` with `--asn-db`), as `AS15169 NAME`.
+    Asn,
+    /// The operator receiving for the recipient domain: the provider whose MX patterns match
+    /// its MX hosts (`--resolve`).
+    Operator,
 }
 
 /// Separates the parts of a [`Dimension::ProviderCategoryToken`] value.
@@ -49,7 +59,7 @@ const PART: char = '\u{1f}';
 
 impl Dimension {
     /// The names [`Dimension::parse`] knows, besides `header:NAME` and `vendor:NAME`.
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 17] = [
         "category",
         "reason",
         "provider",
@@ -63,10 +73,14 @@ impl Dimension {
         "provider+category+token",
         "smtp_code",
         "wording",
+        "mx_host",
+        "mx_ip",
+        "asn",
+        "operator",
     ];
 
     /// The dimensions with one name each, in the order of [`Dimension::NAMES`].
-    const NAMED: [Dimension; 13] = [
+    const NAMED: [Dimension; 17] = [
         Dimension::Category,
         Dimension::Reason,
         Dimension::Provider,
@@ -80,11 +94,21 @@ impl Dimension {
         Dimension::ProviderCategoryToken,
         Dimension::SmtpCode,
         Dimension::Wording,
+        Dimension::MxHost,
+        Dimension::MxIp,
+        Dimension::Asn,
+        Dimension::Operator,
     ];
 
-    /// Parses a key name: one of [`Dimension::NAMES`] or `header:NAME`.
+    /// Parses a key name: one of [`Dimension::NAMES`] or `header:NAME` (`mx-host` and `mx-ip`
+    /// are read as `mx_host` and `mx_ip`).
     #[must_use]
     pub fn parse(name: &str) -> Option<Dimension> {
+        match name {
+            "mx-host" => return Some(Dimension::MxHost),
+            "mx-ip" => return Some(Dimension::MxIp),
+            _ => {}
+        }
         if let Some(header) = name.strip_prefix("header:") {
             return (!header.is_empty()).then(|| Dimension::Header(header.to_owned()));
         }
@@ -165,6 +189,20 @@ impl Dimension {
                 .as_deref()
                 .filter(|d| !d.trim().is_empty())
                 .map(|d| Cow::Owned(crate::wording::wording(d))),
+            Dimension::MxHost => borrowed(rejecting_mx(record).map(|mx| mx.host.as_str())),
+            Dimension::MxIp => borrowed(
+                rejecting_mx(record).and_then(|mx| mx.addresses.first()).map(String::as_str),
+            ),
+            Dimension::Asn => rejecting_mx(record)
+                .and_then(|mx| mx.asn.as_ref())
+                .map(|asn| Cow::Owned(format!("AS{} {}", asn.number, asn.name))),
+            Dimension::Operator => borrowed(
+                record
+                    .dns
+                    .as_ref()
+                    .and_then(|d| d.domain.as_ref())
+                    .and_then(|d| d.operator.as_deref()),
+            ),
         }
     }
 
@@ -208,6 +246,11 @@ impl fmt::Display for Dimension {
     }
 }
 
+/// The rejecting MX host of a resolved record.
+fn rejecting_mx(record: &Record) -> Option<&crate::dns::MxHost> {
+    record.dns.as_ref().and_then(|d| d.rejecting_mx.as_ref())
+}
+
 fn lowercase(text: &str) -> Cow<'_, str> {
     if text.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(text.to_ascii_lowercase())
@@ -247,6 +290,33 @@ mod tests {
         assert_eq!(Dimension::parse("header:X-Campaign").unwrap().name(), "header:X-Campaign");
         assert_eq!(Dimension::parse("header:"), None);
         assert_eq!(Dimension::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn dns_keys_read_the_rejecting_mx_and_the_operator() {
+        use crate::{AsnInfo, DnsEvidence, DomainDns, MxHost};
+        let mut record = Record::from(BounceFacts::default());
+        assert_eq!(Dimension::MxHost.value_of(&record), "-");
+        let mx = MxHost {
+            preference: 0,
+            host: "contoso-com.mail.protection.outlook.com".into(),
+            addresses: vec!["198.51.100.25".into()],
+            asn: Some(AsnInfo { number: 8075, name: "MICROSOFT".into(), ..AsnInfo::default() }),
+        };
+        record.dns = Some(Box::new(DnsEvidence {
+            domain: Some(DomainDns {
+                operator: Some("microsoft-365".into()),
+                mx: vec![mx.clone()],
+                ..DomainDns::default()
+            }),
+            rejecting_mx: Some(mx),
+            ..DnsEvidence::default()
+        }));
+        assert_eq!(Dimension::parse("mx-host"), Some(Dimension::MxHost));
+        assert_eq!(Dimension::MxHost.value_of(&record), "contoso-com.mail.protection.outlook.com");
+        assert_eq!(Dimension::MxIp.value_of(&record), "198.51.100.25");
+        assert_eq!(Dimension::Asn.value_of(&record), "AS8075 MICROSOFT");
+        assert_eq!(Dimension::Operator.value_of(&record), "microsoft-365");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod names;
 
 mod aggregate;
 mod dimension;
+mod dns;
 mod record;
 mod summary;
 mod taxonomy;
@@ -20,6 +21,7 @@ pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,
 };
 pub use dimension::Dimension;
+pub use dns::{AsnInfo, DnsEvidence, DomainDns, DomainStatus, IpDns, Listing, MxHost, Tristate};
 pub use record::{
     AuthResult, BounceFacts, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage,
     Verdict,

@@ -293,6 +293,9 @@ pub struct Record {
     pub facts: BounceFacts,
     /// What the rules decided; `None` until they have run.
     pub verdict: Option<Verdict>,
+    /// What DNS answered about the recipient domain and sending IP (`--resolve`); `None` when
+    /// the run did not resolve (and then absent from the JSON).
+    pub dns: Option<Box<crate::dns::DnsEvidence>>,
 }
 
 impl Record {
@@ -312,7 +315,7 @@ impl Record {
 impl From<BounceFacts> for Record {
     /// A record of these facts that the rules have not judged yet.
     fn from(facts: BounceFacts) -> Record {
-        Record { facts, verdict: None }
+        Record { facts, verdict: None, dns: None }
     }
 }
 

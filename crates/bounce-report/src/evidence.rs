@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use bounce_model::{Provenanced, Record, Stage};
+use bounce_model::{AsnInfo, DnsEvidence, DomainStatus, Provenanced, Record, Stage, Tristate};
 
 use crate::layer::{record_layer, stage_words};
 
@@ -100,6 +100,9 @@ pub struct EvidenceView {
     pub location: String,
     /// The labelled evidence fields, in the order of the triage guide.
     pub fields: Vec<Field>,
+    /// The fields DNS filled (`--resolve`), also among `fields`; empty when the run did not
+    /// resolve.
+    pub dns: Vec<Field>,
 }
 
 /// One row of the "please confirm" list: sending IP, HELO and pool per message ID.
@@ -262,7 +265,7 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         Field::new("Layer", Some(record_layer(record).to_string()), FROM_ESP),
         Field::new("Remote-MTA", record.remote_mta.clone(), FROM_MTA),
         Field::new("Reporting-MTA", record.reporting_mta.clone(), FROM_MTA),
-        Field::new("Current MX of the recipient domain", None, FROM_DNS_MX),
+        current_mx(record),
         Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
         Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
         Field::provenanced(
@@ -270,7 +273,7 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
             vendor(record, &POOL_FIELDS).as_ref(),
             FROM_ESP,
         ),
-        Field::new("PTR / reverse DNS", None, FROM_DNS_PTR),
+        ptr_field(record),
         Field::provenanced("TLS", original.tls.as_ref(), FROM_MTA),
         Field::new("From domain", original.from.as_deref().and_then(domain_of), FROM_ESP),
         Field::new("Envelope sender domain", envelope_domain, FROM_ESP),
@@ -296,7 +299,22 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
         let at = fields.len() - 1;
         fields.insert(at, Field::provenanced("Sending platform's message ID", Some(&id), FROM_ESP));
     }
+    if let Some(dns) = record.dns.as_deref() {
+        let after = |fields: &[Field], label: &str| {
+            fields.iter().position(|f| f.label == label).map_or(fields.len(), |i| i + 1)
+        };
+        let at = after(&fields, "Current MX of the recipient domain");
+        for (offset, field) in domain_fields(record, dns).into_iter().enumerate() {
+            fields.insert(at + offset, field);
+        }
+        let at = after(&fields, "PTR / reverse DNS");
+        for (offset, field) in ip_fields(record, dns).into_iter().enumerate() {
+            fields.insert(at + offset, field);
+        }
+    }
+    let dns = fields.iter().filter(|f| f.source.starts_with("DNS")).cloned().collect();
     EvidenceView {
+        dns,
         anchor: format!("rec-{index}"),
         recipient: record.recipient.clone(),
         provider: provider_of(record),
@@ -322,7 +340,7 @@ pub(crate) fn confirm_row(record: &Record, index: usize) -> ConfirmRow {
         sending_ip: Field::provenanced("Sending IP", original.sending_ip.as_ref(), FROM_ESP),
         helo: Field::provenanced("HELO/EHLO", original.helo.as_ref(), FROM_MTA),
         pool: Field::provenanced("IP pool", vendor(record, &POOL_FIELDS).as_ref(), FROM_ESP),
-        ptr: Field::new("PTR", None, FROM_DNS_PTR),
+        ptr: Field { label: "PTR".to_owned(), ..ptr_field(record) },
         anchor: format!("rec-{index}"),
     }
 }
@@ -335,4 +353,175 @@ pub(crate) fn provider_of(record: &Record) -> String {
         .and_then(|v| v.provider.clone())
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "other".to_string())
+}
+
+/// "DNS now, queried T via R; the bounce is dated B": where a DNS field comes from, next to
+/// the bounce's own date (DNS describes the domain now, not when it bounced).
+fn dns_note(record: &Record, queried_at: &str, resolver: &str, cached: bool) -> String {
+    let cached = if cached { ", from the DNS cache" } else { "" };
+    let bounce =
+        record.timestamp.as_deref().or(record.last_attempt_date.as_deref()).unwrap_or("undated");
+    format!("DNS now: queried {queried_at} via {resolver}{cached}; the bounce is dated {bounce}")
+}
+
+/// A field DNS filled: the value with its query note; `source` says DNS.
+fn dns_field(label: &str, value: String, note: &str) -> Field {
+    Field {
+        label: label.to_owned(),
+        value: format!("{value} ({note})"),
+        filled: true,
+        uncertain: false,
+        source: note.to_owned(),
+        text: value,
+    }
+}
+
+fn asn_text(asn: &AsnInfo) -> String {
+    let country = if asn.country.is_empty() { String::new() } else { format!(", {}", asn.country) };
+    format!("AS{} {}{country}, range {}", asn.number, asn.name, asn.prefix)
+}
+
+fn status_text(status: DomainStatus) -> &'static str {
+    match status {
+        DomainStatus::Mx => "mx: the domain publishes MX records",
+        DomainStatus::NullMx => "null-mx: the domain accepts no mail (RFC 7505 null MX)",
+        DomainStatus::NoMxAFallback => {
+            "no-mx-a-fallback: no MX, mail goes to the domain's own A/AAAA (RFC 5321 5.1)"
+        }
+        DomainStatus::Nxdomain => "nxdomain: the domain does not exist",
+        DomainStatus::Servfail => "servfail: the resolver failed; unknown, retry (never confirms)",
+        DomainStatus::Timeout => "timeout: no answer in time; unknown, retry (never confirms)",
+        DomainStatus::NoRoute => "no-route: the domain exists but has neither MX nor A/AAAA",
+    }
+}
+
+/// The current MX answers of the recipient domain, or where to collect them.
+fn current_mx(record: &Record) -> Field {
+    let label = "Current MX of the recipient domain";
+    let Some(domain) = record.dns.as_deref().and_then(|d| d.domain.as_ref()) else {
+        return Field::missing(label, FROM_DNS_MX);
+    };
+    let note = dns_note(record, &domain.queried_at, &domain.resolver, domain.cached);
+    let value = if domain.mx.is_empty() {
+        match domain.status {
+            Some(DomainStatus::NoMxAFallback) => {
+                format!("no MX; address fallback {}", domain.addresses.join(", "))
+            }
+            Some(status) => format!("none ({})", status.as_str()),
+            None => "none".to_owned(),
+        }
+    } else {
+        let hosts: Vec<String> = domain
+            .mx
+            .iter()
+            .map(|mx| {
+                let addresses = if mx.addresses.is_empty() {
+                    "no address".to_owned()
+                } else {
+                    mx.addresses.join(", ")
+                };
+                format!("{} {} ({addresses})", mx.preference, mx.host)
+            })
+            .collect();
+        let operator =
+            domain.operator.as_ref().map(|o| format!("; operator {o}")).unwrap_or_default();
+        format!("{}{operator}", hosts.join("; "))
+    };
+    dns_field(label, value, &note)
+}
+
+/// The recipient domain's DNS status, whether the Remote-MTA is among the current MX, and the
+/// rejecting MX's AS.
+fn domain_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
+    let Some(domain) = dns.domain.as_ref() else { return Vec::new() };
+    let note = dns_note(record, &domain.queried_at, &domain.resolver, domain.cached);
+    let mut fields = Vec::new();
+    if let Some(status) = domain.status {
+        fields.push(dns_field(
+            "Recipient domain DNS status",
+            status_text(status).to_owned(),
+            &note,
+        ));
+    }
+    let in_mx = match (dns.remote_mta_in_mx, record.remote_mta.as_deref()) {
+        (Tristate::Yes, Some(remote)) => format!("yes: {remote} is among the current MX hosts"),
+        (Tristate::No, Some(remote)) => format!(
+            "no: {remote} is not among the domain's current MX hosts or their addresses; check the transport map (pinned MX), smart host, connector or relay"
+        ),
+        (_, None) => "unknown: the bounce names no Remote-MTA".to_owned(),
+        (_, Some(_)) => "unknown: the domain has no usable MX answer".to_owned(),
+    };
+    fields.push(dns_field("Remote-MTA among current MX", in_mx, &note));
+    if let Some(mx) = &dns.rejecting_mx {
+        let label = "MX host, IP and AS";
+        let address = mx.addresses.first().map_or("no address", String::as_str);
+        let asn = mx
+            .asn
+            .as_ref()
+            .map_or_else(|| "AS unknown (give --asn-db or --asn-dns)".to_owned(), asn_text);
+        fields.push(dns_field(label, format!("{} {address}, {asn}", mx.host), &note));
+    }
+    fields
+}
+
+/// The PTR of the sending IP, with forward confirmation and HELO agreement, or where to
+/// collect it.
+fn ptr_field(record: &Record) -> Field {
+    let label = "PTR / reverse DNS";
+    let Some(ip) = record.dns.as_deref().and_then(|d| d.sending_ip.as_ref()) else {
+        return Field::missing(label, FROM_DNS_PTR);
+    };
+    let resolver = record
+        .dns
+        .as_deref()
+        .and_then(|d| d.domain.as_ref())
+        .map_or("the resolver", |d| d.resolver.as_str());
+    let note = dns_note(record, &ip.queried_at, resolver, false);
+    let names = if ip.ptr.is_empty() { "no PTR".to_owned() } else { ip.ptr.join(", ") };
+    let fcrdns = match ip.fcrdns {
+        Tristate::Yes => "forward-confirmed",
+        Tristate::No => "not forward-confirmed",
+        Tristate::Unknown => "forward confirmation unknown",
+    };
+    let helo = match ip.helo_matches_ptr {
+        Some(Tristate::Yes) => "; HELO matches the PTR",
+        Some(Tristate::No) => "; HELO does not match the PTR",
+        Some(Tristate::Unknown) | None => "",
+    };
+    dns_field(label, format!("{} {names}: {fcrdns}{helo}", ip.ip), &note)
+}
+
+/// The sending IP's AS and blocklist listings.
+fn ip_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
+    let Some(ip) = dns.sending_ip.as_ref() else { return Vec::new() };
+    let resolver = dns.domain.as_ref().map_or("the resolver", |d| d.resolver.as_str());
+    let note = dns_note(record, &ip.queried_at, resolver, false);
+    let mut fields = Vec::new();
+    match &ip.asn {
+        Some(asn) => fields.push(dns_field("Sending IP AS", asn_text(asn), &note)),
+        None => fields.push(Field::missing(
+            "Sending IP AS",
+            "not in the bounces: give --asn-db (an ip2asn TSV) or --asn-dns ZONE with --resolve",
+        )),
+    }
+    if !ip.blocklists.is_empty() {
+        let listings: Vec<String> = ip
+            .blocklists
+            .iter()
+            .map(|l| match l.listed {
+                Tristate::Yes => {
+                    let reason = if l.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": \"{}\"", l.reason.join(" "))
+                    };
+                    format!("{} listed ({}){reason}", l.zone, l.codes.join(", "))
+                }
+                Tristate::No => format!("{} not listed", l.zone),
+                Tristate::Unknown => format!("{} unknown (lookup failed)", l.zone),
+            })
+            .collect();
+        fields.push(dns_field("DNS blocklists", listings.join("; "), &note));
+    }
+    fields
 }

@@ -20,6 +20,7 @@ fn hostile_record() -> Record {
     };
     Record {
         facts,
+        dns: None,
         verdict: Some(Verdict {
             rule_id: "test.hostile".into(),
             category: Category::Reputation,

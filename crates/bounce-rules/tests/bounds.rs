@@ -76,7 +76,7 @@ const RECIPIENT_REASONS: [Reason; 6] = [
 
 /// Checks the bounds on one record, returning what broke.
 fn broken(facts: BounceFacts) -> Option<String> {
-    let r = Record { verdict: Some(rules().classify(&facts)), facts };
+    let r = Record { verdict: Some(rules().classify(&facts)), facts, dns: None };
     let temporary = r.kind == Some(Kind::Delay)
         || r.reply_code.as_deref().or(r.status.as_deref()).is_some_and(|c| c.starts_with('4'));
     let sender_side = r.reply_code.is_some()

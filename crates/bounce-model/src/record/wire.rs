@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{BounceFacts, Kind, Original, Record, Source, Stage, Verdict};
+use crate::dns::DnsEvidence;
 use crate::taxonomy::{Action, Category, Owner, Reason};
 
 impl Serialize for Record {
@@ -82,6 +83,8 @@ struct RecordOut<'a> {
     reason: Option<Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict: Option<VerdictOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns: Option<&'a DnsEvidence>,
 }
 
 /// The `verdict` object as written: the verdict without its reason and inferred status.
@@ -164,6 +167,7 @@ impl<'a> RecordOut<'a> {
             original,
             reason: verdict.map(|v| v.reason),
             verdict: verdict.map(VerdictOut::of),
+            dns: record.dns.as_deref(),
         }
     }
 }
@@ -233,6 +237,7 @@ struct RecordIn {
     original: Original,
     reason: Option<Reason>,
     verdict: Option<VerdictIn>,
+    dns: Option<Box<DnsEvidence>>,
 }
 
 /// The `verdict` object as read.
@@ -284,6 +289,7 @@ impl RecordIn {
             original,
             reason,
             verdict,
+            dns,
         } = self;
         let facts = BounceFacts {
             source,
@@ -344,6 +350,6 @@ impl RecordIn {
                 })
             }
         };
-        Record { facts, verdict }
+        Record { facts, verdict, dns }
     }
 }

@@ -159,17 +159,53 @@ impl RuleSet {
     /// then by Reporting-MTA, then by the diagnostic text.
     #[must_use]
     pub fn provider_of(&self, facts: &BounceFacts) -> Option<&str> {
+        self.provider_with_mx(facts, &[]).0
+    }
+
+    /// The operator behind an MX host: the first provider whose `mx` patterns match it.
+    #[must_use]
+    pub fn operator_of_host(&self, host: &str) -> Option<&str> {
+        self.providers
+            .iter()
+            .find(|p| p.mx.iter().any(|m| m.matches(host)))
+            .map(|p| p.name.as_str())
+    }
+
+    /// [`RuleSet::provider_of`] with the recipient domain's current MX hosts (from DNS) as a
+    /// further input, right after the domain: a corporate domain whose MX is Exchange Online
+    /// belongs to `microsoft-365`. Returns the provider and the MX host that named it, if the
+    /// MX decided.
+    #[must_use]
+    pub fn provider_with_mx<'a>(
+        &'a self,
+        facts: &BounceFacts,
+        mx_hosts: &'a [String],
+    ) -> (Option<&'a str>, Option<&'a str>) {
         let domain = facts.recipient_domain();
-        let by_domain =
-            |p: &&Provider| !domain.is_empty() && p.domains.iter().any(|d| d.matches(domain));
+        if let Some(p) = self
+            .providers
+            .iter()
+            .find(|p| !domain.is_empty() && p.domains.iter().any(|d| d.matches(domain)))
+        {
+            return (Some(p.name.as_str()), None);
+        }
+        for host in mx_hosts {
+            if let Some(name) = self.operator_of_host(host) {
+                return (Some(name), Some(host.as_str()));
+            }
+        }
+        (self.provider_by_hosts(facts), None)
+    }
+
+    /// The provider by Remote-MTA, then Reporting-MTA, then diagnostic text.
+    fn provider_by_hosts(&self, facts: &BounceFacts) -> Option<&str> {
         fn host(value: Option<&str>) -> impl Fn(&&Provider) -> bool + '_ {
             move |p: &&Provider| value.is_some_and(|v| p.mx.iter().any(|m| m.matches(v)))
         }
         let diagnostic = facts.diagnostic.as_deref();
         self.providers
             .iter()
-            .find(by_domain)
-            .or_else(|| self.providers.iter().find(host(facts.remote_mta.as_deref())))
+            .find(host(facts.remote_mta.as_deref()))
             .or_else(|| self.providers.iter().find(host(facts.reporting_mta.as_deref())))
             .or_else(|| {
                 self.providers
@@ -200,7 +236,23 @@ impl RuleSet {
     /// `undefined` with the permanence the codes imply and the provider recognised.
     #[must_use]
     pub fn classify(&self, facts: &BounceFacts) -> Verdict {
-        let provider = self.provider_of(facts);
+        self.classify_with_mx(facts, &[])
+    }
+
+    /// [`RuleSet::classify`] with the recipient domain's current MX hosts (`--resolve`): the
+    /// provider may be recognised by its MX (see [`RuleSet::provider_with_mx`]); the basis
+    /// then says which MX host named it.
+    #[must_use]
+    pub fn classify_with_mx(&self, facts: &BounceFacts, mx_hosts: &[String]) -> Verdict {
+        let (provider, by_mx) = self.provider_with_mx(facts, mx_hosts);
+        let mut verdict = self.classify_as(facts, provider);
+        if let (Some(provider), Some(host)) = (provider, by_mx) {
+            verdict.basis.push(format!("provider {provider} by MX host {host} (DNS)"));
+        }
+        verdict
+    }
+
+    fn classify_as(&self, facts: &BounceFacts, provider: Option<&str>) -> Verdict {
         match self.decide_as(facts, provider) {
             Some(mut verdict) => {
                 if facts.status.is_some() {
@@ -251,6 +303,12 @@ impl RuleSet {
     #[must_use]
     pub fn explain(&self, facts: &BounceFacts) -> Explanation {
         self.explain_as(facts, self.provider_of(facts))
+    }
+
+    /// [`RuleSet::explain`] with the recipient domain's current MX hosts (`--resolve`).
+    #[must_use]
+    pub fn explain_with_mx(&self, facts: &BounceFacts, mx_hosts: &[String]) -> Explanation {
+        self.explain_as(facts, self.provider_with_mx(facts, mx_hosts).0)
     }
 
     /// [`RuleSet::explain`] with the provider given instead of recognised (`--provider`).
