@@ -12,6 +12,16 @@ fn fixture_named(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// The records of a fixture read alone, which must read without a problem, with its buckets
+/// (messages, bounce, report, not-a-bounce) adding up to `buckets`.
+fn read_clean(name: &str, buckets: (u64, u64, u64, u64)) -> Vec<Record> {
+    let (records, problems, summary) =
+        run(ReadOptions { inputs: vec![fixture_named(name)], ..ReadOptions::default() });
+    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
+    assert_eq!((summary.messages, summary.bounce, summary.report, summary.not_a_bounce), buckets);
+    records
+}
+
 fn fixture() -> PathBuf {
     fixture_named("postfix-maillog.log")
 }
@@ -213,14 +223,7 @@ fn sfmc_bounce_export_as_tsv_in_another_order() {
 /// the sending IP PowerMTA states (certain, unlike a Received header); receipts are counted.
 #[test]
 fn powermta_accounting_rows() {
-    let path = fixture_named("powermta-acct.csv");
-    let (records, problems, summary) =
-        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
-    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
-    assert_eq!(
-        (summary.messages, summary.bounce, summary.report, summary.not_a_bounce),
-        (4, 2, 1, 1)
-    );
+    let records = read_clean("powermta-acct.csv", (4, 2, 1, 1));
     let bounce = &records[0];
     assert_eq!(bounce.format, "powermta-acct");
     assert_eq!(
@@ -247,14 +250,7 @@ fn powermta_accounting_rows() {
 /// receiving host, the egress pool; receptions are counted, not records.
 #[test]
 fn kumomta_log_records() {
-    let path = fixture_named("kumomta.log");
-    let (records, problems, summary) =
-        run(ReadOptions { inputs: vec![path], ..ReadOptions::default() });
-    assert!(summary.adds_up() && problems.is_empty(), "{problems:?}");
-    assert_eq!(
-        (summary.messages, summary.bounce, summary.report, summary.not_a_bounce),
-        (4, 2, 1, 1)
-    );
+    let records = read_clean("kumomta.log", (4, 2, 1, 1));
     let bounce = &records[0];
     assert_eq!(bounce.format, "kumomta-log");
     assert_eq!(

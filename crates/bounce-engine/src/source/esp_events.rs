@@ -550,6 +550,13 @@ impl Shared {
         Some(Provenanced { value: value.to_owned(), source: source.to_owned(), uncertain: false })
     }
 
+    /// The outcome of an event about one recipient: its facts with the shared ones filled in.
+    pub(super) fn outcome(&self, stated: &Stated<'_>) -> Result<Outcome, String> {
+        let mut facts = stated.facts()?;
+        self.apply(&mut facts);
+        Ok(Outcome::of(stated.kind.is_failure(), vec![facts]))
+    }
+
     /// Fills the shared facts into one record (a record's own values win).
     pub(super) fn apply(&self, facts: &mut BounceFacts) {
         facts.format = self.format.to_owned();

@@ -35,14 +35,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.sending_ip = Shared::stated(text(value, "sending_ip"), "Brevo sending_ip");
     shared.subject = text(value, "subject").map(str::to_owned);
     let diagnostic = if kind == Kind::Complaint { None } else { text(value, "reason") };
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(value, "email").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: None,
         reply: None,
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

@@ -52,14 +52,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     if message.is_some() {
         shared.label("delivery-status.description", status.get("description"));
     }
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(value, "recipient").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: text(status, "enhanced-code"),
         reply: status.get("code").and_then(scalar),
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

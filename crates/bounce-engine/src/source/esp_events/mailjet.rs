@@ -49,14 +49,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
         Kind::Complaint => None,
         _ => text(value, "comment").or_else(|| text(value, "error")),
     };
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(value, "email").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: None,
         reply: None,
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

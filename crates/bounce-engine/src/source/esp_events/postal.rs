@@ -37,14 +37,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.from = text(message, "from").map(str::to_owned);
     shared.subject = text(message, "subject").map(str::to_owned);
     let diagnostic = text(payload, "output").or_else(|| text(payload, "details"));
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(message, "to").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: None,
         reply: None,
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

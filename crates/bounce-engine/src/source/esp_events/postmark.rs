@@ -65,14 +65,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     if kind == Kind::Complaint {
         shared.label("Details", value.get("Details"));
     }
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: recipient.unwrap_or_default(),
         kind,
         text: diagnostic,
         status: None,
         reply: None,
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

@@ -38,14 +38,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.message_id = text(value, "smtp-id").map(str::to_owned);
     shared.sending_ip = Shared::stated(text(value, "ip"), "SendGrid event ip");
     let diagnostic = text(value, text_key).or_else(|| text(value, "reason"));
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(value, "email").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: text(value, "status"),
         reply: None,
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }

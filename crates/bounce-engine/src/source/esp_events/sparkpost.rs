@@ -59,14 +59,11 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.subject = text(event, "subject").map(str::to_owned);
     shared.feedback_type = text(event, "fbtype").map(str::to_owned);
     let diagnostic = text(event, "raw_reason").or_else(|| text(event, "reason"));
-    let stated = Stated {
+    shared.outcome(&Stated {
         recipient: text(event, "rcpt_to").unwrap_or_default(),
         kind,
         text: diagnostic,
         status: None,
         reply: event.get("error_code").and_then(scalar),
-    };
-    let mut facts = stated.facts()?;
-    shared.apply(&mut facts);
-    Ok(Outcome::of(kind.is_failure(), vec![facts]))
+    })
 }
