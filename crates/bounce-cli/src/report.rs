@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use bounce_engine::aggregate::{AggregateOptions, ReportAggregator};
 use bounce_engine::source::{JsonlSource, RecordSource};
-use bounce_engine::suppress::Lists;
 use bounce_engine::{Output, Pipeline};
 use bounce_model::{Dimension, Record};
 use bounce_report::{
@@ -100,7 +99,7 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     // The built-in lists template is the lists as the one CSV writer writes them: every entry,
     // not the context's first LIST_CAP of each list.
     if name == LISTS_TEMPLATE && builtin(LISTS_TEMPLATE) {
-        let text = lists_text(&lists);
+        let text = bounce_report::csv::list_text(lists.iter());
         let text = if output.is_terminal() {
             crate::output::for_terminal_lines(&text)
         } else {
@@ -113,7 +112,10 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
     if let Some(path) = args.output.as_deref().filter(|p| !crate::output::is_special(p)) {
         if context.list_counts.capped() {
             let beside = lists_path(path);
-            crate::output::write_atomic(&beside, lists_text(&lists).as_bytes())?;
+            crate::output::write_atomic(
+                &beside,
+                bounce_report::csv::list_text(lists.iter()).as_bytes(),
+            )?;
             context.lists_csv = beside.file_name().map(|n| n.to_string_lossy().into_owned());
             if !args.read.quiet {
                 eprintln!(
@@ -138,19 +140,6 @@ pub(crate) fn run(args: &ReportArgs) -> Result<ExitCode> {
         if output.is_terminal() { crate::output::for_terminal_lines(&text) } else { text.into() };
     output.put(text.as_bytes())?;
     Ok(ran.exit_code(false))
-}
-
-/// The lists as the one CSV writer writes them, with their header row.
-fn lists_text(lists: &Lists) -> String {
-    let mut out = Vec::new();
-    let mut writer = bounce_report::csv::Writer::new(&mut out);
-    let written = writer
-        .header(&bounce_report::csv::LIST_COLUMNS)
-        .and_then(|()| lists.iter().try_for_each(|e| writer.entry(&e)))
-        .and_then(|()| writer.flush());
-    drop(writer);
-    debug_assert!(written.is_ok(), "writing to memory does not fail");
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The built-in template of the suppression, keep and complaint lists.

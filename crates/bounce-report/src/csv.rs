@@ -193,12 +193,14 @@ fn or_empty(text: Option<&str>) -> &str {
 
 /// A list with its header row, as text.
 #[must_use]
-pub fn list_text<'a>(entries: impl IntoIterator<Item = &'a ListEntry>) -> String {
+pub fn list_text<E: std::borrow::Borrow<ListEntry>>(
+    entries: impl IntoIterator<Item = E>,
+) -> String {
     let mut out = Vec::new();
     let mut writer = Writer::new(&mut out);
     let written = writer
         .header(&LIST_COLUMNS)
-        .and_then(|()| entries.into_iter().try_for_each(|e| writer.entry(e)))
+        .and_then(|()| entries.into_iter().try_for_each(|e| writer.entry(e.borrow())))
         .and_then(|()| writer.flush());
     drop(writer);
     debug_assert!(written.is_ok(), "writing to memory does not fail");

@@ -261,9 +261,11 @@ impl GroupAcc {
         }
     }
 
-    fn add(&mut self, r: &Record, index: usize, evidence: &EvidenceView) {
+    /// Folds one member in; whether it is one of the group's samples.
+    fn add(&mut self, r: &Record, index: usize, evidence: &EvidenceView) -> bool {
         self.count += 1;
-        if self.samples.len() < GROUP_SAMPLES {
+        let sample = self.samples.len() < GROUP_SAMPLES;
+        if sample {
             self.samples.push(index);
         }
         for f in &evidence.fields {
@@ -350,6 +352,7 @@ impl GroupAcc {
         } else {
             self.responses_more += 1;
         }
+        sample
     }
 
     fn view<S: EvidenceStore>(
@@ -470,8 +473,8 @@ impl EvidenceStore for NoEvidence {
 const SEPARATOR: char = '\u{1e}';
 
 /// The hour of an RFC 3339 UTC time (`2026-06-10T14`), the unit the spike fallback looks up.
-fn hour_of(time: &str) -> Option<&str> {
-    time.get(..13)
+fn hour_of(time: &str) -> Option<[u8; 13]> {
+    time.as_bytes().get(..13)?.try_into().ok()
 }
 
 /// Entries of the spike fallback index past which no more are added.
@@ -506,7 +509,7 @@ pub struct ContextBuilder<S> {
     /// where a list entry's deciding record is.
     index: HashMap<u64, usize>,
     /// Per provider and hour, the first record: the anchor of a spike without a group.
-    hours: HashMap<(u32, String), usize>,
+    hours: HashMap<(u32, [u8; 13]), usize>,
 }
 
 impl<S: EvidenceStore> ContextBuilder<S> {
@@ -555,8 +558,6 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         // Records without a kind are grouped, as the aggregator groups them.
         let member = r.kind.is_none_or(Kind::is_failure);
         let evidence = evidence_of(r, i);
-        let confirm = member.then(|| confirm_row(r, i));
-        self.store.put(i, &evidence, confirm.as_ref())?;
         self.kinds.add(r.kind.map_or("unknown", Kind::as_str), i);
         self.by_source.add(&r.format, i);
         let dated = r.timestamp.as_deref().and_then(bounce_model::time::parse_rfc3339).is_some();
@@ -572,12 +573,8 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         let action = r.verdict.as_ref().map_or("review", |v| v.action.as_str());
         let provider_id = self.providers.id(&provider);
         self.rows.push((self.actions.id(action), provider_id));
-        let key = (
-            r.source.path.as_str(),
-            r.source.message,
-            r.source.offset,
-            r.recipient.to_ascii_lowercase(),
-        );
+        let address = r.recipient.to_ascii_lowercase();
+        let key = (r.source.path.as_str(), r.source.message, r.source.offset, address.as_str());
         self.index.entry(hash_of(&key)).or_insert(i);
         if failure {
             self.failures += 1;
@@ -604,7 +601,6 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             if !dated {
                 self.undated += 1;
             }
-            let address = r.recipient.to_ascii_lowercase();
             match self.failures_of.get_mut(&address) {
                 Some(entry) => entry.0 += 1,
                 None => {
@@ -614,9 +610,10 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         }
         if let Some(hour) = r.timestamp.as_deref().and_then(hour_of) {
             if self.hours.len() < HOURS_CAP {
-                self.hours.entry((provider_id, hour.to_string())).or_insert(i);
+                self.hours.entry((provider_id, hour)).or_insert(i);
             }
         }
+        let mut sample = false;
         if member {
             let mut value = String::new();
             for (k, dimension) in self.keys.iter().enumerate() {
@@ -629,9 +626,11 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 Some(group) => group,
                 None => self.groups.entry(value).or_insert_with(|| GroupAcc::new(r)),
             };
-            group.add(r, i, &evidence);
+            sample = group.add(r, i, &evidence);
         }
-        Ok(())
+        // Only a group's samples have their confirm row read back.
+        let confirm = sample.then(|| confirm_row(r, i));
+        self.store.put(i, &evidence, confirm.as_ref())
     }
 
     /// The context of the records folded in, with the run summary and the aggregates over the
@@ -899,7 +898,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         let (start, end) = (hour_of(start)?, hour_of(end)?);
         self.hours
             .iter()
-            .filter(|((p, hour), _)| *p == id && hour.as_str() >= start && hour.as_str() < end)
+            .filter(|((p, hour), _)| *p == id && *hour >= start && *hour < end)
             .map(|(_, &i)| i)
             .min()
             .map(|i| format!("rec-{i}"))
