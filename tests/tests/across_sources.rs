@@ -122,3 +122,70 @@ fn a_dsn_and_the_log_line_of_the_same_message_are_one_attempt() {
     let reset = records(&[&mbox, &delivered]);
     assert!(!suppressed(&reset), "a delivery in the log between them resets the counter");
 }
+
+/// A SendGrid Event Webhook `bounce` event for `message_id` (its `smtp-id`), sent from
+/// `ip`: the shape of the Event Webhook reference.
+fn sendgrid_bounce(message_id: &str, ip: &str) -> String {
+    format!(
+        "{{\"email\": \"{ADDRESS}\", \"timestamp\": 1780985523, \"smtp-id\": \"<{message_id}@news.example.com>\", \
+         \"event\": \"bounce\", \"sg_event_id\": \"ZXZlbnQtMQ\", \"sg_message_id\": \"sgid-{message_id}.filter-1\", \
+         \"reason\": \"552 5.2.2 Mailbox full: quota exceeded\", \"status\": \"5.2.2\", \"type\": \"bounce\", \
+         \"bounce_classification\": \"Mailbox Unavailable\", \"ip\": \"{ip}\"}}\n"
+    )
+}
+
+#[test]
+fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merged() {
+    use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
+    use bounce_model::{Dimension, Summary};
+    use bounce_report::{build_context, ReportOptions};
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mbox = dir.path().join("bounces.mbox");
+    std::fs::write(&mbox, dsn("m1", "Tue, 9 Jun 2026 06:12:03 +0000")).expect("written");
+    let log = dir.path().join("maillog");
+    let text = log_lines("3F2A81234", "m1", "06:12:03", "bounced")
+        + &log_lines("5C3D91236", "m2", "07:40:00", "bounced");
+    std::fs::write(&log, text).expect("written");
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(&events, sendgrid_bounce("m1", "198.51.100.7")).expect("written");
+    let records = records(&[&mbox, &log, &events]);
+    assert_eq!(records.len(), 4, "the DSN, two log lines and the event: {records:#?}");
+    let formats: Vec<&str> = records.iter().map(|r| r.format.as_str()).collect();
+    assert!(formats.contains(&"sendgrid-event"), "{formats:?}");
+
+    // Incidents: m1 three times is one attempt, m2 another.
+    let keys = vec![Dimension::Category];
+    let aggregates = aggregate_records(&records, AggregateOptions::report(keys.clone()));
+    let counted: u64 = aggregates.groups.iter().map(|g| g.count).sum();
+    assert_eq!(counted, 2, "{:#?}", aggregates.groups);
+    assert_eq!(aggregates.merged, 2);
+    let mut incidents =
+        bounce_engine::aggregate::Aggregator::new(AggregateOptions::default(), None);
+    records.iter().for_each(|r| incidents.add(r));
+    let incidents = incidents.finish();
+    let by_reason: Vec<u64> =
+        incidents.groups.iter().filter(|g| g.key.contains_key("reason")).map(|g| g.count).collect();
+    assert_eq!(by_reason, vec![2], "{:#?}", incidents.groups);
+
+    // The report: two failures, two merged, and the DSN's evidence filled from the others.
+    let summary = Summary { records: 4, ..Summary::default() };
+    let context = build_context(&records, &keys, &summary, &aggregates, &ReportOptions::default());
+    assert_eq!((context.totals.failures, context.totals.merged), (2, 2));
+    assert_eq!(context.totals.records, 4);
+    let sources: u64 = context.by_source.iter().map(|c| c.count).sum();
+    assert_eq!(sources, 4, "counts per source are of records: {:?}", context.by_source);
+    let first = context
+        .evidence
+        .iter()
+        .find(|e| e.location.contains("bounces.mbox"))
+        .expect("the DSN's evidence");
+    let field = |label: &str| first.fields.iter().find(|f| f.label == label);
+    let ip = field("Sending IP").expect("a sending IP field");
+    assert!(ip.filled && ip.value.contains("198.51.100.7"), "{ip:?}");
+    assert!(ip.source.contains("events.ndjson"), "the field names its source: {ip:?}");
+    let also = field("Also reported by").expect("the other reports are named");
+    assert!(also.value.contains("maillog") && also.value.contains("events.ndjson"), "{also:?}");
+    let platform = field("Sending platform's message ID").expect("filled from the log or event");
+    assert!(platform.source.contains("from "), "{platform:?}");
+}

@@ -4,7 +4,11 @@
 //! `Dimension::value_of`; [`GroupBy`] says which groupings are kept.
 //!
 //! Only failures (`bounce` and `delay` records, or records without a kind) are grouped; success
-//! DSNs, auto-replies and complaints are not incidents. Each group keeps counts, a distinct
+//! DSNs, auto-replies and complaints are not incidents. One attempt counts once: a failure
+//! whose [`attempt_key`](bounce_model::BounceFacts::attempt_key) an earlier record had (the
+//! webhook event, log line and DSN of one message and recipient) is counted in
+//! [`Aggregates::merged`] and left out of the groups and series; the keys seen cost about
+//! 16 bytes per failure that names a Message-ID or envelope id. Each group keeps counts, a distinct
 //! recipient counter and a distinct receiver counter of bounded size, its first and last times
 //! and at most [`AggregateOptions::samples`] samples, so memory depends on the number of
 //! distinct keys, not on the number of records. The time series and the spike rule are in
@@ -14,7 +18,7 @@ mod distinct;
 pub mod partial;
 pub mod series;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bounce_model::{Aggregates, Dimension, Group, Record, Sample};
 
@@ -137,6 +141,10 @@ pub struct Aggregator {
     options: AggregateOptions,
     groups: Groups,
     series: SeriesAccumulator,
+    /// The attempt keys of the failures counted.
+    attempts: HashSet<u64>,
+    /// Failures of an attempt already counted.
+    merged: u64,
 }
 
 /// What one record contributes to every group it is in.
@@ -153,12 +161,16 @@ impl Aggregator {
     #[must_use]
     pub fn new(options: AggregateOptions, sent: Option<SentCounts>) -> Self {
         let series = SeriesAccumulator::new(sent, &options.series);
-        Aggregator { options, groups: HashMap::new(), series }
+        Aggregator { options, groups: HashMap::new(), series, attempts: HashSet::new(), merged: 0 }
     }
 
     /// Folds one record in (records that are not failures are ignored).
     pub fn add(&mut self, record: &Record) {
         if record.kind.is_some_and(|k| !k.is_failure()) {
+            return;
+        }
+        if record.attempt_key().is_some_and(|key| !self.attempts.insert(key)) {
+            self.merged += 1;
             return;
         }
         let member = Member {
@@ -218,7 +230,7 @@ impl Aggregator {
         }
         groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         let (series, spikes) = self.series.finish(&self.options);
-        Aggregates { groups, series, spikes, lists: Vec::new() }
+        Aggregates { groups, series, spikes, lists: Vec::new(), merged: self.merged }
     }
 }
 

@@ -6,7 +6,10 @@ use bounce_model::{
     Aggregates, BounceFacts, Category, Group, Kind, Original, Reason, Record, Verdict,
 };
 
+/// A bounce of a message of its own (each call a new Message-ID).
 fn failure(address: &str, provider: Option<&str>, token: Option<&str>, time: &str) -> Record {
+    static SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let facts = BounceFacts {
         recipient: address.to_owned(),
         kind: Some(Kind::Bounce),
@@ -14,7 +17,7 @@ fn failure(address: &str, provider: Option<&str>, token: Option<&str>, time: &st
         remote_mta: Some("MX.Example.NET".to_owned()),
         timestamp: Some(time.to_owned()),
         original: Original {
-            message_id: Some(format!("<{address}@news.example.com>")),
+            message_id: Some(format!("<{n}.{address}@news.example.com>")),
             from: Some("News <news@news.example.com>".to_owned()),
             ..Original::default()
         },

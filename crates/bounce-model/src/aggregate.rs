@@ -132,4 +132,13 @@ pub struct Aggregates {
     pub spikes: Vec<Spike>,
     /// Suppression, keep and complaint lists.
     pub lists: Vec<ListEntry>,
+    /// Failure records left out of the groups and series because they report an attempt an
+    /// earlier record already counted (the same message, recipient and kind from another
+    /// source, or a retry logged again: [`crate::BounceFacts::attempt_key`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub merged: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -278,6 +278,33 @@ impl BounceFacts {
     pub fn recipient_domain(&self) -> &str {
         self.recipient.rsplit_once('@').map_or("", |(_, d)| d)
     }
+
+    /// The attempt this record reports, as a hash of the original's Message-ID (else its
+    /// envelope id; angle brackets, spaces and case ignored), the recipient (case ignored) and
+    /// what happened to it (the kind). Records with the same key report one attempt: the
+    /// webhook event, the MTA log line and the DSN of the same message and recipient, or a
+    /// deferral logged at each retry. `None` when the record names neither id: such a record
+    /// is an attempt of its own.
+    #[must_use]
+    pub fn attempt_key(&self) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        fn normal(id: Option<&str>) -> Option<&str> {
+            id.map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').trim())
+                .filter(|id| !id.is_empty())
+        }
+        let (tag, id) = match normal(self.original.message_id.as_deref()) {
+            Some(id) => (0u8, id),
+            None => (1u8, normal(self.original.envelope_id.as_deref())?),
+        };
+        // SipHash with fixed keys: the same key in every run and on every machine.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        tag.hash(&mut hasher);
+        for b in id.bytes().chain([0]).chain(self.recipient.trim().bytes()) {
+            b.to_ascii_lowercase().hash(&mut hasher);
+        }
+        self.kind.map(Kind::as_str).hash(&mut hasher);
+        Some(hasher.finish())
+    }
 }
 
 /// One output record: what the bounce states about a recipient and, once the rules have run,

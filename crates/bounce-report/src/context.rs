@@ -1,6 +1,7 @@
 //! The data a template sees: totals, counts, groups with their evidence, charts, spikes and
 //! lists, all built from records, the run summary and the aggregates.
 
+mod attempts;
 mod build;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,8 +54,12 @@ pub struct Totals {
     pub records: u64,
     /// Records per kind; sums to `records`.
     pub kinds: Vec<Count>,
-    /// Failure records (bounces and delays).
+    /// Failure records (bounces and delays), each attempt once.
     pub failures: u64,
+    /// Failure records left out of `failures` and of the groups because an earlier record
+    /// reported the same attempt (same Message-ID or envelope id, recipient and kind: the
+    /// event, log line and DSN of one message); their evidence is merged into that record's.
+    pub merged: u64,
 }
 
 /// One distinct response text of a group with how often it was seen: responses that differ

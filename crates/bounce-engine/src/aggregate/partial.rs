@@ -92,6 +92,11 @@ pub struct PartialAggregates {
     pub groups: Vec<PartialGroup>,
     /// The series.
     pub series: PartialSeries,
+    /// Failures of an attempt the shard had already counted (`Aggregates::merged`).
+    /// Attempts are recognised within a shard: the same attempt read by two shards counts in
+    /// both.
+    #[serde(default)]
+    pub merged: u64,
 }
 
 impl PartialAggregates {
@@ -208,6 +213,7 @@ impl Aggregator {
             options: PartialOptions::of(&self.options),
             groups,
             series: self.series.to_partial(),
+            merged: self.merged,
         }
     }
 
@@ -239,6 +245,7 @@ impl Aggregator {
             ));
         }
         let samples = self.options.samples;
+        self.merged += partial.merged;
         for group in partial.groups {
             let dimensions = group
                 .dimensions

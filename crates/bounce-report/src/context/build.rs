@@ -20,6 +20,7 @@ use bounce_model::{
     Aggregates, Category, Dimension, Kind, ListEntry, ListKind, Reason, Record, Summary,
 };
 
+use super::attempts::{Attempts, FirstOf, Merging};
 use super::{
     action_hint, ask_of, blames_sending_domain, is_provider_token, named_ips, rate_text, slug_of,
     ActionRow, Ask, AskInput, Count, EntryView, GroupCounts, GroupView, ListActions, ListCounts,
@@ -355,6 +356,41 @@ impl GroupAcc {
         sample
     }
 
+    /// Folds in a later report of an attempt the group already counted (same Message-ID or
+    /// envelope id, recipient and kind): the count stays; the fields the first report left
+    /// empty and this one fills are no longer missing, and its sending IP, remote MTA and
+    /// From domain join the group's.
+    fn merge_repeat(
+        &mut self,
+        r: &Record,
+        evidence: &EvidenceView,
+        first: &mut FirstOf,
+        labels: &HashMap<String, u32>,
+    ) {
+        for f in evidence.fields.iter().filter(|f| f.filled) {
+            let Some(&id) = labels.get(&f.label) else { continue };
+            if id >= 64 || first.missing & (1 << id) == 0 {
+                continue;
+            }
+            first.missing &= !(1 << id);
+            if let Some(k) = self.missing.iter().position(|u| u.label == f.label) {
+                self.missing[k].count -= 1;
+                if self.missing[k].count == 0 {
+                    self.missing.remove(k);
+                }
+            }
+        }
+        if let Some(ip) = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty()) {
+            insert_capped(&mut self.sending_ips, ip.value.clone());
+        }
+        if let Some(m) = r.remote_mta.as_ref().filter(|m| !m.trim().is_empty()) {
+            insert_capped(&mut self.remote_mtas, m.clone());
+        }
+        if let Some(domain) = r.original.from.as_deref().and_then(domain_of) {
+            insert_capped(&mut self.from_domains, domain);
+        }
+    }
+
     fn view<S: EvidenceStore>(
         self,
         index: usize,
@@ -484,7 +520,7 @@ const HOURS_CAP: usize = 1_000_000;
 #[derive(Debug)]
 pub struct ContextBuilder<S> {
     keys: Vec<Dimension>,
-    store: S,
+    store: Merging<S>,
     records: usize,
     failures: u64,
     by_category: Counter,
@@ -494,7 +530,13 @@ pub struct ContextBuilder<S> {
     tokens: Counter,
     kinds: Counter,
     by_source: Counter,
-    groups: HashMap<String, GroupAcc>,
+    /// Group key value → index into `accs`.
+    groups: HashMap<String, usize>,
+    accs: Vec<GroupAcc>,
+    /// The attempts counted, to count each once ([`super::attempts`]).
+    attempts: Attempts,
+    /// Failure records of an attempt already counted.
+    merged: u64,
     charts: [NameCounts; 2],
     undated: u64,
     first_time: Option<String>,
@@ -517,7 +559,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
     pub fn new(keys: Vec<Dimension>, store: S) -> Self {
         ContextBuilder {
             keys,
-            store,
+            store: Merging::new(store),
             records: 0,
             failures: 0,
             by_category: Counter::default(),
@@ -528,6 +570,9 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             kinds: Counter::default(),
             by_source: Counter::default(),
             groups: HashMap::new(),
+            accs: Vec::new(),
+            attempts: Attempts::default(),
+            merged: 0,
             charts: [NameCounts::new(), NameCounts::new()],
             undated: 0,
             first_time: None,
@@ -554,10 +599,27 @@ impl<S: EvidenceStore> ContextBuilder<S> {
     pub fn push(&mut self, r: &Record) -> io::Result<()> {
         let i = self.records;
         self.records += 1;
-        let failure = r.kind.is_some_and(Kind::is_failure);
         // Records without a kind are grouped, as the aggregator groups them.
         let member = r.kind.is_none_or(Kind::is_failure);
         let evidence = evidence_of(r, i);
+        let attempt = if member { r.attempt_key() } else { None };
+        if let Some((first, labels)) = attempt.and_then(|k| self.attempts.with_labels(k)) {
+            // A later report of an attempt already counted: it is a record of its source,
+            // and its evidence goes to the attempt's first record and group.
+            self.merged += 1;
+            self.kinds.add(r.kind.map_or("unknown", Kind::as_str), i);
+            self.by_source.add(&r.format, i);
+            let (first_index, group) = (first.index, first.group);
+            if let Some(acc) = self.accs.get_mut(group) {
+                acc.merge_repeat(r, &evidence, first, labels);
+            }
+            self.store.repeat(first_index, i);
+            let action = r.verdict.as_ref().map_or("review", |v| v.action.as_str());
+            let provider_id = self.providers.id(&provider_of(r));
+            self.rows.push((self.actions.id(action), provider_id));
+            return self.store.put(i, &evidence, Some(&confirm_row(r, i)));
+        }
+        let failure = r.kind.is_some_and(Kind::is_failure);
         self.kinds.add(r.kind.map_or("unknown", Kind::as_str), i);
         self.by_source.add(&r.format, i);
         let dated = r.timestamp.as_deref().and_then(bounce_model::time::parse_rfc3339).is_some();
@@ -622,11 +684,19 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 }
                 value.push_str(&dimension.value_of(r));
             }
-            let group = match self.groups.get_mut(&value) {
-                Some(group) => group,
-                None => self.groups.entry(value).or_insert_with(|| GroupAcc::new(r)),
+            let group = match self.groups.get(&value) {
+                Some(&group) => group,
+                None => {
+                    self.accs.push(GroupAcc::new(r));
+                    self.groups.insert(value, self.accs.len() - 1);
+                    self.accs.len() - 1
+                }
             };
-            sample = group.add(r, i, &evidence);
+            sample = self.accs[group].add(r, i, &evidence);
+            if let Some(attempt) = attempt {
+                let missing = self.attempts.missing_mask(&evidence);
+                self.attempts.insert(attempt, FirstOf { index: i, group, missing });
+            }
         }
         // Only a group's samples have their confirm row read back.
         let confirm = sample.then(|| confirm_row(r, i));
@@ -663,7 +733,11 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         // The accumulators by the key the aggregator gives its groups.
         let mut by_key: HashMap<BTreeMap<String, String>, GroupAcc> =
             HashMap::with_capacity(self.groups.len());
-        for (value, acc) in std::mem::take(&mut self.groups) {
+        let mut accs: Vec<Option<GroupAcc>> =
+            std::mem::take(&mut self.accs).into_iter().map(Some).collect();
+        self.attempts = Attempts::default();
+        for (value, id) in std::mem::take(&mut self.groups) {
+            let Some(acc) = accs.get_mut(id).and_then(Option::take) else { continue };
             let key: BTreeMap<String, String> = self
                 .keys
                 .iter()
@@ -855,6 +929,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 records: self.records as u64,
                 kinds: std::mem::take(&mut self.kinds).into_counts(),
                 failures: self.failures,
+                merged: self.merged,
             },
             by_category: std::mem::take(&mut self.by_category).into_counts(),
             by_action: std::mem::take(&mut self.by_action).into_counts(),
