@@ -154,6 +154,23 @@ fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merge
     let formats: Vec<&str> = records.iter().map(|r| r.format.as_str()).collect();
     assert!(formats.contains(&"sendgrid-event"), "{formats:?}");
 
+    // Suppression: m1 three times is one quota failure, under the limit of two; with m2, two.
+    let m1: Vec<Record> = records
+        .iter()
+        .filter(|r| r.original.message_id.as_deref().is_some_and(|m| m.contains("<m1@")))
+        .cloned()
+        .collect();
+    assert_eq!(m1.len(), 3, "m1 from the DSN, the log and the event");
+    assert!(!suppressed(&m1), "one attempt in three sources is one quota failure");
+    assert!(suppressed(&records), "m1 and m2 are two");
+    let options = SuppressOptions { soft_limit: 2, ..SuppressOptions::default() };
+    let mut suppressor = Suppressor::new(options, SuppressionState::default());
+    records.iter().for_each(|r| suppressor.add(r));
+    let (entries, _) = suppressor.finish(&[]);
+    let mine: Vec<_> = entries.iter().filter(|e| e.address == ADDRESS).collect();
+    assert_eq!(mine.len(), 1, "one decision for the address: {mine:#?}");
+    assert_eq!(mine[0].attempts, 2, "{mine:#?}");
+
     // Incidents: m1 three times is one attempt, m2 another.
     let keys = vec![Dimension::Category];
     let aggregates = aggregate_records(&records, AggregateOptions::report(keys.clone()));
@@ -188,4 +205,56 @@ fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merge
     assert!(also.value.contains("maillog") && also.value.contains("events.ndjson"), "{also:?}");
     let platform = field("Sending platform's message ID").expect("filled from the log or event");
     assert!(platform.source.contains("from "), "{platform:?}");
+}
+
+#[test]
+fn a_field_another_source_states_is_no_longer_asked_for() {
+    use bounce_engine::aggregate::{aggregate_records, AggregateOptions};
+    use bounce_model::{
+        BounceFacts, Category, Dimension, Kind, Original, Provenanced, Reason, Summary, Verdict,
+    };
+    use bounce_report::{build_context, ReportOptions};
+
+    // A reputation block as the DSN gives it (no Received chain: no sending IP), and the
+    // event of the same message, which names the IP the ESP sent from.
+    let dsn = Record {
+        facts: BounceFacts {
+            recipient: "lee@outlook.example.com".into(),
+            kind: Some(Kind::Bounce),
+            diagnostic: Some("550 5.7.1 Service unavailable, Client host blocked (S3150)".into()),
+            format: "rfc3464".into(),
+            original: Original {
+                message_id: Some("<spring.77@news.example.com>".into()),
+                ..Original::default()
+            },
+            ..BounceFacts::default()
+        },
+        verdict: Some(Verdict {
+            reason: Reason::Blocked,
+            category: Category::Reputation,
+            rule_id: "microsoft.block-list".into(),
+            ..Verdict::default()
+        }),
+        dns: None,
+    };
+    let mut event = dsn.clone();
+    event.format = "sendgrid-event".into();
+    event.source.path = "events.ndjson".into();
+    event.original.message_id = Some("spring.77@news.example.com".into());
+    event.original.sending_ip = Some(Provenanced {
+        value: "198.51.100.7".into(),
+        source: "SendGrid event ip".into(),
+        uncertain: false,
+    });
+    let keys = [Dimension::Category];
+    let unknown_ip = |records: &[Record]| {
+        let aggregates = aggregate_records(records, AggregateOptions::report(keys.to_vec()));
+        let summary = Summary { records: records.len() as u64, ..Summary::default() };
+        let context =
+            build_context(records, &keys, &summary, &aggregates, &ReportOptions::default());
+        assert_eq!(context.totals.failures, 1);
+        context.unknowns.iter().find(|u| u.label == "Sending IP").map(|u| u.count)
+    };
+    assert_eq!(unknown_ip(std::slice::from_ref(&dsn)), Some(1), "the DSN alone lacks it");
+    assert_eq!(unknown_ip(&[dsn, event]), None, "the event states it for the same attempt");
 }
