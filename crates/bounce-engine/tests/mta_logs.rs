@@ -367,6 +367,16 @@ fn sfmc_rows_take_their_address_from_a_subscribers_export() {
     let joined =
         records.iter().find(|r| r.recipient == "robin@example.com").expect("the joined row");
     assert_eq!(joined.kind, Some(Kind::Delay), "its 452 is a delay");
+    // A `_Sent` export as a TSV with a BOM, the columns in another order.
+    let sent = dir.path().join("sent.tsv");
+    std::fs::write(
+        &sent,
+        "\u{feff}JobID\tEmailAddress\tSubscriberKey\r\n41\tkai@example.org\t0038000000XyZ\r\n",
+    )
+    .expect("written");
+    let join = bounce_engine::source::SubscriberJoin::load(&sent).expect("loads");
+    assert_eq!(join.address(" 0038000000XyZ "), Some("kai@example.org"));
+    assert_eq!(join.address("0038000000AbCdE"), None);
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Key,Mail\nx,y@example.com\n").expect("written");
     let error = bounce_engine::source::SubscriberJoin::load(&bad).unwrap_err();
