@@ -184,6 +184,14 @@ fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merge
     let by_reason: Vec<u64> =
         incidents.groups.iter().filter(|g| g.key.contains_key("reason")).map(|g| g.count).collect();
     assert_eq!(by_reason, vec![2], "{:#?}", incidents.groups);
+    // The DSN, read first, names no sending IP; the event of the same message does, so the
+    // attempt counts once in the sending-IP grouping, from the event.
+    let by_ip: Vec<(&str, u64)> = incidents
+        .groups
+        .iter()
+        .filter_map(|g| Some((g.key.get("sending_ip")?.as_str(), g.count)))
+        .collect();
+    assert_eq!(by_ip, vec![("198.51.100.7", 1)], "{:#?}", incidents.groups);
 
     // The report: two failures, two merged, and the DSN's evidence filled from the others.
     let summary = Summary { records: 4, ..Summary::default() };

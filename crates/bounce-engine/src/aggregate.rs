@@ -7,8 +7,10 @@
 //! DSNs, auto-replies and complaints are not incidents. One attempt counts once: a failure
 //! whose [`attempt_key`](bounce_model::BounceFacts::attempt_key) an earlier record had (the
 //! webhook event, log line and DSN of one message and recipient) is counted in
-//! [`Aggregates::merged`] and left out of the groups and series; the keys seen cost about
-//! 16 bytes per failure that names a Message-ID or envelope id. Each group keeps counts, a distinct
+//! [`Aggregates::merged`] and left out of the series and of every grouping its first report
+//! was counted in; a grouping the first report stated no value for (the DSN names no sending
+//! IP, the event of the same message does) counts it from the later report. The keys seen
+//! cost about 16 bytes per failure that names a Message-ID or envelope id. Each group keeps counts, a distinct
 //! recipient counter and a distinct receiver counter of bounded size, its first and last times
 //! and at most [`AggregateOptions::samples`] samples, so memory depends on the number of
 //! distinct keys, not on the number of records. The time series and the spike rule are in
@@ -18,7 +20,7 @@ mod distinct;
 pub mod partial;
 pub mod series;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bounce_model::{Aggregates, Dimension, Group, Record, Sample};
 
@@ -141,8 +143,9 @@ pub struct Aggregator {
     options: AggregateOptions,
     groups: Groups,
     series: SeriesAccumulator,
-    /// The attempt keys of the failures counted.
-    attempts: HashSet<u64>,
+    /// The attempt keys of the failures counted, each with the groupings (bits: positions
+    /// in [`GroupBy::Each`], the first 32) it was counted in.
+    attempts: HashMap<u64, u32>,
     /// Failures of an attempt already counted.
     merged: u64,
 }
@@ -161,16 +164,12 @@ impl Aggregator {
     #[must_use]
     pub fn new(options: AggregateOptions, sent: Option<SentCounts>) -> Self {
         let series = SeriesAccumulator::new(sent, &options.series);
-        Aggregator { options, groups: HashMap::new(), series, attempts: HashSet::new(), merged: 0 }
+        Aggregator { options, groups: HashMap::new(), series, attempts: HashMap::new(), merged: 0 }
     }
 
     /// Folds one record in (records that are not failures are ignored).
     pub fn add(&mut self, record: &Record) {
         if record.kind.is_some_and(|k| !k.is_failure()) {
-            return;
-        }
-        if record.attempt_key().is_some_and(|key| !self.attempts.insert(key)) {
-            self.merged += 1;
             return;
         }
         let member = Member {
@@ -180,11 +179,31 @@ impl Aggregator {
             time: record.timestamp.as_deref().and_then(parse_rfc3339),
             samples: self.options.samples,
         };
-        match &self.options.group_by {
-            GroupBy::Each(dimensions) => {
-                for dimension in dimensions {
+        let key = record.attempt_key();
+        if let Some(counted) = key.and_then(|key| self.attempts.get_mut(&key)) {
+            self.merged += 1;
+            if let GroupBy::Each(dimensions) = &self.options.group_by {
+                for (i, dimension) in dimensions.iter().enumerate().take(32) {
+                    if *counted & (1 << i) != 0 {
+                        continue;
+                    }
                     if let Some(value) = dimension.stated(record) {
                         fold(&mut self.groups, std::slice::from_ref(dimension), &value, &member);
+                        *counted |= 1 << i;
+                    }
+                }
+            }
+            return;
+        }
+        let mut counted = 0u32;
+        match &self.options.group_by {
+            GroupBy::Each(dimensions) => {
+                for (i, dimension) in dimensions.iter().enumerate() {
+                    if let Some(value) = dimension.stated(record) {
+                        fold(&mut self.groups, std::slice::from_ref(dimension), &value, &member);
+                        if i < 32 {
+                            counted |= 1 << i;
+                        }
                     }
                 }
                 for (name, value) in &record.original.captured {
@@ -204,6 +223,9 @@ impl Aggregator {
         }
         if let Some(time) = member.time {
             self.series.add(record, &member.receiver, time);
+        }
+        if let Some(key) = key {
+            self.attempts.insert(key, counted);
         }
     }
 
