@@ -7,7 +7,7 @@ use std::path::Path;
 use bounce_engine::state::SuppressionState;
 use bounce_engine::suppress::{SuppressOptions, Suppressor};
 use bounce_engine::{Output, Pipeline, ReadOptions};
-use bounce_model::{ListKind, Record};
+use bounce_model::{ListEntry, ListKind, Record};
 
 const ADDRESS: &str = "robin@mail.example.net";
 
@@ -85,14 +85,19 @@ fn records(paths: &[&Path]) -> Vec<Record> {
     records
 }
 
-fn suppressed(records: &[Record]) -> bool {
+/// The list entries of `ADDRESS` with a soft-bounce limit of two.
+fn decisions(records: &[Record]) -> Vec<ListEntry> {
     let options = SuppressOptions { soft_limit: 2, ..SuppressOptions::default() };
     let mut suppressor = Suppressor::new(options, SuppressionState::default());
     for record in records {
         suppressor.add(record);
     }
     let (entries, _) = suppressor.finish(&[]);
-    entries.iter().any(|e| e.address == ADDRESS && e.list == Some(ListKind::Suppress))
+    entries.into_iter().filter(|e| e.address == ADDRESS).collect()
+}
+
+fn suppressed(records: &[Record]) -> bool {
+    decisions(records).iter().any(|e| e.list == Some(ListKind::Suppress))
 }
 
 #[test]
@@ -163,11 +168,7 @@ fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merge
     assert_eq!(m1.len(), 3, "m1 from the DSN, the log and the event");
     assert!(!suppressed(&m1), "one attempt in three sources is one quota failure");
     assert!(suppressed(&records), "m1 and m2 are two");
-    let options = SuppressOptions { soft_limit: 2, ..SuppressOptions::default() };
-    let mut suppressor = Suppressor::new(options, SuppressionState::default());
-    records.iter().for_each(|r| suppressor.add(r));
-    let (entries, _) = suppressor.finish(&[]);
-    let mine: Vec<_> = entries.iter().filter(|e| e.address == ADDRESS).collect();
+    let mine = decisions(&records);
     assert_eq!(mine.len(), 1, "one decision for the address: {mine:#?}");
     assert_eq!(mine[0].attempts, 2, "{mine:#?}");
 
