@@ -539,3 +539,42 @@ fn rdap_needs_resolve_and_an_http_url() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not an http:// or https:// URL"), "{stderr}");
 }
+
+#[test]
+fn rdap_answers_are_kept_in_the_dns_cache_for_the_next_run() {
+    use bounce_dns::test_server::HttpServer;
+    let server = TestServer::start(ZONE);
+    let rdap = HttpServer::start(&[("/ip/192.0.2.40", 200, RETAIL_NETWORK)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(
+        dir.path(),
+        &[dsn(
+            1,
+            "a@retail.example",
+            "5.7.1",
+            Some("mx-a.retail.example"),
+            "550 5.7.1 Relaying denied",
+        )],
+    );
+    let cache = dir.path().join("dns-cache.json");
+    let mut flags = dns_flags(&server);
+    flags.extend([
+        "--rdap".to_owned(),
+        "--rdap-server".to_owned(),
+        rdap.url(),
+        "--dns-cache".to_owned(),
+        cache.display().to_string(),
+    ]);
+    let first = classify(&mbox, &flags);
+    // The MX address and the sending IP (not at this server: a 404, an answer kept too).
+    assert_eq!(rdap.requests(), 2, "{:?}", rdap.log());
+    let second = classify(&mbox, &flags);
+    assert_eq!(rdap.requests(), 2, "the second run asks RDAP nothing: {:?}", rdap.log());
+    let (a, b) =
+        (&first[0]["dns"]["rejecting_mx"]["abuse"], &second[0]["dns"]["rejecting_mx"]["abuse"]);
+    assert_eq!(b["email"], "abuse@retail-hosting.example");
+    assert_eq!(b["cached"], true);
+    assert_eq!(a.get("cached"), None);
+    assert_eq!(a["queried_at"], b["queried_at"]);
+    assert_eq!(second[0]["dns"]["sending_ip"]["abuse"]["status"], "not-found");
+}
