@@ -14,7 +14,7 @@ use bounce_model::{AbuseContact, RdapNetwork, RdapStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::answer::rfc3339;
+use crate::answer::{now, rfc3339};
 
 /// The RDAP server asked when `--rdap-server` is not given: ARIN's, which redirects to the
 /// registry (RIPE NCC, APNIC, LACNIC, AFRINIC) that holds an address it does not.
@@ -104,23 +104,13 @@ impl Rdap {
         Rdap { agent: config.into(), server: server.trim().trim_end_matches('/').to_owned() }
     }
 
-    /// The server asked.
-    pub(crate) fn server(&self) -> &str {
-        &self.server
-    }
-
     /// The URL of the network of `ip`.
     pub(crate) fn url_of(&self, ip: IpAddr) -> String {
         format!("{}/ip/{ip}", self.server)
     }
 
     /// Looks up the networks of `ips`, at most `concurrency` at once, each once.
-    pub(crate) fn lookup_all(
-        &self,
-        ips: Vec<IpAddr>,
-        concurrency: usize,
-        now: i64,
-    ) -> Vec<RdapAnswer> {
+    pub(crate) fn lookup_all(&self, ips: Vec<IpAddr>, concurrency: usize) -> Vec<RdapAnswer> {
         let workers = concurrency.clamp(1, MAX_CONCURRENCY).min(ips.len());
         let queue = Mutex::new(VecDeque::from(ips));
         let results = Mutex::new(Vec::new());
@@ -130,7 +120,7 @@ impl Rdap {
                     let next =
                         queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
                     let Some(ip) = next else { break };
-                    let answer = self.lookup(ip, now);
+                    let answer = self.lookup(ip);
                     results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(answer);
                 });
             }
@@ -139,8 +129,9 @@ impl Rdap {
     }
 
     /// Looks up the network of one address.
-    pub(crate) fn lookup(&self, ip: IpAddr, now: i64) -> RdapAnswer {
+    pub(crate) fn lookup(&self, ip: IpAddr) -> RdapAnswer {
         let url = self.url_of(ip);
+        let now = now();
         let mut answer = RdapAnswer {
             ip: ip.to_string(),
             status: RdapStatus::Error,

@@ -200,7 +200,7 @@ impl Dns {
             return;
         }
         self.rdap_asked.fetch_add(missing.len() as u64, Ordering::Relaxed);
-        let results = rdap.lookup_all(missing, self.options.concurrency, now());
+        let results = rdap.lookup_all(missing, self.options.concurrency);
         let mut answers = self.rdap_memo();
         for answer in results {
             answers.insert(answer.ip.clone(), answer);
@@ -211,12 +211,6 @@ impl Dns {
     pub(crate) fn rdap_answer(&self, ip: IpAddr) -> Option<RdapAnswer> {
         self.rdap.as_ref()?;
         self.rdap_memo().get(&ip.to_string()).cloned()
-    }
-
-    /// The RDAP server asked (`--rdap-server`), with `--rdap`.
-    #[must_use]
-    pub fn rdap_server(&self) -> Option<&str> {
-        self.rdap.as_ref().map(Rdap::server)
     }
 
     /// With `--asn-dns`: the origin TXT of every sending IP and every address found, then the
