@@ -61,6 +61,17 @@ pub(crate) struct DnsArgs {
     /// under the parent zone (AS15169.asn.cymru.com).
     #[arg(long, value_name = "ZONE", help_heading = DNS)]
     pub(crate) asn_dns: Option<String>,
+    /// Off by default. With --resolve, ask RDAP for the network of each sending IP and each
+    /// rejecting MX address (GET SERVER/ip/ADDRESS, once per address) and add its abuse
+    /// contact (the entity with the abuse role: email and name), the network and the query
+    /// time to the `dns` object; answers are kept in --dns-cache for a day.
+    #[arg(long, requires = "resolve", help_heading = DNS)]
+    pub(crate) rdap: bool,
+    /// The RDAP server to ask, a base URL (default: https://rdap.arin.net/registry, which
+    /// redirects to the registry holding an address it does not; up to 5 redirects are
+    /// followed).
+    #[arg(long = "rdap-server", value_name = "URL", requires = "rdap", value_parser = bounce_dns::parse_rdap_server, help_heading = DNS)]
+    pub(crate) rdap_server: Option<String>,
 }
 
 impl DnsArgs {
@@ -78,6 +89,11 @@ impl DnsArgs {
             dnsbl: self.dnsbl.clone(),
             asn_db: self.asn_db.clone(),
             asn_zone: self.asn_dns.clone(),
+            rdap: self.rdap.then(|| {
+                self.rdap_server
+                    .clone()
+                    .unwrap_or_else(|| bounce_dns::DEFAULT_RDAP_SERVER.to_owned())
+            }),
         };
         Ok(Some(Arc::new(Dns::new(options).map_err(|e| anyhow!(e))?)))
     }

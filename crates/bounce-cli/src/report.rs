@@ -35,7 +35,8 @@ pub(crate) struct ReportArgs {
     pub(crate) templates: Option<PathBuf>,
     /// Group by these keys, comma-separated: category, reason, provider, token, remote_mta,
     /// sending_ip, recipient_domain, sender_domain, stage, action, provider+category+token,
-    /// smtp_code, wording, mx_host, mx_ip, asn, operator (these four with --resolve),
+    /// smtp_code, wording, mx_host, mx_ip, asn, operator (these four with --resolve), abuse
+    /// (with --resolve --rdap),
     /// header:NAME, vendor:NAME (default: the keys the template declares in a
     /// `{#- group: KEYS -#}` comment, as sfmc does; else provider,category,token).
     #[arg(long = "group", value_name = "KEY", help_heading = OUTPUT)]

@@ -413,3 +413,168 @@ fn the_reports_fill_the_dns_fields_with_their_query_time() {
         }
     }
 }
+
+/// The RDAP answer for the retail MX network: the abuse entity under the registrant.
+const RETAIL_NETWORK: &str = r#"{
+  "objectClassName": "ip network",
+  "handle": "NET-RETAIL-TEST",
+  "name": "RETAIL-HOSTING",
+  "cidr0_cidrs": [{ "v4prefix": "192.0.2.32", "length": 27 }],
+  "entities": [
+    { "objectClassName": "entity", "roles": ["registrant"],
+      "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Retail Hosting"]]],
+      "entities": [
+        { "objectClassName": "entity", "roles": ["abuse"],
+          "vcardArray": ["vcard", [["version", {}, "text", "4.0"], ["fn", {}, "text", "Retail Hosting Abuse"], ["email", {}, "text", "abuse@retail-hosting.example"]]] }
+      ] }
+  ]
+}"#;
+
+/// The RDAP answer for the sending IP's network.
+const SENDER_NETWORK: &str = r#"{
+  "objectClassName": "ip network",
+  "handle": "NET-SENDER-TEST",
+  "startAddress": "192.0.2.96",
+  "endAddress": "192.0.2.127",
+  "entities": [
+    { "roles": ["abuse"], "vcardArray": ["vcard", [["fn", {}, "text", "Sender NOC"], ["email", {}, "text", "abuse@sender.example"]]] }
+  ]
+}"#;
+
+#[test]
+fn rdap_abuse_contacts_reach_the_records_the_reports_and_the_groups() {
+    use bounce_dns::test_server::HttpServer;
+    let server = TestServer::start(ZONE);
+    let rdap = HttpServer::start(&[
+        ("/ip/192.0.2.40", 200, RETAIL_NETWORK),
+        ("/ip/192.0.2.99", 200, SENDER_NETWORK),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(
+        dir.path(),
+        &[
+            dsn(1, "a@retail.example", "5.7.1", Some("mx-a.retail.example"), "550 5.7.1 Service unavailable; client [192.0.2.99] blocked using Internal Reputation Service"),
+            dsn(2, "b@retail.example", "5.7.1", Some("mx-a.retail.example"), "550 5.7.1 Service unavailable; client [192.0.2.99] blocked using Internal Reputation Service"),
+            // Its MX address has no network at the RDAP server: a 404, and no group value.
+            dsn(3, "finance@contoso-corp.example", "5.7.1", Some("contoso-corp-example.mail.protection.outlook.com"), "550 5.7.1 Service unavailable; client [192.0.2.99] blocked using Internal Reputation Service"),
+            // A relay denial: the IT note's case.
+            dsn(4, "c@retail.example", "5.7.1", Some("mx-a.retail.example"), "550 5.7.1 <c@retail.example>: Relay access denied"),
+        ],
+    );
+    let mut flags = dns_flags(&server);
+    flags.extend(["--rdap".to_owned(), "--rdap-server".to_owned(), rdap.url()]);
+
+    // Without --rdap, nothing is asked and the records carry no abuse contact.
+    let plain = classify(&mbox, &dns_flags(&server));
+    assert!(plain[0]["dns"]["rejecting_mx"].get("abuse").is_none(), "{}", plain[0]["dns"]);
+    assert_eq!(rdap.requests(), 0);
+
+    let resolved = classify(&mbox, &flags);
+    let abuse = &resolved[0]["dns"]["rejecting_mx"]["abuse"];
+    assert_eq!(abuse["status"], "found", "{abuse}");
+    assert_eq!(abuse["email"], "abuse@retail-hosting.example");
+    assert_eq!(abuse["name"], "Retail Hosting Abuse");
+    assert_eq!(abuse["network"]["range"], "192.0.2.32/27");
+    assert_eq!(abuse["url"], format!("{}/ip/192.0.2.40", rdap.url()));
+    assert!(abuse["queried_at"].as_str().unwrap().starts_with("20"), "{abuse}");
+    assert_eq!(resolved[0]["dns"]["sending_ip"]["abuse"]["email"], "abuse@sender.example");
+    assert_eq!(resolved[2]["dns"]["rejecting_mx"]["abuse"]["status"], "not-found");
+    // One lookup per distinct address: the two MX addresses and the sending IP.
+    assert_eq!(rdap.requests(), 3, "{:?}", rdap.log());
+
+    let report = |template: &str, extra: &[&str]| -> String {
+        let mut args = vec!["report", "-q", mbox.to_str().unwrap(), "-t", template];
+        args.extend(flags.iter().map(String::as_str));
+        args.extend(extra);
+        let output = run(&args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        // The HTML escapes slashes.
+        String::from_utf8(output.stdout).unwrap().replace("&#x2f;", "/")
+    };
+    let note = "RDAP now: queried 20";
+    for template in ["it-escalation", "esp-escalation", "triage-summary"] {
+        let text = report(template, &[]);
+        assert!(
+            text.contains("abuse@retail-hosting.example (Retail Hosting Abuse); network NET-RETAIL-TEST RETAIL-HOSTING 192.0.2.32/27"),
+            "{template}\n{text}"
+        );
+        assert!(text.contains(note), "{template}\n{text}");
+        assert!(text.contains(&format!("via {}/ip/192.0.2.40", rdap.url())), "{template}\n{text}");
+    }
+    let it = report("it-escalation", &[]);
+    assert!(it.contains("Sending IP abuse contact: abuse@sender.example (Sender NOC)"), "{it}");
+    let summary = report("triage-summary", &[]);
+    assert!(
+        summary.contains("no network: the RDAP server knows none for the address"),
+        "{summary}"
+    );
+
+    let grouped = report("triage-summary", &["--group", "abuse"]);
+    let titles: Vec<&str> = grouped
+        .lines()
+        .filter_map(|line| line.strip_prefix("<h3>")?.strip_suffix("</h3>"))
+        .filter(|title| title.starts_with("abuse = "))
+        .collect();
+    // The retail records (the IRS blocks and the relay denial) in one group; the MX whose
+    // network has no contact at the RDAP server in a group of its own, `-`.
+    assert_eq!(titles, ["abuse = abuse@retail-hosting.example", "abuse = -"], "{grouped}");
+    // Seven runs with --rdap and no --dns-cache: each asked each of the 3 addresses once.
+    let log = rdap.log();
+    for path in ["/ip/192.0.2.40", "/ip/192.0.2.99", "/ip/198.51.100.25"] {
+        assert_eq!(log.iter().filter(|p| *p == path).count(), 7, "{path}: {log:?}");
+    }
+    assert_eq!(log.len(), 3 * 7, "{log:?}");
+}
+
+#[test]
+fn rdap_needs_resolve_and_an_http_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dead_domains(dir.path());
+    let mbox = mbox.to_str().unwrap();
+    let output = run(&["classify", mbox, "--rdap"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--resolve"));
+    let output = run(&["classify", mbox, "--resolve", "--rdap", "--rdap-server", "rdap.example"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not an http:// or https:// URL"), "{stderr}");
+}
+
+#[test]
+fn rdap_answers_are_kept_in_the_dns_cache_for_the_next_run() {
+    use bounce_dns::test_server::HttpServer;
+    let server = TestServer::start(ZONE);
+    let rdap = HttpServer::start(&[("/ip/192.0.2.40", 200, RETAIL_NETWORK)]);
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = archive(
+        dir.path(),
+        &[dsn(
+            1,
+            "a@retail.example",
+            "5.7.1",
+            Some("mx-a.retail.example"),
+            "550 5.7.1 Relaying denied",
+        )],
+    );
+    let cache = dir.path().join("dns-cache.json");
+    let mut flags = dns_flags(&server);
+    flags.extend([
+        "--rdap".to_owned(),
+        "--rdap-server".to_owned(),
+        rdap.url(),
+        "--dns-cache".to_owned(),
+        cache.display().to_string(),
+    ]);
+    let first = classify(&mbox, &flags);
+    // The MX address and the sending IP (not at this server: a 404, an answer kept too).
+    assert_eq!(rdap.requests(), 2, "{:?}", rdap.log());
+    let second = classify(&mbox, &flags);
+    assert_eq!(rdap.requests(), 2, "the second run asks RDAP nothing: {:?}", rdap.log());
+    let (a, b) =
+        (&first[0]["dns"]["rejecting_mx"]["abuse"], &second[0]["dns"]["rejecting_mx"]["abuse"]);
+    assert_eq!(b["email"], "abuse@retail-hosting.example");
+    assert_eq!(b["cached"], true);
+    assert_eq!(a.get("cached"), None);
+    assert_eq!(a["queried_at"], b["queried_at"]);
+    assert_eq!(second[0]["dns"]["sending_ip"]["abuse"]["status"], "not-found");
+}

@@ -1,6 +1,7 @@
 //! The `--dns-cache` file: one JSON object holding every answer of earlier runs with the time
 //! it was obtained and its expiry (TTL). Read at start (expired answers are dropped), written
-//! atomically at the end (a temporary file in the same folder, then renamed).
+//! atomically at the end (a temporary file in the same folder, then renamed). RDAP answers
+//! (`--rdap`) are kept in the same file, by address, for a fixed day.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{Answer, Question};
+use crate::rdap::RdapAnswer;
 
 /// Why the cache file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,16 @@ const FORMAT: &str = "bounce-triage-dns-cache/1";
 struct CacheFile {
     format: String,
     entries: Vec<Entry>,
+    /// RDAP answers by address; absent in files written before `--rdap`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rdap: Vec<RdapAnswer>,
+}
+
+/// The answers a cache file holds: DNS answers by question, RDAP answers by address.
+#[derive(Debug, Default)]
+pub(crate) struct Cached {
+    pub(crate) dns: HashMap<Question, Answer>,
+    pub(crate) rdap: HashMap<String, RdapAnswer>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,10 +73,10 @@ struct Entry {
 }
 
 /// The unexpired answers of the cache file; none when it does not exist yet.
-pub(crate) fn load(path: &Path, now: i64) -> Result<HashMap<Question, Answer>, CacheError> {
+pub(crate) fn load(path: &Path, now: i64) -> Result<Cached, CacheError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Cached::default()),
         Err(source) => return Err(CacheError::Read { path: path.to_owned(), source }),
     };
     let format_error = |line: usize, column: usize, message: String| CacheError::Format {
@@ -78,7 +90,7 @@ pub(crate) fn load(path: &Path, now: i64) -> Result<HashMap<Question, Answer>, C
     if file.format != FORMAT {
         return Err(format_error(1, 1, format!("format `{}`, expected `{FORMAT}`", file.format)));
     }
-    Ok(file
+    let dns = file
         .entries
         .into_iter()
         .filter(|entry| entry.answer.expires_at > now && entry.answer.outcome.is_answer())
@@ -86,13 +98,24 @@ pub(crate) fn load(path: &Path, now: i64) -> Result<HashMap<Question, Answer>, C
             entry.answer.cached = true;
             (entry.question, entry.answer)
         })
-        .collect())
+        .collect();
+    let rdap = file
+        .rdap
+        .into_iter()
+        .filter(|answer| answer.expires_at > now && answer.status.is_answer())
+        .map(|mut answer| {
+            answer.cached = true;
+            (answer.ip.clone(), answer)
+        })
+        .collect();
+    Ok(Cached { dns, rdap })
 }
 
-/// Writes every unexpired answer, sorted, atomically.
+/// Writes every unexpired answer, sorted, atomically; failed lookups are not kept.
 pub(crate) fn save(
     path: &Path,
     answers: &HashMap<Question, Answer>,
+    rdap: &HashMap<String, RdapAnswer>,
     now: i64,
 ) -> Result<(), CacheError> {
     let write_error = |source: std::io::Error| CacheError::Write { path: path.to_owned(), source };
@@ -102,7 +125,13 @@ pub(crate) fn save(
         .map(|(question, answer)| Entry { question: question.clone(), answer: answer.clone() })
         .collect();
     entries.sort_by(|a, b| a.question.cmp(&b.question));
-    let file = CacheFile { format: FORMAT.to_owned(), entries };
+    let mut rdap: Vec<RdapAnswer> = rdap
+        .values()
+        .filter(|answer| answer.expires_at > now && answer.status.is_answer())
+        .cloned()
+        .collect();
+    rdap.sort_by(|a, b| a.ip.cmp(&b.ip));
+    let file = CacheFile { format: FORMAT.to_owned(), entries, rdap };
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

@@ -106,7 +106,8 @@ impl Dns {
                 let addresses =
                     if index < MAX_MX_HOSTS { self.addresses(host).0 } else { Vec::new() };
                 let asn = self.asn_of(addresses.first());
-                MxHost { preference: *preference, host: (*host).to_owned(), addresses, asn }
+                let abuse = self.abuse_of(addresses.first());
+                MxHost { preference: *preference, host: (*host).to_owned(), addresses, asn, abuse }
             })
             .collect();
     }
@@ -143,6 +144,12 @@ impl Dns {
         Some(info)
     }
 
+    /// The RDAP abuse contact of an address's network, when `--rdap` looked it up.
+    fn abuse_of(&self, address: Option<&String>) -> Option<bounce_model::AbuseContact> {
+        let ip: IpAddr = address?.parse().ok()?;
+        self.rdap_answer(ip).map(|answer| answer.contact())
+    }
+
     /// Whether the Remote-MTA (names and IPs in its text, and the addresses its name resolves
     /// to) is among the MX hosts or their addresses (or the domain's own, for the fallback).
     fn remote_in_mx(&self, domain: &DomainDns, remote: &str) -> (Tristate, Option<MxHost>) {
@@ -175,6 +182,7 @@ impl Dns {
             ip: text,
             queried_at: ptr_answer.as_ref().map(|a| rfc3339(a.queried_at)).unwrap_or_default(),
             asn: self.asn_of(Some(&ip.to_string())),
+            abuse: self.rdap_answer(ip).map(|answer| answer.contact()),
             ..IpDns::default()
         };
         let answered = ptr_answer.as_ref().is_some_and(|a| a.outcome.is_answer());

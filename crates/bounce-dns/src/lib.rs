@@ -1,20 +1,22 @@
 //! DNS and infrastructure evidence for bounce-triage (`--resolve`): the recipient domain's MX
 //! set, null MX, address fallback, NXDOMAIN, SERVFAIL and timeout as distinct statuses; the
 //! sending IP's PTR, forward confirmation and blocklist listings; the AS of an address from an
-//! offline ip2asn dataset.
+//! offline ip2asn dataset; the abuse contact of an address's network from RDAP (`--rdap`).
 //!
 //! [`Dns`] is a real DNS client (hickory-resolver on a runtime of its own). The engine hands it
 //! the records of a window ([`Dns::prefetch`]): every distinct name and IP is looked up once per
 //! run (answers are memoised, and one batch asks each question once however many records share
 //! it), with bounded concurrency; [`Dns::evidence`] then reads the answers for one record
 //! without touching the network. Answers can be kept in a JSON cache file between runs
-//! ([`DnsOptions::cache`]), each with the time it was obtained and its TTL.
+//! ([`DnsOptions::cache`]), each with the time it was obtained and its TTL; RDAP answers are
+//! kept there too, for a day.
 #![deny(missing_docs)]
 
 mod answer;
 mod asn;
 mod cache;
 mod evidence;
+mod rdap;
 mod resolve;
 #[cfg(feature = "test-server")]
 pub mod test_server;
@@ -25,6 +27,7 @@ use std::time::Duration;
 
 pub use asn::{AsnDb, AsnError};
 pub use cache::CacheError;
+pub use rdap::{parse_server as parse_rdap_server, DEFAULT_RDAP_SERVER};
 pub use resolve::Dns;
 
 /// How to resolve, resolved once from the command line.
@@ -47,6 +50,9 @@ pub struct DnsOptions {
     /// A zone answering origin-AS TXT queries in Team Cymru's format (`--asn-dns`, e.g.
     /// `origin.asn.cymru.com`), for addresses the dataset does not cover.
     pub asn_zone: Option<String>,
+    /// The RDAP server to ask for the abuse contacts of the sending IPs and the rejecting MX
+    /// addresses (`--rdap`, `--rdap-server`), a base URL; `None` asks no RDAP.
+    pub rdap: Option<String>,
 }
 
 impl Default for DnsOptions {
@@ -60,6 +66,7 @@ impl Default for DnsOptions {
             dnsbl: Vec::new(),
             asn_db: None,
             asn_zone: None,
+            rdap: None,
         }
     }
 }

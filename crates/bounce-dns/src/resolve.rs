@@ -1,5 +1,6 @@
 //! The DNS client: hickory-resolver on a runtime of its own, the per-run memo of answers (one
-//! question asked once per run), bounded concurrency and the cache file.
+//! question asked once per run), bounded concurrency and the cache file; the RDAP lookups of
+//! the same run.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -20,6 +21,7 @@ use tokio::task::JoinSet;
 use crate::answer::{now, Answer, Outcome, Qtype, Question};
 use crate::asn::AsnDb;
 use crate::evidence::{ip_of, is_domain_name, remote_mta_parts, reverse_labels};
+use crate::rdap::{Rdap, RdapAnswer};
 use crate::{cache, DnsError, DnsOptions};
 
 /// How long a negative answer without an SOA TTL, or a failure, is reused within a run and
@@ -41,6 +43,9 @@ pub struct Dns {
     answers: Mutex<HashMap<Question, Answer>>,
     pub(crate) asn: Option<AsnDb>,
     asked: AtomicU64,
+    rdap: Option<Rdap>,
+    rdap_answers: Mutex<HashMap<String, RdapAnswer>>,
+    rdap_asked: AtomicU64,
 }
 
 impl std::fmt::Debug for Dns {
@@ -56,10 +61,11 @@ impl Dns {
     /// # Errors
     /// When the cache or the dataset cannot be read, or no resolver can be configured.
     pub fn new(options: DnsOptions) -> Result<Dns, DnsError> {
-        let answers = match &options.cache {
+        let cached = match &options.cache {
             Some(path) => cache::load(path, now())?,
-            None => HashMap::new(),
+            None => cache::Cached::default(),
         };
+        let rdap = options.rdap.as_deref().map(|server| Rdap::new(server, options.timeout));
         let asn = options.asn_db.as_deref().map(AsnDb::open).transpose()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -71,9 +77,12 @@ impl Dns {
             resolver,
             options,
             label,
-            answers: Mutex::new(answers),
+            answers: Mutex::new(cached.dns),
             asn,
             asked: AtomicU64::new(0),
+            rdap,
+            rdap_answers: Mutex::new(cached.rdap),
+            rdap_asked: AtomicU64::new(0),
         })
     }
 
@@ -89,13 +98,21 @@ impl Dns {
         self.asked.load(Ordering::Relaxed)
     }
 
+    /// RDAP lookups sent so far (answers from the memo or the cache not counted).
+    #[must_use]
+    pub fn rdap_lookups(&self) -> u64 {
+        self.rdap_asked.load(Ordering::Relaxed)
+    }
+
     /// Asks every question the records need that has no answer yet: the recipient domains' MX
     /// (then their hosts' addresses, or the domain's own for the fallback), the sending IPs'
-    /// PTR (then the PTR names' addresses), blocklist entries and the Remote-MTA names.
+    /// PTR (then the PTR names' addresses), blocklist entries and the Remote-MTA names; with
+    /// `--rdap`, then the networks of the sending IPs and of the rejecting MX addresses.
     pub fn prefetch<'a>(&self, records: impl IntoIterator<Item = &'a BounceFacts>) {
+        let records: Vec<&BounceFacts> = records.into_iter().collect();
         let mut first = BTreeSet::new();
         let mut ips = BTreeSet::new();
-        for facts in records {
+        for facts in records.iter().copied() {
             let domain = facts.recipient_domain().trim().to_ascii_lowercase();
             if is_domain_name(&domain) {
                 first.insert(Question::new(Qtype::Mx, &domain));
@@ -160,6 +177,40 @@ impl Dns {
         if let Some(zone) = self.options.asn_zone.as_deref() {
             self.prefetch_origins(zone, &ips, &second);
         }
+        if self.rdap.is_some() {
+            self.prefetch_rdap(&records, ips);
+        }
+    }
+
+    /// With `--rdap`: the network of every sending IP and of the first address of every
+    /// record's rejecting MX (the MX its Remote-MTA matched, else the first by preference).
+    fn prefetch_rdap(&self, records: &[&BounceFacts], mut ips: BTreeSet<IpAddr>) {
+        let Some(rdap) = &self.rdap else { return };
+        for facts in records {
+            let rejecting = self.evidence(facts, &|_| None).and_then(|e| e.rejecting_mx);
+            if let Some(ip) = rejecting.and_then(|mx| mx.addresses.first()?.parse().ok()) {
+                ips.insert(ip);
+            }
+        }
+        let missing: Vec<IpAddr> = {
+            let answers = self.rdap_memo();
+            ips.into_iter().filter(|ip| !answers.contains_key(&ip.to_string())).collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        self.rdap_asked.fetch_add(missing.len() as u64, Ordering::Relaxed);
+        let results = rdap.lookup_all(missing, self.options.concurrency);
+        let mut answers = self.rdap_memo();
+        for answer in results {
+            answers.insert(answer.ip.clone(), answer);
+        }
+    }
+
+    /// The RDAP answer for an address, if it was looked up.
+    pub(crate) fn rdap_answer(&self, ip: IpAddr) -> Option<RdapAnswer> {
+        self.rdap.as_ref()?;
+        self.rdap_memo().get(&ip.to_string()).cloned()
     }
 
     /// With `--asn-dns`: the origin TXT of every sending IP and every address found, then the
@@ -201,13 +252,17 @@ impl Dns {
     /// When it cannot be written.
     pub fn save(&self) -> Result<(), DnsError> {
         if let Some(path) = &self.options.cache {
-            cache::save(path, &self.memo(), now())?;
+            cache::save(path, &self.memo(), &self.rdap_memo(), now())?;
         }
         Ok(())
     }
 
     fn memo(&self) -> MutexGuard<'_, HashMap<Question, Answer>> {
         self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn rdap_memo(&self) -> MutexGuard<'_, HashMap<String, RdapAnswer>> {
+        self.rdap_answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Asks the questions that have no answer yet, at most `concurrency` at once. An answer

@@ -12,6 +12,8 @@
 //!
 //! A name with records of other types answers NOERROR without records; a name not in the zone
 //! answers NXDOMAIN. The server counts the questions it received.
+//!
+//! [`HttpServer`] serves RDAP answers over HTTP the same way.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
@@ -25,6 +27,10 @@ use std::time::Duration;
 use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, MX, PTR, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+mod http;
+
+pub use http::HttpServer;
 
 /// The zone a [`TestServer`] serves.
 #[derive(Debug, Default, Clone)]

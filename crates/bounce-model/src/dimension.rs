@@ -52,6 +52,9 @@ pub enum Dimension {
     /// The operator receiving for the recipient domain: the provider whose MX patterns match
     /// its MX hosts (`--resolve`).
     Operator,
+    /// The abuse contact (email) of the rejecting MX host's network, from RDAP (`--resolve`
+    /// with `--rdap`): whom to ask about a block at the receiving infrastructure.
+    Abuse,
 }
 
 /// Separates the parts of a [`Dimension::ProviderCategoryToken`] value.
@@ -59,7 +62,7 @@ const PART: char = '\u{1f}';
 
 impl Dimension {
     /// The names [`Dimension::parse`] knows, besides `header:NAME` and `vendor:NAME`.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 18] = [
         "category",
         "reason",
         "provider",
@@ -77,10 +80,11 @@ impl Dimension {
         "mx_ip",
         "asn",
         "operator",
+        "abuse",
     ];
 
     /// The dimensions with one name each, in the order of [`Dimension::NAMES`].
-    const NAMED: [Dimension; 17] = [
+    const NAMED: [Dimension; 18] = [
         Dimension::Category,
         Dimension::Reason,
         Dimension::Provider,
@@ -98,6 +102,7 @@ impl Dimension {
         Dimension::MxIp,
         Dimension::Asn,
         Dimension::Operator,
+        Dimension::Abuse,
     ];
 
     /// Parses a key name: one of [`Dimension::NAMES`] or `header:NAME` (`mx-host` and `mx-ip`
@@ -203,6 +208,12 @@ impl Dimension {
                     .and_then(|d| d.domain.as_ref())
                     .and_then(|d| d.operator.as_deref()),
             ),
+            Dimension::Abuse => borrowed(
+                rejecting_mx(record)
+                    .and_then(|mx| mx.abuse.as_ref())
+                    .filter(|abuse| abuse.status == crate::dns::RdapStatus::Found)
+                    .map(|abuse| abuse.email.as_str()),
+            ),
         }
     }
 
@@ -294,14 +305,20 @@ mod tests {
 
     #[test]
     fn dns_keys_read_the_rejecting_mx_and_the_operator() {
-        use crate::{AsnInfo, DnsEvidence, DomainDns, MxHost};
+        use crate::{AbuseContact, AsnInfo, DnsEvidence, DomainDns, MxHost, RdapStatus};
         let mut record = Record::from(BounceFacts::default());
         assert_eq!(Dimension::MxHost.value_of(&record), "-");
+        assert_eq!(Dimension::Abuse.value_of(&record), "-");
         let mx = MxHost {
             preference: 0,
             host: "contoso-com.mail.protection.outlook.com".into(),
             addresses: vec!["198.51.100.25".into()],
             asn: Some(AsnInfo { number: 8075, name: "MICROSOFT".into(), ..AsnInfo::default() }),
+            abuse: Some(AbuseContact {
+                status: RdapStatus::Found,
+                email: "abuse@microsoft.example".into(),
+                ..AbuseContact::default()
+            }),
         };
         record.dns = Some(Box::new(DnsEvidence {
             domain: Some(DomainDns {
@@ -317,6 +334,12 @@ mod tests {
         assert_eq!(Dimension::MxIp.value_of(&record), "198.51.100.25");
         assert_eq!(Dimension::Asn.value_of(&record), "AS8075 MICROSOFT");
         assert_eq!(Dimension::Operator.value_of(&record), "microsoft-365");
+        assert_eq!(Dimension::parse("abuse"), Some(Dimension::Abuse));
+        assert_eq!(Dimension::Abuse.value_of(&record), "abuse@microsoft.example");
+        // A failed lookup states no contact.
+        let dns = record.dns.as_mut().unwrap();
+        dns.rejecting_mx.as_mut().unwrap().abuse.as_mut().unwrap().status = RdapStatus::Timeout;
+        assert_eq!(Dimension::Abuse.value_of(&record), "-");
     }
 
     #[test]

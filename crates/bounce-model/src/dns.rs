@@ -75,6 +75,80 @@ pub struct AsnInfo {
     pub prefix: String,
 }
 
+named_enum! {
+    /// What an RDAP lookup (`--rdap`) of an address's network gave, each outcome distinct.
+    #[derive(Default)]
+    RdapStatus {
+        /// The network has an entity with the `abuse` role and an email in its vCard.
+        Found = "found",
+        /// The network was found, but no entity with the `abuse` role and an email.
+        NoAbuseContact = "no-abuse-contact",
+        /// The RDAP server knows no network for the address (HTTP 404).
+        NotFound = "not-found",
+        /// No complete answer in time.
+        Timeout = "timeout",
+        /// The answer is not an RDAP JSON object.
+        Malformed = "malformed",
+        /// The answer is larger than the size limit (1 MiB) and was not read.
+        TooLarge = "too-large",
+        /// Any other failure: connection, TLS, an HTTP error status, too many redirects.
+        #[default]
+        Error = "error",
+    }
+}
+
+impl RdapStatus {
+    /// Whether the server answered about the address (and the answer may be cached).
+    #[must_use]
+    pub fn is_answer(self) -> bool {
+        matches!(self, RdapStatus::Found | RdapStatus::NoAbuseContact | RdapStatus::NotFound)
+    }
+}
+
+/// The IP network an RDAP server registered for an address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RdapNetwork {
+    /// The registry's handle of the network (`NET-192-0-2-0-1`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub handle: String,
+    /// The network's name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The network's range: its CIDR blocks (RFC 9083 cidr0 extension) when given, else
+    /// `startAddress - endAddress`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub range: String,
+}
+
+/// The abuse contact of an address's network, from RDAP (`--rdap`), with where and when it was
+/// asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AbuseContact {
+    /// What the lookup gave.
+    pub status: RdapStatus,
+    /// The abuse entity's email (its vCard `email`), lowercased; empty unless `found`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub email: String,
+    /// The abuse entity's name (its vCard `fn`), as a label.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// The network the server answered with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<RdapNetwork>,
+    /// The RDAP URL that answered (after redirects), else the one asked.
+    pub url: String,
+    /// When the answer was obtained (RFC 3339, UTC).
+    pub queried_at: String,
+    /// Whether the answer came from the `--dns-cache` file rather than the network.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+    /// Why the lookup failed (HTTP status, error text), for the failure statuses.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
 /// One MX host of the recipient domain.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -89,6 +163,10 @@ pub struct MxHost {
     /// The AS of its first address, when `--asn-db` is given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<AsnInfo>,
+    /// The abuse contact of its first address's network, when `--rdap` asked for it (the
+    /// rejecting MX of each record is asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abuse: Option<AbuseContact>,
 }
 
 /// The recipient domain's routing as DNS answered it.
@@ -150,6 +228,9 @@ pub struct IpDns {
     /// The AS announcing the IP, when `--asn-db` is given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<AsnInfo>,
+    /// The abuse contact of the IP's network, with `--rdap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abuse: Option<AbuseContact>,
     /// The `--dnsbl` answers, one per zone.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocklists: Vec<Listing>,

@@ -21,7 +21,10 @@ pub use aggregate::{
     Aggregates, Group, ListEntry, ListKind, Sample, Spike, TimeBucket, TimeSeries,
 };
 pub use dimension::Dimension;
-pub use dns::{AsnInfo, DnsEvidence, DomainDns, DomainStatus, IpDns, Listing, MxHost, Tristate};
+pub use dns::{
+    AbuseContact, AsnInfo, DnsEvidence, DomainDns, DomainStatus, IpDns, Listing, MxHost,
+    RdapNetwork, RdapStatus, Tristate,
+};
 pub use record::{
     AuthResult, BounceFacts, DkimSignature, Kind, Original, Provenanced, Record, Source, Stage,
     Verdict,

@@ -46,7 +46,7 @@ mod tests {
     use serde::de::IntoDeserializer;
     use serde::Deserialize;
 
-    use crate::{Action, Bucket, Category, Kind, ListKind, Owner, Reason, Stage};
+    use crate::{Action, Bucket, Category, Kind, ListKind, Owner, RdapStatus, Reason, Stage};
 
     /// Every variant's serde name is its `as_str`, and `from_name` reads it back.
     fn check<'de, T>(all: &[T], as_str: fn(T) -> &'static str, from_name: fn(&str) -> Option<T>)
@@ -73,5 +73,6 @@ mod tests {
         check(Owner::ALL, Owner::as_str, Owner::from_name);
         check(Bucket::ALL, Bucket::as_str, Bucket::from_name);
         check(ListKind::ALL, ListKind::as_str, ListKind::from_name);
+        check(RdapStatus::ALL, RdapStatus::as_str, RdapStatus::from_name);
     }
 }

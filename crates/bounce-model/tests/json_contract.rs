@@ -111,3 +111,29 @@ fn the_verdict_carries_reason_and_inferred_status_into_their_top_level_keys() {
     assert_eq!(record.facts.status, None);
     assert_eq!(record.recipient_domain(), "example.net");
 }
+
+/// A resolved record's `dns` object, after the verdict, with RDAP abuse contacts (`--rdap`):
+/// one found (from the cache), one failed.
+const RESOLVED: &str = concat!(
+    r#"{"source":{"path":"a","message":1,"offset":0},"recipient":"bob@example.org","#,
+    r#""kind":"delay","status":"4.2.2","reply_code":null,"diagnostic":null,"#,
+    r#""smtp_stage":"unknown","reporting_mta":null,"remote_mta":null,"action":"delayed","#,
+    r#""format":"postfix","original":{},"reason":"undefined","#,
+    r#""verdict":{"rule_id":"","category":"unknown","action":"review","owner":"unknown","hard":false},"#,
+    r#""dns":{"remote_mta_in_mx":"yes","rejecting_mx":{"preference":10,"host":"mx.example.org","#,
+    r#""addresses":["192.0.2.40"],"abuse":{"status":"found","email":"abuse@example.org","#,
+    r#""name":"Example Abuse","network":{"handle":"NET-1","name":"EXAMPLE","range":"192.0.2.0/24"},"#,
+    r#""url":"https://rdap.example/ip/192.0.2.40","queried_at":"2026-12-05T06:00:00Z","cached":true}},"#,
+    r#""sending_ip":{"ip":"192.0.2.99","fcrdns":"unknown","abuse":{"status":"timeout","#,
+    r#""url":"https://rdap.example/ip/192.0.2.99","queried_at":"2026-12-05T06:00:00Z","#,
+    r#""detail":"timeout: per call"},"queried_at":"2026-12-05T06:00:00Z"}}}"#,
+);
+
+#[test]
+fn the_dns_object_with_rdap_abuse_contacts_reads_back_byte_for_byte() {
+    assert_eq!(round_trip(RESOLVED), RESOLVED);
+    let record: Record = serde_json::from_str(RESOLVED).expect("a record");
+    let abuse = record.dns.as_ref().and_then(|d| d.rejecting_mx.as_ref()?.abuse.as_ref());
+    assert_eq!(abuse.map(|a| a.email.as_str()), Some("abuse@example.org"));
+    assert_eq!(bounce_model::Dimension::Abuse.value_of(&record), "abuse@example.org");
+}

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use bounce_model::{AsnInfo, DnsEvidence, DomainStatus, Provenanced, Record, Stage, Tristate};
+use bounce_model::{
+    AbuseContact, AsnInfo, DnsEvidence, DomainStatus, Provenanced, RdapStatus, Record, Stage,
+    Tristate,
+};
 
 use crate::layer::{record_layer, stage_words};
 
@@ -12,6 +15,8 @@ pub(crate) const FROM_ESP: &str = "not in the bounces: collect from the ESP log"
 pub(crate) const FROM_MTA: &str = "not in the bounces: collect from the MTA log";
 const FROM_DNS_PTR: &str = "not in the bounces: collect from DNS (PTR of the sending IP)";
 const FROM_DNS_MX: &str = "not in the bounces: collect from DNS (current MX answers)";
+const FROM_RDAP: &str =
+    "not in the bounces: collect from RDAP (the network's abuse contact; give --rdap with --resolve)";
 
 /// One labelled evidence value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,8 +105,8 @@ pub struct EvidenceView {
     pub location: String,
     /// The labelled evidence fields, in the order of the triage guide.
     pub fields: Vec<Field>,
-    /// The fields DNS filled (`--resolve`), also among `fields`; empty when the run did not
-    /// resolve.
+    /// The fields DNS and RDAP filled (`--resolve`, `--rdap`), also among `fields`; empty when
+    /// the run did not resolve.
     pub dns: Vec<Field>,
 }
 
@@ -312,7 +317,11 @@ pub(crate) fn evidence_of(record: &Record, index: usize) -> EvidenceView {
             fields.insert(at + offset, field);
         }
     }
-    let dns = fields.iter().filter(|f| f.source.starts_with("DNS")).cloned().collect();
+    let dns = fields
+        .iter()
+        .filter(|f| f.source.starts_with("DNS") || f.source.starts_with("RDAP"))
+        .cloned()
+        .collect();
     EvidenceView {
         dns,
         anchor: format!("rec-{index}"),
@@ -460,8 +469,52 @@ fn domain_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
             .as_ref()
             .map_or_else(|| "AS unknown (give --asn-db or --asn-dns)".to_owned(), asn_text);
         fields.push(dns_field(label, format!("{} {address}, {asn}", mx.host), &note));
+        fields.push(abuse_field(record, "MX abuse contact", mx.abuse.as_ref()));
     }
     fields
+}
+
+/// "RDAP now: queried T via URL; the bounce is dated B".
+fn rdap_note(record: &Record, abuse: &AbuseContact) -> String {
+    let cached = if abuse.cached { ", from the DNS cache" } else { "" };
+    let bounce =
+        record.timestamp.as_deref().or(record.last_attempt_date.as_deref()).unwrap_or("undated");
+    format!(
+        "RDAP now: queried {} via {}{cached}; the bounce is dated {bounce}",
+        abuse.queried_at, abuse.url
+    )
+}
+
+/// The abuse contact of an address's network from RDAP, or where to collect it.
+fn abuse_field(record: &Record, label: &str, abuse: Option<&AbuseContact>) -> Field {
+    let Some(abuse) = abuse else { return Field::missing(label, FROM_RDAP) };
+    let network = abuse.network.as_ref().map(|n| {
+        let parts: Vec<&str> = [n.handle.as_str(), n.name.as_str(), n.range.as_str()]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
+        parts.join(" ")
+    });
+    let network = network.filter(|n| !n.is_empty()).map(|n| format!("; network {n}"));
+    let network = network.unwrap_or_default();
+    let value = match abuse.status {
+        RdapStatus::Found if abuse.name.is_empty() => format!("{}{network}", abuse.email),
+        RdapStatus::Found => format!("{} ({}){network}", abuse.email, abuse.name),
+        RdapStatus::NoAbuseContact => format!("no abuse contact in the RDAP answer{network}"),
+        RdapStatus::NotFound => {
+            "no network: the RDAP server knows none for the address (HTTP 404)".to_owned()
+        }
+        status => format!("unknown: RDAP lookup failed ({status}: {})", abuse.detail),
+    };
+    let note = rdap_note(record, abuse);
+    Field {
+        label: label.to_owned(),
+        value: format!("{value} ({note})"),
+        filled: true,
+        uncertain: false,
+        source: note,
+        text: value,
+    }
 }
 
 /// The PTR of the sending IP, with forward confirmation and HELO agreement, or where to
@@ -504,6 +557,7 @@ fn ip_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
             "not in the bounces: give --asn-db (an ip2asn TSV) or --asn-dns ZONE with --resolve",
         )),
     }
+    fields.push(abuse_field(record, "Sending IP abuse contact", ip.abuse.as_ref()));
     if !ip.blocklists.is_empty() {
         let listings: Vec<String> = ip
             .blocklists
@@ -524,4 +578,37 @@ fn ip_fields(record: &Record, dns: &DnsEvidence) -> Vec<Field> {
         fields.push(dns_field("DNS blocklists", listings.join("; "), &note));
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use bounce_model::{AbuseContact, BounceFacts, RdapNetwork, RdapStatus, Record};
+
+    use super::{abuse_field, FROM_RDAP};
+
+    #[test]
+    fn abuse_contacts_say_what_rdap_gave_and_when() {
+        let record = Record::from(BounceFacts::default());
+        let missing = abuse_field(&record, "MX abuse contact", None);
+        assert_eq!((missing.value.as_str(), missing.filled), (FROM_RDAP, false));
+
+        let mut abuse = AbuseContact {
+            status: RdapStatus::NoAbuseContact,
+            network: Some(RdapNetwork { name: "QUIET".into(), ..RdapNetwork::default() }),
+            url: "https://rdap.example/ip/192.0.2.1".into(),
+            queried_at: "2026-12-05T06:00:00Z".into(),
+            cached: true,
+            ..AbuseContact::default()
+        };
+        let field = abuse_field(&record, "MX abuse contact", Some(&abuse));
+        assert_eq!(field.text, "no abuse contact in the RDAP answer; network QUIET");
+        assert_eq!(
+            field.source,
+            "RDAP now: queried 2026-12-05T06:00:00Z via https://rdap.example/ip/192.0.2.1, from the DNS cache; the bounce is dated undated"
+        );
+        abuse.status = RdapStatus::Timeout;
+        abuse.detail = "timeout: per call".into();
+        let field = abuse_field(&record, "MX abuse contact", Some(&abuse));
+        assert_eq!(field.text, "unknown: RDAP lookup failed (timeout: timeout: per call)");
+    }
 }
