@@ -130,7 +130,9 @@ struct Compiled {
     index: usize,
     source: String,
     regex: OnceLock<Option<Regex>>,
-    caches: Mutex<Vec<meta::Cache>>,
+    /// Boxed: a `meta::Cache` is a few KB inline, and moving it in and out of the pool on
+    /// every search cost more than the search of a short diagnostic.
+    caches: Mutex<Vec<Box<meta::Cache>>>,
 }
 
 impl Clone for Compiled {
@@ -155,7 +157,7 @@ impl Compiled {
     fn with_cache<T: Default>(&self, search: impl FnOnce(&Regex, &mut meta::Cache) -> T) -> T {
         let Some(regex) = self.regex() else { return T::default() };
         let taken = self.caches.lock().map(|mut pool| pool.pop()).unwrap_or(None);
-        let mut cache = taken.unwrap_or_else(|| regex.create_cache());
+        let mut cache = taken.unwrap_or_else(|| Box::new(regex.create_cache()));
         let found = search(regex, &mut cache);
         if let Ok(mut pool) = self.caches.lock() {
             pool.push(cache);
