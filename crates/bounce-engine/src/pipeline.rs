@@ -6,6 +6,7 @@
 //! [`Summary`]. `explain` is the same pipeline with [`ReadOptions::trace`] on.
 
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 use bounce_mail::extract::ExtractOptions;
 use bounce_mail::input::{self, InputFile};
@@ -244,6 +245,7 @@ impl Pipeline {
                 window: Vec::with_capacity(self.options.window),
                 window_bytes: 0,
                 plan,
+                in_flight: None,
             };
             let (position, stopped) = reader.run(&mut summary, &mut sink, bytes_before, progress);
             bytes_before += file_size(file).unwrap_or(position).max(position);
@@ -321,9 +323,14 @@ struct FileRun<'a> {
     window_bytes: usize,
     /// What of the file this run's shard reads.
     plan: Plan,
+    /// The window being processed in the pool while the next one is read, if any.
+    in_flight: Option<mpsc::Receiver<Done>>,
 }
 
-impl FileRun<'_> {
+/// A window processed in the pool: its units (for their sources) and their results.
+type Done = (Vec<Pending>, Vec<Processed>);
+
+impl<'a> FileRun<'a> {
     /// Reads the input to its end (or until the sink stops); returns the stream position
     /// reached and whether the run must stop.
     fn run<S>(
@@ -351,7 +358,8 @@ impl FileRun<'_> {
                 return (0, false);
             }
         };
-        let registry = &self.pipeline.registry;
+        let pipeline: &'a Pipeline = self.pipeline;
+        let registry = &pipeline.registry;
         let (source_impl, stream) =
             match registry.choose(self.file, stream, options.input_format.as_deref()) {
                 Ok(chosen) => chosen,
@@ -365,6 +373,43 @@ impl FileRun<'_> {
         if !sink(Output::Opened { path: path.clone(), format: source_impl.name() }) {
             return (0, true);
         }
+        // The reading thread reads (and emits) while the pool processes the window before:
+        // unless DNS answers are awaited per window, or this thread is itself a pool's worker
+        // (waiting for the pool there could wait for itself).
+        let overlap = options.dns.is_none() && rayon::current_thread_index().is_none();
+        let at = (bytes_before, stream);
+        match (overlap, self.pool) {
+            (false, _) => self.read_units(None, source_impl, at, summary, sink, progress),
+            (true, Some(pool)) => pool.in_place_scope(|scope| {
+                self.read_units(Some(scope), source_impl, at, summary, sink, progress)
+            }),
+            (true, None) => rayon::in_place_scope(|scope| {
+                self.read_units(Some(scope), source_impl, at, summary, sink, progress)
+            }),
+        }
+    }
+
+    /// Cuts the stream into units and hands them to the pool window by window (in `scope`, the
+    /// next window is read while the last one is processed); returns as [`FileRun::run`].
+    fn read_units<'s, S>(
+        &mut self,
+        scope: Option<&rayon::Scope<'s>>,
+        source_impl: &'a dyn RecordSource,
+        (bytes_before, stream): (u64, input::Stream),
+        summary: &mut Summary,
+        sink: &mut S,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (u64, bool)
+    where
+        S: FnMut(Output) -> bool,
+        'a: 's,
+    {
+        let options = &self.pipeline.options;
+        let path = self.file.display.clone();
+        let problem = |message: u64, offset: u64, error: String| Problem {
+            source: Source { path: path.clone(), message, offset },
+            error,
+        };
         let mut number = 0u64;
         let mut position = 0u64;
         let plan = self.plan;
@@ -403,7 +448,10 @@ impl FileRun<'_> {
                     if self.window.len() >= options.window
                         || self.window_bytes >= options.window_bytes
                     {
-                        let go_on = self.flush(source_impl, summary, sink);
+                        let go_on = match scope {
+                            Some(scope) => self.dispatch(scope, source_impl, summary, sink),
+                            None => self.flush(source_impl, summary, sink),
+                        };
                         progress(Progress {
                             bytes: bytes_before + position,
                             messages: summary.messages,
@@ -461,6 +509,9 @@ impl FileRun<'_> {
         S: FnMut(Output) -> bool,
     {
         self.window_bytes = 0;
+        if !self.emit_in_flight(summary, sink) {
+            return false;
+        }
         if self.window.is_empty() {
             return true;
         }
@@ -486,6 +537,70 @@ impl FileRun<'_> {
         let sources = self.window.drain(..).map(|p| p.source);
         for (processed, source) in results.into_iter().zip(sources) {
             if !emit(pipeline, processed, source, summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl<'a> FileRun<'a> {
+    /// Hands the full window to the pool, to be processed while the next one is read, after
+    /// emitting the window before it (whose processing overlapped this one's reading).
+    fn dispatch<'s, S>(
+        &mut self,
+        scope: &rayon::Scope<'s>,
+        source_impl: &'a dyn RecordSource,
+        summary: &mut Summary,
+        sink: &mut S,
+    ) -> bool
+    where
+        S: FnMut(Output) -> bool,
+        'a: 's,
+    {
+        self.window_bytes = 0;
+        let earlier = self.in_flight.take();
+        let capacity = self.window.len();
+        let window = std::mem::replace(&mut self.window, Vec::with_capacity(capacity));
+        let (sender, receiver) = mpsc::channel();
+        let pipeline: &'a Pipeline = self.pipeline;
+        // The earlier window is waited for first: at most one window is processed at a time,
+        // so the order of the workers' share of the machine stays that of the windows.
+        let earlier = earlier.map(|receiver| receiver.recv());
+        scope.spawn(move |_| {
+            let results = window.par_iter().map(|p| pipeline.process(source_impl, p)).collect();
+            // The receiver is gone only when the run stopped: nobody wants the results.
+            let _ = sender.send((window, results));
+        });
+        self.in_flight = Some(receiver);
+        match earlier {
+            None => true,
+            Some(Ok(done)) => self.emit_done(done, summary, sink),
+            // A worker panicked: the scope passes the panic on when it ends.
+            Some(Err(_)) => false,
+        }
+    }
+
+    /// Waits for the window in the pool, if any, and emits its results.
+    fn emit_in_flight<S>(&mut self, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        match self.in_flight.take().map(|receiver| receiver.recv()) {
+            None => true,
+            Some(Ok(done)) => self.emit_done(done, summary, sink),
+            Some(Err(_)) => false,
+        }
+    }
+
+    /// Emits a processed window's results in order.
+    fn emit_done<S>(&mut self, (window, results): Done, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        let sources = window.into_iter().map(|p| p.source);
+        for (processed, source) in results.into_iter().zip(sources) {
+            if !emit(self.pipeline, processed, source, summary, sink) {
                 return false;
             }
         }
