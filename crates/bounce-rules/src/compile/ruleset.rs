@@ -294,12 +294,11 @@ impl RuleSet {
 
     /// The match bit of every text pattern, and the indexes of those that matched.
     fn text_matches(&self, record: &BounceFacts) -> (Vec<bool>, Vec<usize>) {
-        let mut bits = vec![false; self.matcher.len()];
-        let mut matched = Vec::new();
-        let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
+        let Some(diagnostic) = record.diagnostic.as_deref() else {
+            return (vec![false; self.matcher.len()], Vec::new());
+        };
         let diagnostic = &*without_continuations(diagnostic);
-        self.matcher.matches(diagnostic.as_bytes(), &mut bits, &mut matched);
-        (bits, matched)
+        self.matcher.matched(diagnostic.as_bytes())
     }
 
     fn applies(rule: &CompiledRule, facts: &Facts<'_>) -> bool {
