@@ -77,7 +77,10 @@ pub(crate) struct TextMatcher {
 /// [`MEMO_TEXT_LEN`] bytes are kept; the table is emptied when full. A thread that finds it
 /// locked matches without it.
 #[derive(Debug, Default)]
-struct Memo(Mutex<HashMap<Box<[u8]>, Box<[usize]>>>);
+struct Memo(Mutex<MemoTable>);
+
+/// A text, and the global indexes of the patterns it matched.
+type MemoTable = HashMap<Box<[u8]>, Box<[usize]>>;
 
 const MEMO_TEXTS: usize = 4096;
 const MEMO_TEXT_LEN: usize = 512;
@@ -151,6 +154,7 @@ struct Compiled {
     regex: OnceLock<Option<Regex>>,
     /// Boxed: a `meta::Cache` is a few KB inline, and moving it in and out of the pool on
     /// every search cost more than the search of a short diagnostic.
+    #[allow(clippy::vec_box)]
     caches: Mutex<Vec<Box<meta::Cache>>>,
 }
 
