@@ -5,6 +5,7 @@
 //! and finds the inputs; [`Pipeline::run`] streams [`Output`]s to a sink and returns the
 //! [`Summary`]. `explain` is the same pipeline with [`ReadOptions::trace`] on.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
@@ -245,7 +246,7 @@ impl Pipeline {
                 window: Vec::with_capacity(self.options.window),
                 window_bytes: 0,
                 plan,
-                in_flight: None,
+                in_flight: VecDeque::with_capacity(IN_FLIGHT),
             };
             let (position, stopped) = reader.run(&mut summary, &mut sink, bytes_before, progress);
             bytes_before += file_size(file).unwrap_or(position).max(position);
@@ -323,9 +324,14 @@ struct FileRun<'a> {
     window_bytes: usize,
     /// What of the file this run's shard reads.
     plan: Plan,
-    /// The window being processed in the pool while the next one is read, if any.
-    in_flight: Option<mpsc::Receiver<Done>>,
+    /// The windows being processed in the pool while the next one is read, oldest first (at
+    /// most [`IN_FLIGHT`]).
+    in_flight: VecDeque<mpsc::Receiver<Done>>,
 }
+
+/// Windows handed to the pool at once: two, so that the workers start on the next window while
+/// the last units of the one before are finished, and are never left waiting for the reader.
+const IN_FLIGHT: usize = 2;
 
 /// A window processed in the pool: its units (for their sources) and their results.
 type Done = (Vec<Pending>, Vec<Processed>);
@@ -545,8 +551,8 @@ impl<'a> FileRun<'a> {
 }
 
 impl<'a> FileRun<'a> {
-    /// Hands the full window to the pool, to be processed while the next one is read, after
-    /// emitting the window before it (whose processing overlapped this one's reading).
+    /// Hands the full window to the pool, to be processed while the next one is read; when
+    /// [`IN_FLIGHT`] windows are already there, waits for the oldest and emits its results.
     fn dispatch<'s, S>(
         &mut self,
         scope: &rayon::Scope<'s>,
@@ -559,21 +565,30 @@ impl<'a> FileRun<'a> {
         'a: 's,
     {
         self.window_bytes = 0;
-        let earlier = self.in_flight.take();
         let capacity = self.window.len();
         let window = std::mem::replace(&mut self.window, Vec::with_capacity(capacity));
         let (sender, receiver) = mpsc::channel();
         let pipeline: &'a Pipeline = self.pipeline;
-        // The earlier window is waited for first: at most one window is processed at a time,
-        // so the order of the workers' share of the machine stays that of the windows.
-        let earlier = earlier.map(|receiver| receiver.recv());
         scope.spawn(move |_| {
             let results = window.par_iter().map(|p| pipeline.process(source_impl, p)).collect();
             // The receiver is gone only when the run stopped: nobody wants the results.
             let _ = sender.send((window, results));
         });
-        self.in_flight = Some(receiver);
-        match earlier {
+        self.in_flight.push_back(receiver);
+        while self.in_flight.len() > IN_FLIGHT {
+            if !self.emit_oldest(summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Waits for the oldest window in the pool and emits its results.
+    fn emit_oldest<S>(&mut self, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        match self.in_flight.pop_front().map(|receiver| receiver.recv()) {
             None => true,
             Some(Ok(done)) => self.emit_done(done, summary, sink),
             // A worker panicked: the scope passes the panic on when it ends.
@@ -581,16 +596,17 @@ impl<'a> FileRun<'a> {
         }
     }
 
-    /// Waits for the window in the pool, if any, and emits its results.
+    /// Waits for the windows in the pool, oldest first, and emits their results.
     fn emit_in_flight<S>(&mut self, summary: &mut Summary, sink: &mut S) -> bool
     where
         S: FnMut(Output) -> bool,
     {
-        match self.in_flight.take().map(|receiver| receiver.recv()) {
-            None => true,
-            Some(Ok(done)) => self.emit_done(done, summary, sink),
-            Some(Err(_)) => false,
+        while !self.in_flight.is_empty() {
+            if !self.emit_oldest(summary, sink) {
+                return false;
+            }
         }
+        true
     }
 
     /// Emits a processed window's results in order.
