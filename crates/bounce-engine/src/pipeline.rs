@@ -59,6 +59,11 @@ pub struct ReadOptions {
     /// distinct name or IP per run) and carry their `dns` evidence; the rules then also see the
     /// recipient domain's MX hosts. `None` (the default) touches no network.
     pub dns: Option<std::sync::Arc<bounce_dns::Dns>>,
+    /// Encodes each record where it is classified, on a worker (the sink's own output form, e.g.
+    /// a JSON line): the pipeline then hands out [`Output::Encoded`] instead of
+    /// [`Output::Record`], so the thread that emits does not encode. `None` when the encoding
+    /// fails (the sink encodes it itself then). Not with `dns` or `trace`.
+    pub encode: Option<fn(&Record) -> Option<Vec<u8>>>,
 }
 
 impl Default for ReadOptions {
@@ -81,6 +86,7 @@ impl Default for ReadOptions {
             join: None,
             shard: Shard::WHOLE,
             dns: None,
+            encode: None,
         }
     }
 }
@@ -121,6 +127,13 @@ pub enum Output {
         record: Box<Record>,
         /// The evidence the rules saw, the winner and the losers.
         explanation: Box<Explanation>,
+    },
+    /// With [`ReadOptions::encode`]: one classified record and its encoding.
+    Encoded {
+        /// The record.
+        record: Box<Record>,
+        /// What [`ReadOptions::encode`] made of it.
+        encoded: Vec<u8>,
     },
     /// With [`ReadOptions::trace`]: a unit that gave no record, with its bucket.
     Unit {
@@ -265,7 +278,7 @@ impl Pipeline {
         let mut explanations = Vec::new();
         if self.options.dns.is_some() {
             // Classified after the window's names are resolved (`resolve_and_classify`).
-            return Processed { reading, explanations };
+            return Processed { reading, explanations, encoded: Vec::new() };
         }
         for record in &mut reading.records {
             if self.options.trace {
@@ -275,7 +288,11 @@ impl Pipeline {
                 record.verdict = Some(self.rules.classify(&record.facts));
             }
         }
-        Processed { reading, explanations }
+        let encoded = match self.options.encode {
+            Some(encode) if !self.options.trace => reading.records.iter().map(encode).collect(),
+            _ => Vec::new(),
+        };
+        Processed { reading, explanations, encoded }
     }
 }
 
@@ -313,6 +330,8 @@ struct Pending {
 struct Processed {
     reading: Reading,
     explanations: Vec<Explanation>,
+    /// Each record's encoding, with [`ReadOptions::encode`] (else empty).
+    encoded: Vec<Option<Vec<u8>>>,
 }
 
 /// The state of reading one input.
@@ -635,7 +654,7 @@ fn emit<S>(
 where
     S: FnMut(Output) -> bool,
 {
-    let Processed { reading, explanations } = processed;
+    let Processed { reading, explanations, encoded } = processed;
     summary.count(reading.bucket);
     // Unparsed units and bounces without a recipient are always listed; other units are
     // listed when the source warns (e.g. recipients over the limit).
@@ -653,16 +672,19 @@ where
         return sink(Output::Unit { source, bucket: reading.bucket, problem: reading.problem });
     }
     let mut explanations = explanations.into_iter();
+    let mut encoded = encoded.into_iter();
     for record in reading.records {
         summary.records += 1;
+        let encoding = encoded.next().flatten();
         if !pipeline.options.filter.keeps(&record) {
             continue;
         }
-        let output = match explanations.next() {
-            Some(explanation) => {
+        let output = match (explanations.next(), encoding) {
+            (Some(explanation), _) => {
                 Output::Traced { record: Box::new(record), explanation: Box::new(explanation) }
             }
-            _ => Output::Record(Box::new(record)),
+            (None, Some(encoded)) => Output::Encoded { record: Box::new(record), encoded },
+            (None, None) => Output::Record(Box::new(record)),
         };
         if !sink(output) {
             return false;
