@@ -63,8 +63,11 @@ pub struct ReadOptions {
     /// a JSON line): the pipeline then hands out [`Output::Encoded`] instead of
     /// [`Output::Record`], so the thread that emits does not encode. `None` when the encoding
     /// fails (the sink encodes it itself then). Not with `dns` or `trace`.
-    pub encode: Option<fn(&Record) -> Option<Vec<u8>>>,
+    pub encode: Option<Encode>,
 }
+
+/// How [`ReadOptions::encode`] encodes a record (`None`: it could not).
+pub type Encode = fn(&Record) -> Option<Vec<u8>>;
 
 impl Default for ReadOptions {
     fn default() -> Self {
