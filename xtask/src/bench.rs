@@ -79,6 +79,12 @@
 //! reads `RssAnon` of the process and its descendants from `/proc/PID/status` every 10 ms,
 //! summed over the tree, and keeps the largest. CPU per message includes start-up.
 //!
+//! Then the sources that are not mail (issue 15; `--no-sources` skips them, `cargo xtask
+//! bench-sources` runs only them): a generated Postfix log and an NDJSON file of SES events of
+//! `--size` MB and of a quarter of it (see `bench_sources`), `classify` at 1 and 2 threads on
+//! the big ones and at 2 threads on the small ones: lines or events per second, CPU µs per row
+//! and peak anonymous memory.
+//!
 //! The last line sums it up for pasting into a note: `bench: real 128MB 29463 msgs; t1 X
 //! msgs/s Y µs/msg Z MB; …; start-up N ms; floor M MB/s[; ref R msgs/s, t2/ref Q]`
 //! (Z is peak anonymous memory). Another program on the machine changes every figure: take
@@ -96,7 +102,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 const USAGE: &str = "usage: cargo xtask bench [--size MB] [--real MBOX|DIR] [--threads LIST] \
-                     [--compare \"CMD\"] [--resolve]   (defaults: --size 1024 --threads 1,2,4,8)";
+                     [--compare \"CMD\"] [--resolve] [--no-sources]   (defaults: --size 1024 \
+                     --threads 1,2,4,8)";
 
 const SEED: u64 = 0x5eed_b0b5;
 
@@ -111,6 +118,8 @@ struct Options {
     compare: Option<String>,
     /// Also run `classify --resolve` at 2 threads against a local DNS responder.
     resolve: bool,
+    /// Measure the log and the NDJSON archive too (`--no-sources` turns it off).
+    sources: bool,
 }
 
 /// The options, or `None` for `--help`.
@@ -121,6 +130,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
         threads: vec![1, 2, 4, 8],
         compare: None,
         resolve: false,
+        sources: true,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -151,6 +161,7 @@ fn parse(args: &[String]) -> Result<Option<Options>> {
                 options.compare = Some(text.clone());
             }
             "--resolve" => options.resolve = true,
+            "--no-sources" => options.sources = false,
             "-h" | "--help" => return Ok(None),
             other => bail!("unknown argument `{other}`; {USAGE}"),
         }
@@ -556,6 +567,14 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         resolve_part = format!("; resolve {queries} queries, {rate:.0} lookups/s, {added:+.2} s");
     }
 
+    // The log and the NDJSON archive (issue 15), at the same size and a quarter of it.
+    let mut sources_part = String::new();
+    if options.sources {
+        println!();
+        let sources = crate::bench_sources::bench(&binary, &dir, options.size_mb, &[1, 2])?;
+        sources_part = format!("; {sources}");
+    }
+
     // The line to paste.
     let mut summary = format!("bench: {kind} {}MB {messages} msgs", bytes >> 20);
     for row in &rows {
@@ -570,7 +589,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     write!(
         summary,
-        "{command_part}; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}{resolve_part}"
+        "{command_part}; start-up {startup_ms:.0} ms; floor {read:.0} MB/s{reference_part}{resolve_part}{sources_part}"
     )?;
     println!("{summary}");
     Ok(())

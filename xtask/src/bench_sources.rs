@@ -1,11 +1,16 @@
-//! `cargo xtask bench-sources [--size MB] [--threads LIST]`: the evidence sources that are not
-//! mail, at size. Generates (fixed seed, reused when present) a Postfix log and an NDJSON file
-//! of Amazon SES event-publishing records of about MB megabytes each in `target/bench/`, with
-//! varied recipients, receivers and replies (one delivery result in six log lines, as a real
-//! maillog has; a quarter of the events opens and clicks), then runs `bounce-triage classify`
-//! on each at every thread count and prints lines (or events) per second, CPU µs per line and
-//! peak anonymous memory. Targets (issue 15): 500,000 log lines/s and 200,000 events/s on two
-//! cores, memory flat in the file size.
+//! The evidence sources that are not mail, at size: part of `cargo xtask bench` (at its
+//! `--size`, 1 GB by default, and a quarter of it), and alone as `cargo xtask bench-sources
+//! [--size MB] [--threads LIST]`.
+//!
+//! Generates (fixed seed; a file is reused when it and its `.rows` count are present) a
+//! Postfix log and an NDJSON file of Amazon SES event-publishing records of about MB megabytes
+//! each in `target/bench/`, with varied recipients, receivers and replies (one delivery result
+//! in six log lines, as a real maillog has; a quarter of the events opens and clicks), then
+//! runs `bounce-triage classify --format jsonl` on each at every thread count (1 and 2 by
+//! default), and once at 2 threads on files of a quarter of the size, and prints lines (or
+//! events) per second, CPU µs per line and peak anonymous memory (the quarter-size rows show
+//! whether memory follows the file). Targets (issue 15): 500,000 log lines/s and 200,000
+//! events/s on two cores, memory flat in the file size.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -147,25 +152,62 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let binary = crate::build_binary(true)?;
     let dir = crate::target_dir().join("bench");
     fs::create_dir_all(&dir)?;
-    let log = dir.join(format!("postfix-{size}MB.log"));
-    let ndjson = dir.join(format!("ses-events-{size}MB.ndjson"));
-    let bytes = size << 20;
-    let lines = postfix_log(&log, bytes)?;
-    let events = ses_events(&ndjson, bytes)?;
+    let summary = bench(&binary, &dir, size, &threads)?;
+    println!("bench-sources: {summary}");
+    Ok(())
+}
+
+/// A generated file of about `bytes` bytes and its row count: reused when the file and its
+/// `.rows` note are there, else written by `generate` (which returns the rows).
+fn generated(path: &Path, bytes: u64, generate: fn(&Path, u64) -> Result<u64>) -> Result<u64> {
+    let note = path.with_extension(format!(
+        "{}.rows",
+        path.extension().and_then(|e| e.to_str()).unwrap_or_default()
+    ));
+    if path.exists() {
+        if let Some(rows) = fs::read_to_string(&note).ok().and_then(|t| t.trim().parse().ok()) {
+            return Ok(rows);
+        }
+    }
+    let rows = generate(path, bytes)?;
+    fs::write(&note, format!("{rows}\n"))?;
+    Ok(rows)
+}
+
+/// Generates the log and the NDJSON file at `size` MB and at a quarter of it in `dir`, runs
+/// `classify` on the big ones at each of `threads` and on the small ones at 2 threads, prints a
+/// table and returns the summary for the pasted line.
+pub(crate) fn bench(binary: &Path, dir: &Path, size: u64, threads: &[usize]) -> Result<String> {
+    let quarter = size.div_ceil(4).max(1);
+    let files = |mb: u64| -> Result<[(&'static str, std::path::PathBuf, u64); 2]> {
+        let log = dir.join(format!("postfix-{mb}MB.log"));
+        let ndjson = dir.join(format!("ses-events-{mb}MB.ndjson"));
+        let lines = generated(&log, mb << 20, postfix_log)?;
+        let events = generated(&ndjson, mb << 20, ses_events)?;
+        Ok([("postfix-log", log, lines), ("ses-events", ndjson, events)])
+    };
+    let big = files(size)?;
+    let small = files(quarter)?;
     println!(
-        "{:<14} {:>6} {:>10} {:>8} {:>10} {:>8} {:>6} {:>8}",
+        "{:<16} {:>6} {:>10} {:>8} {:>10} {:>8} {:>6} {:>8}",
         "run", "MB", "rows", "wall s", "rows/s", "µs/row", "cores", "anon MB"
     );
     let mut summary = Vec::new();
-    for (name, path, rows) in [("postfix-log", &log, lines), ("ses-events", &ndjson, events)] {
-        for &t in &threads {
-            let Cost { wall, cpu, anon_kb, .. } = classify(&binary, path, t)?;
+    for ((name, path, rows), (_, small_path, small_rows)) in big.iter().zip(&small) {
+        let mut runs: Vec<(String, u64, &Path, u64, usize)> = threads
+            .iter()
+            .map(|&t| (format!("{name} t{t}"), size, path.as_path(), *rows, t))
+            .collect();
+        runs.push((format!("{name} t2 ¼"), quarter, small_path.as_path(), *small_rows, 2));
+        let mut parts = Vec::new();
+        for (label, mb, path, rows, t) in runs {
+            let Cost { wall, cpu, anon_kb, .. } = classify(binary, path, t)?;
             #[allow(clippy::cast_precision_loss)]
             let (rate, us) = (rows as f64 / wall, cpu * 1e6 / rows as f64);
             println!(
-                "{:<14} {:>6} {:>10} {:>8.2} {:>10.0} {:>8.2} {:>6.2} {:>8}",
-                format!("{name} t{t}"),
-                size,
+                "{:<16} {:>6} {:>10} {:>8.2} {:>10.0} {:>8.2} {:>6.2} {:>8}",
+                label,
+                mb,
                 rows,
                 wall,
                 rate,
@@ -173,10 +215,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                 cpu / wall,
                 anon_kb / 1024
             );
-            summary
-                .push(format!("{name} t{t} {rate:.0} rows/s {us:.2} µs/row {} MB", anon_kb / 1024));
+            let what = if *name == "postfix-log" { "lines" } else { "events" };
+            let run = label.trim_start_matches(*name).trim();
+            parts.push(format!("{run} {rate:.0} {what}/s {us:.2} µs {} MB", anon_kb / 1024));
         }
+        summary.push(format!("{name} {size}MB {rows} rows: {}", parts.join(", ")));
     }
-    println!("bench-sources: {size} MB each; {}", summary.join("; "));
-    Ok(())
+    Ok(summary.join("; "))
 }

@@ -102,6 +102,11 @@ pub(crate) fn stream_pipeline(
     })
 }
 
+/// A record as one JSON line's text (without the line end), as [`RecordWriter`] writes it.
+fn encode_jsonl(record: &Record) -> Option<Vec<u8>> {
+    serde_json::to_vec(record).ok()
+}
+
 pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
     let format = Format::choose(args.format, args.output.is_some());
     // Every destination is checked before the inputs are read.
@@ -117,16 +122,31 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     // A closed stdout ends the reading unless a file still needs the whole run.
     let read_to_end = aggregator.is_some() || args.summary.is_some();
-    let pipeline = args.read.pipeline()?;
+    let mut options = args.read.options()?;
+    if format == Format::Jsonl {
+        // Each JSON line is encoded by the worker that classified the record.
+        options.encode = Some(encode_jsonl);
+    }
+    let pipeline = crate::args::pipeline(options)?;
     let mut write_error: Option<anyhow::Error> = None;
-    let ran = stream_pipeline(&pipeline, !args.read.quiet && !to_terminal, |record| {
+    let progress = !args.read.quiet && !to_terminal;
+    let ran = runner::run(&pipeline, progress, |item| {
+        let (record, encoded) = match &item {
+            Output::Record(record) => (record, None),
+            Output::Encoded { record, encoded } => (record, Some(encoded.as_slice())),
+            _ => return true,
+        };
         if let Some(aggregator) = &mut aggregator {
             aggregator.add(record);
         }
         if write_error.is_some() {
             return read_to_end;
         }
-        if let Err(e) = out.write(record) {
+        let written = match encoded {
+            Some(encoded) => out.write_encoded(record, encoded),
+            None => out.write(record),
+        };
+        if let Err(e) = written {
             write_error = Some(e);
             return read_to_end;
         }

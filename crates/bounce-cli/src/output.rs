@@ -286,6 +286,18 @@ impl RecordWriter {
         self.write_io(record).with_context(|| self.target.cannot_write())
     }
 
+    /// Writes one record whose JSON line `encoded` was made already (by `serde_json::to_vec`,
+    /// as [`RecordWriter::write`] would write it); other formats write the record.
+    pub(crate) fn write_encoded(&mut self, record: &Record, encoded: &[u8]) -> Result<()> {
+        if self.format != Format::Jsonl {
+            return self.write(record);
+        }
+        self.wrote_header = true;
+        let w = self.target.writer();
+        let written = w.write_all(encoded).and_then(|()| w.write_all(b"\n"));
+        written.with_context(|| self.target.cannot_write())
+    }
+
     fn write_io(&mut self, record: &Record) -> io::Result<()> {
         let header = !self.wrote_header;
         self.wrote_header = true;

@@ -31,5 +31,5 @@ pub use bounce_mail::input::InputFile;
 pub use bounce_mail::split::MboxFormat;
 pub use csv_input::{read_deliveries, read_sent, CsvError, SentCounts};
 pub use filter::RecordFilter;
-pub use pipeline::{Output, Pipeline, PipelineError, Progress, ReadOptions};
+pub use pipeline::{Encode, Output, Pipeline, PipelineError, Progress, ReadOptions};
 pub use shard::Shard;

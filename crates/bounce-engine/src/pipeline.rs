@@ -5,7 +5,9 @@
 //! and finds the inputs; [`Pipeline::run`] streams [`Output`]s to a sink and returns the
 //! [`Summary`]. `explain` is the same pipeline with [`ReadOptions::trace`] on.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 use bounce_mail::extract::ExtractOptions;
 use bounce_mail::input::{self, InputFile};
@@ -57,7 +59,15 @@ pub struct ReadOptions {
     /// distinct name or IP per run) and carry their `dns` evidence; the rules then also see the
     /// recipient domain's MX hosts. `None` (the default) touches no network.
     pub dns: Option<std::sync::Arc<bounce_dns::Dns>>,
+    /// Encodes each record where it is classified, on a worker (the sink's own output form, e.g.
+    /// a JSON line): the pipeline then hands out [`Output::Encoded`] instead of
+    /// [`Output::Record`], so the thread that emits does not encode. `None` when the encoding
+    /// fails (the sink encodes it itself then). Not with `dns` or `trace`.
+    pub encode: Option<Encode>,
 }
+
+/// How [`ReadOptions::encode`] encodes a record (`None`: it could not).
+pub type Encode = fn(&Record) -> Option<Vec<u8>>;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -79,6 +89,7 @@ impl Default for ReadOptions {
             join: None,
             shard: Shard::WHOLE,
             dns: None,
+            encode: None,
         }
     }
 }
@@ -119,6 +130,13 @@ pub enum Output {
         record: Box<Record>,
         /// The evidence the rules saw, the winner and the losers.
         explanation: Box<Explanation>,
+    },
+    /// With [`ReadOptions::encode`]: one classified record and its encoding.
+    Encoded {
+        /// The record.
+        record: Box<Record>,
+        /// What [`ReadOptions::encode`] made of it.
+        encoded: Vec<u8>,
     },
     /// With [`ReadOptions::trace`]: a unit that gave no record, with its bucket.
     Unit {
@@ -244,6 +262,7 @@ impl Pipeline {
                 window: Vec::with_capacity(self.options.window),
                 window_bytes: 0,
                 plan,
+                in_flight: VecDeque::with_capacity(IN_FLIGHT),
             };
             let (position, stopped) = reader.run(&mut summary, &mut sink, bytes_before, progress);
             bytes_before += file_size(file).unwrap_or(position).max(position);
@@ -262,7 +281,7 @@ impl Pipeline {
         let mut explanations = Vec::new();
         if self.options.dns.is_some() {
             // Classified after the window's names are resolved (`resolve_and_classify`).
-            return Processed { reading, explanations };
+            return Processed { reading, explanations, encoded: Vec::new() };
         }
         for record in &mut reading.records {
             if self.options.trace {
@@ -272,7 +291,11 @@ impl Pipeline {
                 record.verdict = Some(self.rules.classify(&record.facts));
             }
         }
-        Processed { reading, explanations }
+        let encoded = match self.options.encode {
+            Some(encode) if !self.options.trace => reading.records.iter().map(encode).collect(),
+            _ => Vec::new(),
+        };
+        Processed { reading, explanations, encoded }
     }
 }
 
@@ -310,6 +333,8 @@ struct Pending {
 struct Processed {
     reading: Reading,
     explanations: Vec<Explanation>,
+    /// Each record's encoding, with [`ReadOptions::encode`] (else empty).
+    encoded: Vec<Option<Vec<u8>>>,
 }
 
 /// The state of reading one input.
@@ -321,9 +346,19 @@ struct FileRun<'a> {
     window_bytes: usize,
     /// What of the file this run's shard reads.
     plan: Plan,
+    /// The windows being processed in the pool while the next one is read, oldest first (at
+    /// most [`IN_FLIGHT`]).
+    in_flight: VecDeque<mpsc::Receiver<Done>>,
 }
 
-impl FileRun<'_> {
+/// Windows handed to the pool at once: two, so that the workers start on the next window while
+/// the last units of the one before are finished, and are never left waiting for the reader.
+const IN_FLIGHT: usize = 2;
+
+/// A window processed in the pool: its units (for their sources) and their results.
+type Done = (Vec<Pending>, Vec<Processed>);
+
+impl<'a> FileRun<'a> {
     /// Reads the input to its end (or until the sink stops); returns the stream position
     /// reached and whether the run must stop.
     fn run<S>(
@@ -351,7 +386,8 @@ impl FileRun<'_> {
                 return (0, false);
             }
         };
-        let registry = &self.pipeline.registry;
+        let pipeline: &'a Pipeline = self.pipeline;
+        let registry = &pipeline.registry;
         let (source_impl, stream) =
             match registry.choose(self.file, stream, options.input_format.as_deref()) {
                 Ok(chosen) => chosen,
@@ -365,6 +401,43 @@ impl FileRun<'_> {
         if !sink(Output::Opened { path: path.clone(), format: source_impl.name() }) {
             return (0, true);
         }
+        // The reading thread reads (and emits) while the pool processes the window before:
+        // unless DNS answers are awaited per window, or this thread is itself a pool's worker
+        // (waiting for the pool there could wait for itself).
+        let overlap = options.dns.is_none() && rayon::current_thread_index().is_none();
+        let at = (bytes_before, stream);
+        match (overlap, self.pool) {
+            (false, _) => self.read_units(None, source_impl, at, summary, sink, progress),
+            (true, Some(pool)) => pool.in_place_scope(|scope| {
+                self.read_units(Some(scope), source_impl, at, summary, sink, progress)
+            }),
+            (true, None) => rayon::in_place_scope(|scope| {
+                self.read_units(Some(scope), source_impl, at, summary, sink, progress)
+            }),
+        }
+    }
+
+    /// Cuts the stream into units and hands them to the pool window by window (in `scope`, the
+    /// next window is read while the last one is processed); returns as [`FileRun::run`].
+    fn read_units<'s, S>(
+        &mut self,
+        scope: Option<&rayon::Scope<'s>>,
+        source_impl: &'a dyn RecordSource,
+        (bytes_before, stream): (u64, input::Stream),
+        summary: &mut Summary,
+        sink: &mut S,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (u64, bool)
+    where
+        S: FnMut(Output) -> bool,
+        'a: 's,
+    {
+        let options = &self.pipeline.options;
+        let path = self.file.display.clone();
+        let problem = |message: u64, offset: u64, error: String| Problem {
+            source: Source { path: path.clone(), message, offset },
+            error,
+        };
         let mut number = 0u64;
         let mut position = 0u64;
         let plan = self.plan;
@@ -403,7 +476,10 @@ impl FileRun<'_> {
                     if self.window.len() >= options.window
                         || self.window_bytes >= options.window_bytes
                     {
-                        let go_on = self.flush(source_impl, summary, sink);
+                        let go_on = match scope {
+                            Some(scope) => self.dispatch(scope, source_impl, summary, sink),
+                            None => self.flush(source_impl, summary, sink),
+                        };
                         progress(Progress {
                             bytes: bytes_before + position,
                             messages: summary.messages,
@@ -461,6 +537,9 @@ impl FileRun<'_> {
         S: FnMut(Output) -> bool,
     {
         self.window_bytes = 0;
+        if !self.emit_in_flight(summary, sink) {
+            return false;
+        }
         if self.window.is_empty() {
             return true;
         }
@@ -493,6 +572,80 @@ impl FileRun<'_> {
     }
 }
 
+impl<'a> FileRun<'a> {
+    /// Hands the full window to the pool, to be processed while the next one is read; when
+    /// [`IN_FLIGHT`] windows are already there, waits for the oldest and emits its results.
+    fn dispatch<'s, S>(
+        &mut self,
+        scope: &rayon::Scope<'s>,
+        source_impl: &'a dyn RecordSource,
+        summary: &mut Summary,
+        sink: &mut S,
+    ) -> bool
+    where
+        S: FnMut(Output) -> bool,
+        'a: 's,
+    {
+        self.window_bytes = 0;
+        let capacity = self.window.len();
+        let window = std::mem::replace(&mut self.window, Vec::with_capacity(capacity));
+        let (sender, receiver) = mpsc::channel();
+        let pipeline: &'a Pipeline = self.pipeline;
+        scope.spawn(move |_| {
+            let results = window.par_iter().map(|p| pipeline.process(source_impl, p)).collect();
+            // The receiver is gone only when the run stopped: nobody wants the results.
+            let _ = sender.send((window, results));
+        });
+        self.in_flight.push_back(receiver);
+        while self.in_flight.len() > IN_FLIGHT {
+            if !self.emit_oldest(summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Waits for the oldest window in the pool and emits its results.
+    fn emit_oldest<S>(&mut self, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        match self.in_flight.pop_front().map(|receiver| receiver.recv()) {
+            None => true,
+            Some(Ok(done)) => self.emit_done(done, summary, sink),
+            // A worker panicked: the scope passes the panic on when it ends.
+            Some(Err(_)) => false,
+        }
+    }
+
+    /// Waits for the windows in the pool, oldest first, and emits their results.
+    fn emit_in_flight<S>(&mut self, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        while !self.in_flight.is_empty() {
+            if !self.emit_oldest(summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Emits a processed window's results in order.
+    fn emit_done<S>(&mut self, (window, results): Done, summary: &mut Summary, sink: &mut S) -> bool
+    where
+        S: FnMut(Output) -> bool,
+    {
+        let sources = window.into_iter().map(|p| p.source);
+        for (processed, source) in results.into_iter().zip(sources) {
+            if !emit(self.pipeline, processed, source, summary, sink) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// Counts one processed unit and hands its problem and records to `sink`.
 fn emit<S>(
     pipeline: &Pipeline,
@@ -504,7 +657,7 @@ fn emit<S>(
 where
     S: FnMut(Output) -> bool,
 {
-    let Processed { reading, explanations } = processed;
+    let Processed { reading, explanations, encoded } = processed;
     summary.count(reading.bucket);
     // Unparsed units and bounces without a recipient are always listed; other units are
     // listed when the source warns (e.g. recipients over the limit).
@@ -522,16 +675,19 @@ where
         return sink(Output::Unit { source, bucket: reading.bucket, problem: reading.problem });
     }
     let mut explanations = explanations.into_iter();
+    let mut encoded = encoded.into_iter();
     for record in reading.records {
         summary.records += 1;
+        let encoding = encoded.next().flatten();
         if !pipeline.options.filter.keeps(&record) {
             continue;
         }
-        let output = match explanations.next() {
-            Some(explanation) => {
+        let output = match (explanations.next(), encoding) {
+            (Some(explanation), _) => {
                 Output::Traced { record: Box::new(record), explanation: Box::new(explanation) }
             }
-            _ => Output::Record(Box::new(record)),
+            (None, Some(encoded)) => Output::Encoded { record: Box::new(record), encoded },
+            (None, None) => Output::Record(Box::new(record)),
         };
         if !sink(output) {
             return false;

@@ -151,6 +151,13 @@ const FORM_FIELD: &[u8] = b"mandrill_events=";
 /// Listings that hold events in an array member.
 const LISTINGS: [&str; 2] = ["Bounces", "items"];
 
+/// The quoted names of [`LISTINGS`], searched for in every document (built once).
+static LISTING_FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+    std::sync::LazyLock::new(|| {
+        LISTINGS
+            .map(|key| memchr::memmem::Finder::new(format!("\"{key}\"").as_bytes()).into_owned())
+    });
+
 /// The platforms whose events this source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Provider {
@@ -433,9 +440,8 @@ impl Splitter {
         let start = scan::skip_space(&bytes, 0);
         let array = match bytes.get(start) {
             Some(b'[') => Some(start),
-            Some(b'{') => LISTINGS.iter().find_map(|key| {
-                let quoted = format!("\"{key}\"");
-                memchr::memmem::find(&bytes, quoted.as_bytes())?;
+            Some(b'{') => LISTINGS.iter().zip(LISTING_FINDERS.iter()).find_map(|(key, finder)| {
+                finder.find(&bytes)?;
                 let range = scan::member(&bytes, start, key)?;
                 (bytes[range.start] == b'[').then_some(range.start)
             }),

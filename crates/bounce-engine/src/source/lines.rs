@@ -46,12 +46,21 @@ pub(crate) struct LineReader {
     offset: u64,
     line: u64,
     failed: bool,
+    /// A line buffer handed back by [`LineReader::recycle`], reused by the next line.
+    spare: Vec<u8>,
 }
 
 impl LineReader {
     /// Reads `stream`; lines longer than `limit` bytes are reported as oversize.
     pub(crate) fn new(stream: Stream, limit: u64) -> Self {
-        LineReader { stream, limit, offset: 0, line: 0, failed: false }
+        LineReader { stream, limit, offset: 0, line: 0, failed: false, spare: Vec::new() }
+    }
+
+    /// Gives a line's buffer back once its reader is done with it: the next line reuses it
+    /// instead of allocating.
+    pub(crate) fn recycle(&mut self, mut bytes: Vec<u8>) {
+        bytes.clear();
+        self.spare = bytes;
     }
 
     /// The next line (blank lines included), an oversize or error event, or the end.
@@ -59,8 +68,12 @@ impl LineReader {
         if self.failed {
             return Next::End;
         }
-        // Most lines are short: one allocation, not a doubling series.
-        let mut bytes = Vec::with_capacity(256);
+        // Most lines are short: one allocation, not a doubling series (or none, when the last
+        // line's buffer was given back).
+        let mut bytes = std::mem::take(&mut self.spare);
+        if bytes.capacity() == 0 {
+            bytes.reserve(256);
+        }
         let start = self.offset;
         let mut limited = (&mut self.stream).take(self.limit.saturating_add(1));
         let read = match limited.read_until(b'\n', &mut bytes) {

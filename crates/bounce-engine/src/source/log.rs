@@ -170,15 +170,18 @@ struct Joiner<F> {
 
 impl<F: LogFormat> Joiner<F> {
     fn remember(&mut self, id: &str, line: &[u8]) {
-        if !self.queued.contains_key(id) {
-            if self.order.len() >= MAX_QUEUED {
-                if let Some(oldest) = self.order.pop_front() {
-                    self.queued.remove(&oldest);
+        let entry = match self.queued.get_mut(id) {
+            Some(entry) => entry,
+            None => {
+                if self.order.len() >= MAX_QUEUED {
+                    if let Some(oldest) = self.order.pop_front() {
+                        self.queued.remove(&oldest);
+                    }
                 }
+                self.order.push_back(id.to_owned());
+                self.queued.entry(id.to_owned()).or_default()
             }
-            self.order.push_back(id.to_owned());
-        }
-        let entry = self.queued.entry(id.to_owned()).or_default();
+        };
         if entry.len() + line.len() < MAX_CONTEXT {
             entry.extend_from_slice(line);
             entry.push(b'\n');
@@ -186,7 +189,7 @@ impl<F: LogFormat> Joiner<F> {
     }
 
     /// What one line is: a result unit, an unparsed unit, a counted row, or nothing (blank).
-    fn take(&mut self, line: Line) -> Option<SourceEvent> {
+    fn take(&mut self, line: &Line) -> Option<SourceEvent> {
         if line.is_blank() {
             return None;
         }
@@ -204,8 +207,7 @@ impl<F: LogFormat> Joiner<F> {
                 None
             }
             LineKind::Context(id) => {
-                let id = id.to_owned();
-                self.remember(&id, text.as_bytes());
+                self.remember(id, text.as_bytes());
                 self.counted += 1;
                 None
             }
@@ -221,6 +223,13 @@ impl<F: LogFormat> Joiner<F> {
                 Some(unit(bytes))
             }
         }
+    }
+
+    /// [`Joiner::take`], then the line's buffer goes back to the reader.
+    fn take_and_recycle(&mut self, line: Line) -> Option<SourceEvent> {
+        let event = self.take(&line);
+        self.lines.recycle(line.bytes);
+        event
     }
 
     /// Hands out the rows counted so far, if any, before `event`.
@@ -248,7 +257,7 @@ impl<F: LogFormat> Iterator for Joiner<F> {
         }
         while !self.done {
             let event = match self.lines.next_line() {
-                Next::Line(line) => match self.take(line) {
+                Next::Line(line) => match self.take_and_recycle(line) {
                     Some(event) => event,
                     None if self.per_row && self.counted > 0 => return Some(self.take_counted()),
                     None => continue,
@@ -268,17 +277,30 @@ impl<F: LogFormat> Iterator for Joiner<F> {
 /// The value of `key=` in a `key=value, key=value` list (up to the next `, `), where `key`
 /// starts the text or follows a space or comma.
 pub(crate) fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    // memchr's substring search: this runs several times on every line of a log.
-    for start in memchr::memmem::find_iter(text.as_bytes(), key.as_bytes()) {
-        let boundary = start == 0 || matches!(text.as_bytes()[start - 1], b' ' | b',');
-        let value_start = start + key.len();
-        if boundary && text.as_bytes().get(value_start) == Some(&b'=') {
-            let value = &text[value_start + 1..];
-            let end = memchr::memmem::find(value.as_bytes(), b", ").unwrap_or(value.len());
-            return Some(value[..end].trim_end_matches(','));
+    let bytes = text.as_bytes();
+    let k = key.len();
+    let boundary = |start: usize| start == 0 || matches!(bytes[start - 1], b' ' | b',');
+    let value_at = |value_start: usize| {
+        let value = &text[value_start + 1..];
+        let end = memchr::memmem::find(value.as_bytes(), b", ").unwrap_or(value.len());
+        value[..end].trim_end_matches(',')
+    };
+    if key.is_empty() || key.bytes().any(|b| matches!(b, b' ' | b',' | b'=')) {
+        // memchr's substring search, for a key that could hide another (never one of ours).
+        for start in memchr::memmem::find_iter(bytes, key.as_bytes()) {
+            if boundary(start) && bytes.get(start + k) == Some(&b'=') {
+                return Some(value_at(start + k));
+            }
         }
+        return None;
     }
-    None
+    // This runs several times on every line of a log: find each `=` and look back for the key,
+    // which needs no searcher built per call. A key without space, comma or `=` cannot overlap
+    // an earlier occurrence of itself and still follow a space or comma, so the first `=` that
+    // qualifies is the first occurrence a substring search would qualify.
+    memchr::memchr_iter(b'=', bytes)
+        .find(|&at| at >= k && &bytes[at - k..at] == key.as_bytes() && boundary(at - k))
+        .map(value_at)
 }
 
 /// `<user@example.net>` → `user@example.net`.

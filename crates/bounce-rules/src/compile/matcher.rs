@@ -67,6 +67,28 @@ pub(crate) struct TextMatcher {
     /// The patterns as given, for the equivalence tests.
     #[cfg(test)]
     patterns: Vec<Pattern>,
+    /// The matches of texts seen lately (see [`TextMatcher::matched`]).
+    memo: Memo,
+}
+
+/// Texts already matched, with the patterns each matched, in the order `matches` lists them:
+/// the same diagnostic recurs across an archive (a provider's fixed wording, a time-out), and
+/// a match list is a pure function of the text. At most [`MEMO_TEXTS`] texts of at most
+/// [`MEMO_TEXT_LEN`] bytes are kept; the table is emptied when full. A thread that finds it
+/// locked matches without it.
+#[derive(Debug, Default)]
+struct Memo(Mutex<MemoTable>);
+
+/// A text, and the global indexes of the patterns it matched.
+type MemoTable = HashMap<Box<[u8]>, Box<[usize]>>;
+
+const MEMO_TEXTS: usize = 4096;
+const MEMO_TEXT_LEN: usize = 512;
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -130,7 +152,10 @@ struct Compiled {
     index: usize,
     source: String,
     regex: OnceLock<Option<Regex>>,
-    caches: Mutex<Vec<meta::Cache>>,
+    /// Boxed: a `meta::Cache` is a few KB inline, and moving it in and out of the pool on
+    /// every search cost more than the search of a short diagnostic.
+    #[allow(clippy::vec_box)]
+    caches: Mutex<Vec<Box<meta::Cache>>>,
 }
 
 impl Clone for Compiled {
@@ -155,7 +180,7 @@ impl Compiled {
     fn with_cache<T: Default>(&self, search: impl FnOnce(&Regex, &mut meta::Cache) -> T) -> T {
         let Some(regex) = self.regex() else { return T::default() };
         let taken = self.caches.lock().map(|mut pool| pool.pop()).unwrap_or(None);
-        let mut cache = taken.unwrap_or_else(|| regex.create_cache());
+        let mut cache = taken.unwrap_or_else(|| Box::new(regex.create_cache()));
         let found = search(regex, &mut cache);
         if let Ok(mut pool) = self.caches.lock() {
             pool.push(cache);
@@ -279,12 +304,38 @@ impl TextMatcher {
             spans,
             #[cfg(test)]
             patterns: patterns.to_vec(),
+            memo: Memo::default(),
         })
     }
 
     /// The number of patterns.
     pub(crate) fn len(&self) -> usize {
         self.count
+    }
+
+    /// The match bit of every pattern on `text`, and the global indexes of those that matched
+    /// (what [`TextMatcher::matches`] gives from no bits set), remembered for texts seen again.
+    pub(crate) fn matched(&self, text: &[u8]) -> (Vec<bool>, Vec<usize>) {
+        let mut bits = vec![false; self.count];
+        let memo = (text.len() <= MEMO_TEXT_LEN).then(|| self.memo.0.try_lock().ok()).flatten();
+        if let Some(found) = memo.as_ref().and_then(|memo| memo.get(text)) {
+            for &index in found.iter() {
+                bits[index] = true;
+            }
+            return (bits, found.to_vec());
+        }
+        drop(memo);
+        let mut matched = Vec::new();
+        self.matches(text, &mut bits, &mut matched);
+        if text.len() <= MEMO_TEXT_LEN {
+            if let Ok(mut memo) = self.memo.0.try_lock() {
+                if memo.len() >= MEMO_TEXTS {
+                    memo.clear();
+                }
+                memo.insert(text.into(), matched.clone().into_boxed_slice());
+            }
+        }
+        (bits, matched)
     }
 
     /// Sets the bit of every pattern that matches `text` and lists their global indexes.

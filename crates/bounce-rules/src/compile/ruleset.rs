@@ -6,7 +6,7 @@ use std::fmt;
 
 use bounce_model::{BounceFacts, Kind, Reason, Verdict};
 
-use super::condition::{Cond, Facts};
+use super::condition::{Cond, Facts, StrMatch};
 use super::matcher::{Pattern, TextMatcher};
 use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
@@ -26,6 +26,75 @@ pub struct RuleSet {
     always: Vec<u32>,
     /// Findings in the user's files that did not stop them from loading.
     pub(crate) warnings: Vec<RulesError>,
+    /// The providers' `mx` patterns, tested against a host all at once.
+    mx_sets: ProviderPatterns,
+    /// The providers' `text` patterns, tested against a diagnostic all at once.
+    text_sets: ProviderPatterns,
+}
+
+/// One kind of provider pattern (`mx` or `text`) of every provider, with the regexes among
+/// them in one `RegexSet`: a host or a diagnostic is searched once for all of them, not once
+/// per regex. A provider matches a value when any of its patterns does, exactly as each
+/// `StrMatch` would say (a set's match bits are each regex's own `is_match`).
+#[derive(Debug, Clone, Default)]
+struct ProviderPatterns {
+    /// The regexes; `None` when there are none or the set does not compile together (each
+    /// regex is then run alone).
+    set: Option<regex::RegexSet>,
+    /// For each provider, for each of its patterns, the pattern's slot in `set` (regexes).
+    slots: Vec<Vec<Option<usize>>>,
+}
+
+impl ProviderPatterns {
+    fn build(providers: &[Provider], patterns: impl Fn(&Provider) -> &[StrMatch]) -> Self {
+        let mut sources = Vec::new();
+        let slots: Vec<Vec<Option<usize>>> = providers
+            .iter()
+            .map(|provider| {
+                patterns(provider)
+                    .iter()
+                    .map(|pattern| match pattern {
+                        StrMatch::Regex(regex) => {
+                            sources.push(regex.as_str().to_owned());
+                            Some(sources.len() - 1)
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
+        if sources.is_empty() {
+            return ProviderPatterns { set: None, slots };
+        }
+        // As `compile_regex` builds each one: case-insensitive, Unicode, within the size limit
+        // (the set's own limit is that of all of them).
+        let set = regex::RegexSetBuilder::new(&sources)
+            .case_insensitive(true)
+            .size_limit(super::validate::REGEX_SIZE_LIMIT.saturating_mul(sources.len()))
+            .build()
+            .ok();
+        ProviderPatterns { set, slots }
+    }
+
+    /// The first provider (in detection order) with a pattern that matches `value`.
+    fn first<'p>(
+        &self,
+        providers: &'p [Provider],
+        patterns: impl Fn(&Provider) -> &[StrMatch],
+        value: &str,
+    ) -> Option<&'p Provider> {
+        let Some(set) = &self.set else {
+            return providers.iter().find(|p| patterns(p).iter().any(|m| m.matches(value)));
+        };
+        let bits = set.matches(value);
+        providers.iter().zip(&self.slots).find_map(|(provider, slots)| {
+            let hit = patterns(provider).iter().zip(slots).any(|(pattern, slot)| match slot {
+                Some(slot) => bits.matched(*slot),
+                None => pattern.matches(value),
+            });
+            hit.then_some(provider)
+        })
+    }
 }
 
 /// A rule that matched a bounce.
@@ -135,7 +204,19 @@ impl RuleSet {
                 always.push(position);
             }
         }
-        Ok(RuleSet { providers, rules, sources, matcher, by_pattern, always, warnings: Vec::new() })
+        let mx_sets = ProviderPatterns::build(&providers, |p| &p.mx);
+        let text_sets = ProviderPatterns::build(&providers, |p| &p.text);
+        Ok(RuleSet {
+            providers,
+            rules,
+            sources,
+            matcher,
+            by_pattern,
+            always,
+            warnings: Vec::new(),
+            mx_sets,
+            text_sets,
+        })
     }
 
     /// The matcher of the rules' text patterns.
@@ -199,30 +280,25 @@ impl RuleSet {
 
     /// The provider by Remote-MTA, then Reporting-MTA, then diagnostic text.
     fn provider_by_hosts(&self, facts: &BounceFacts) -> Option<&str> {
-        fn host(value: Option<&str>) -> impl Fn(&&Provider) -> bool + '_ {
-            move |p: &&Provider| value.is_some_and(|v| p.mx.iter().any(|m| m.matches(v)))
-        }
-        let diagnostic = facts.diagnostic.as_deref();
-        self.providers
-            .iter()
-            .find(host(facts.remote_mta.as_deref()))
-            .or_else(|| self.providers.iter().find(host(facts.reporting_mta.as_deref())))
+        let mx = |value: Option<&str>| {
+            value.and_then(|v| self.mx_sets.first(&self.providers, |p| &p.mx, v))
+        };
+        mx(facts.remote_mta.as_deref())
+            .or_else(|| mx(facts.reporting_mta.as_deref()))
             .or_else(|| {
-                self.providers
-                    .iter()
-                    .find(|p| diagnostic.is_some_and(|d| p.text.iter().any(|t| t.matches(d))))
+                let diagnostic = facts.diagnostic.as_deref()?;
+                self.text_sets.first(&self.providers, |p| &p.text, diagnostic)
             })
             .map(|p| p.name.as_str())
     }
 
     /// The match bit of every text pattern, and the indexes of those that matched.
     fn text_matches(&self, record: &BounceFacts) -> (Vec<bool>, Vec<usize>) {
-        let mut bits = vec![false; self.matcher.len()];
-        let mut matched = Vec::new();
-        let Some(diagnostic) = record.diagnostic.as_deref() else { return (bits, matched) };
+        let Some(diagnostic) = record.diagnostic.as_deref() else {
+            return (vec![false; self.matcher.len()], Vec::new());
+        };
         let diagnostic = &*without_continuations(diagnostic);
-        self.matcher.matches(diagnostic.as_bytes(), &mut bits, &mut matched);
-        (bits, matched)
+        self.matcher.matched(diagnostic.as_bytes())
     }
 
     fn applies(rule: &CompiledRule, facts: &Facts<'_>) -> bool {

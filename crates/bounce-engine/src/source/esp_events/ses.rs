@@ -30,6 +30,15 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     let kind = text(value, "notificationType")
         .or_else(|| text(value, "eventType"))
         .ok_or("an SES event without notificationType or eventType")?;
+    // Sends, opens and clicks first: nothing of theirs is kept.
+    let (part, recipients_key) = match kind {
+        "Bounce" => ("bounce", "bouncedRecipients"),
+        "DeliveryDelay" => ("deliveryDelay", "delayedRecipients"),
+        "Complaint" => ("complaint", "complainedRecipients"),
+        "Delivery" => ("delivery", "recipients"),
+        "Reject" => ("reject", ""),
+        _ => return Ok(Outcome::not_a_bounce()),
+    };
     let mail = value.get("mail").unwrap_or(&Value::Null);
     let mut shared = Shared::new("ses-event");
     shared.label("notificationType", value.get("notificationType"));
@@ -46,14 +55,6 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.subject = text(headers, "subject").map(str::to_owned);
     shared.from = headers.get("from").and_then(|f| f.get(0)).and_then(scalar);
     shared.time(mail.get("timestamp"));
-    let (part, recipients_key) = match kind {
-        "Bounce" => ("bounce", "bouncedRecipients"),
-        "DeliveryDelay" => ("deliveryDelay", "delayedRecipients"),
-        "Complaint" => ("complaint", "complainedRecipients"),
-        "Delivery" => ("delivery", "recipients"),
-        "Reject" => ("reject", ""),
-        _ => return Ok(Outcome::not_a_bounce()),
-    };
     let part = value.get(part).ok_or_else(|| format!("an SES {kind} event without `{part}`"))?;
     if part.get("timestamp").is_some() {
         shared.time(part.get("timestamp"));
