@@ -262,8 +262,17 @@ fn a_field_another_source_states_is_no_longer_asked_for() {
         let context =
             build_context(records, &keys, &summary, &aggregates, &ReportOptions::default());
         assert_eq!(context.totals.failures, 1);
-        context.unknowns.iter().find(|u| u.label == "Sending IP").map(|u| u.count)
+        let asked = context.asks.iter().any(|a| a.text.contains("198.51.100.7"));
+        (context.unknowns.iter().find(|u| u.label == "Sending IP").map(|u| u.count), asked)
     };
-    assert_eq!(unknown_ip(std::slice::from_ref(&dsn)), Some(1), "the DSN alone lacks it");
-    assert_eq!(unknown_ip(&[dsn, event]), None, "the event states it for the same attempt");
+    assert_eq!(
+        unknown_ip(std::slice::from_ref(&dsn)),
+        (Some(1), false),
+        "the DSN alone lacks the IP, and no ask names it"
+    );
+    assert_eq!(
+        unknown_ip(&[dsn, event]),
+        (None, true),
+        "the event states it for the same attempt, and the ask names it"
+    );
 }

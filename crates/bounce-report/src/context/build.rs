@@ -281,48 +281,8 @@ impl GroupAcc {
                 self.missing.push(Unknown { label: f.label.clone(), collect, count: 1 });
             }
         }
-        if let Some(ip) = &r.original.sending_ip {
-            insert_capped(&mut self.sending_ips, ip.value.clone());
-        }
         self.stages.insert(stage_words(r.smtp_stage).to_string());
-        let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
-        let (named, guessed): (Vec<String>, Vec<String>) = match sending {
-            // Named by the receiver, or stated by our own MTA or platform (an accounting
-            // file's source IP, an event's sending IP): confirmed, unlike a Received guess.
-            Some(ip)
-                if !ip.uncertain
-                    && (ip.source.contains("receiver") || !ip.source.starts_with("Received")) =>
-            {
-                (vec![ip.value.clone()], Vec::new())
-            }
-            _ => {
-                let named = r.diagnostic.as_deref().map(named_ips).unwrap_or_default();
-                if named.is_empty() {
-                    (Vec::new(), sending.map(|ip| ip.value.clone()).into_iter().collect())
-                } else {
-                    (named, Vec::new())
-                }
-            }
-        };
-        let reason_name = r.reason().map_or("undefined", |x| x.as_str());
-        let entry = match self.by_reason.get_mut(reason_name) {
-            Some(entry) => entry,
-            None => self.by_reason.entry(reason_name.to_string()).or_default(),
-        };
-        entry.3 |= r.diagnostic.as_deref().is_some_and(blames_sending_domain);
-        entry.0 += 1;
-        for ip in &named {
-            insert_capped(&mut entry.1, ip.clone());
-        }
-        for ip in &guessed {
-            insert_capped(&mut entry.2, ip.clone());
-        }
-        for ip in named {
-            insert_capped(&mut self.receiver_ips, ip);
-        }
-        for ip in guessed {
-            insert_capped(&mut self.guessed_ips, ip);
-        }
+        self.note_ips(r, 1);
         if let Some(m) = r.remote_mta.as_ref().filter(|m| !m.trim().is_empty()) {
             insert_capped(&mut self.remote_mtas, m.clone());
         }
@@ -356,10 +316,62 @@ impl GroupAcc {
         sample
     }
 
+    /// Notes the sending IP of `r` (named by the receiver or our own MTA or platform, or
+    /// guessed from the Received chain) in the group and in the tally of its reason, which
+    /// counts `count` more records.
+    fn note_ips(&mut self, r: &Record, count: u64) {
+        if let Some(ip) = &r.original.sending_ip {
+            insert_capped(&mut self.sending_ips, ip.value.clone());
+        }
+        let sending = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty());
+        let (named, guessed): (Vec<String>, Vec<String>) = match sending {
+            // Named by the receiver, or stated by our own MTA or platform (an accounting
+            // file's source IP, an event's sending IP): confirmed, unlike a Received guess.
+            Some(ip)
+                if !ip.uncertain
+                    && (ip.source.contains("receiver") || !ip.source.starts_with("Received")) =>
+            {
+                (vec![ip.value.clone()], Vec::new())
+            }
+            _ => {
+                let named = r.diagnostic.as_deref().map(named_ips).unwrap_or_default();
+                if named.is_empty() {
+                    (Vec::new(), sending.map(|ip| ip.value.clone()).into_iter().collect())
+                } else {
+                    (named, Vec::new())
+                }
+            }
+        };
+        let reason_name = r.reason().map_or("undefined", |x| x.as_str());
+        // A later report of an attempt (`count` 0) adds to the tally of its reason only when
+        // the group's own records have that reason: a tally without records asks nothing.
+        let entry = match self.by_reason.get_mut(reason_name) {
+            Some(entry) => Some(entry),
+            None if count > 0 => Some(self.by_reason.entry(reason_name.to_string()).or_default()),
+            None => None,
+        };
+        if let Some(entry) = entry {
+            entry.3 |= r.diagnostic.as_deref().is_some_and(blames_sending_domain);
+            entry.0 += count;
+            for ip in &named {
+                insert_capped(&mut entry.1, ip.clone());
+            }
+            for ip in &guessed {
+                insert_capped(&mut entry.2, ip.clone());
+            }
+        }
+        for ip in named {
+            insert_capped(&mut self.receiver_ips, ip);
+        }
+        for ip in guessed {
+            insert_capped(&mut self.guessed_ips, ip);
+        }
+    }
+
     /// Folds in a later report of an attempt the group already counted (same Message-ID or
     /// envelope id, recipient and kind): the count stays; the fields the first report left
-    /// empty and this one fills are no longer missing, and its sending IP, remote MTA and
-    /// From domain join the group's.
+    /// empty and this one fills are no longer missing, and its sending IP (named or guessed,
+    /// as its own report would give it), remote MTA and From domain join the group's.
     fn merge_repeat(
         &mut self,
         r: &Record,
@@ -380,9 +392,7 @@ impl GroupAcc {
                 }
             }
         }
-        if let Some(ip) = r.original.sending_ip.as_ref().filter(|p| !p.value.trim().is_empty()) {
-            insert_capped(&mut self.sending_ips, ip.value.clone());
-        }
+        self.note_ips(r, 0);
         if let Some(m) = r.remote_mta.as_ref().filter(|m| !m.trim().is_empty()) {
             insert_capped(&mut self.remote_mtas, m.clone());
         }
