@@ -214,6 +214,16 @@ fn the_same_bounce_as_dsn_event_and_log_line_counts_once_with_its_evidence_merge
     assert!(also.value.contains("maillog") && also.value.contains("events.ndjson"), "{also:?}");
     let platform = field("Sending platform's message ID").expect("filled from the log or event");
     assert!(platform.source.contains("from "), "{platform:?}");
+
+    // m1 alone: the list entry, decided by its latest report (not the DSN), links to the
+    // attempt's merged evidence, the DSN's.
+    let aggregates = aggregate_records(&m1, AggregateOptions::report(keys.clone()));
+    let summary = Summary { records: 3, ..Summary::default() };
+    let context = build_context(&m1, &keys, &summary, &aggregates, &ReportOptions::default());
+    let entries: Vec<_> = context.suppress.iter().chain(&context.keep).collect();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_ne!(entries[0].entry.evidence.source.path, m1[0].source.path, "decided by a repeat");
+    assert_eq!(entries[0].anchor, "rec-0", "{:#?}", entries[0]);
 }
 
 #[test]

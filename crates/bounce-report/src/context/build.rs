@@ -624,6 +624,10 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                 acc.merge_repeat(r, &evidence, first, labels);
             }
             self.store.repeat(first_index, i);
+            // A list entry this report decided links to the attempt's merged evidence.
+            let address = r.recipient.to_ascii_lowercase();
+            let key = (r.source.path.as_str(), r.source.message, r.source.offset, address.as_str());
+            self.index.entry(hash_of(&key)).or_insert(first_index);
             let action = r.verdict.as_ref().map_or("review", |v| v.action.as_str());
             let provider_id = self.providers.id(&provider_of(r));
             self.rows.push((self.actions.id(action), provider_id));
