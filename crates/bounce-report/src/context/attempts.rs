@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io;
 
-use super::build::EvidenceStore;
+use super::build::{EvidenceStore, Interner};
 use crate::evidence::{ConfirmRow, EvidenceView, Field, FROM_MTA};
 
 /// Repeats whose evidence is merged into one attempt's; further ones are counted only.
@@ -39,18 +39,13 @@ pub(super) struct FirstOf {
 #[derive(Debug, Default)]
 pub(super) struct Attempts {
     seen: HashMap<u64, FirstOf>,
-    labels: HashMap<String, u32>,
+    labels: Interner,
 }
 
 impl Attempts {
     /// The id of an evidence label (ids past 63 have no bit in a mask).
     pub(super) fn label(&mut self, label: &str) -> u32 {
-        if let Some(&id) = self.labels.get(label) {
-            return id;
-        }
-        let id = u32::try_from(self.labels.len()).unwrap_or(u32::MAX);
-        self.labels.insert(label.to_owned(), id);
-        id
+        self.labels.id(label)
     }
 
     /// The mask of the fields `evidence` leaves empty.
@@ -71,10 +66,7 @@ impl Attempts {
     }
 
     /// Splits the borrow: the attempt `key` and the label ids.
-    pub(super) fn with_labels(
-        &mut self,
-        key: u64,
-    ) -> Option<(&mut FirstOf, &HashMap<String, u32>)> {
+    pub(super) fn with_labels(&mut self, key: u64) -> Option<(&mut FirstOf, &Interner)> {
         let Attempts { seen, labels } = self;
         seen.get_mut(&key).map(|first| (first, &*labels))
     }

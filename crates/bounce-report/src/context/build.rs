@@ -166,13 +166,13 @@ impl Counter {
 
 /// Small numbers for repeated names.
 #[derive(Debug, Default)]
-struct Interner {
+pub(super) struct Interner {
     ids: HashMap<String, u32>,
     names: Vec<String>,
 }
 
 impl Interner {
-    fn id(&mut self, name: &str) -> u32 {
+    pub(super) fn id(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
@@ -180,6 +180,11 @@ impl Interner {
         self.names.push(name.to_owned());
         self.ids.insert(name.to_owned(), id);
         id
+    }
+
+    /// The id of `name`, if it has one.
+    pub(super) fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
     }
 
     fn name(&self, id: u32) -> &str {
@@ -377,10 +382,10 @@ impl GroupAcc {
         r: &Record,
         evidence: &EvidenceView,
         first: &mut FirstOf,
-        labels: &HashMap<String, u32>,
+        labels: &Interner,
     ) {
         for f in evidence.fields.iter().filter(|f| f.filled) {
-            let Some(&id) = labels.get(&f.label) else { continue };
+            let Some(id) = labels.get(&f.label) else { continue };
             if id >= 64 || first.missing & (1 << id) == 0 {
                 continue;
             }
@@ -626,8 +631,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             self.store.repeat(first_index, i);
             // A list entry this report decided links to the attempt's merged evidence.
             let address = r.recipient.to_ascii_lowercase();
-            let key = (r.source.path.as_str(), r.source.message, r.source.offset, address.as_str());
-            self.index.entry(hash_of(&key)).or_insert(first_index);
+            self.index.entry(location_key(r, &address)).or_insert(first_index);
             let action = r.verdict.as_ref().map_or("review", |v| v.action.as_str());
             let provider_id = self.providers.id(&provider_of(r));
             self.rows.push((self.actions.id(action), provider_id));
@@ -650,8 +654,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
         let provider_id = self.providers.id(&provider);
         self.rows.push((self.actions.id(action), provider_id));
         let address = r.recipient.to_ascii_lowercase();
-        let key = (r.source.path.as_str(), r.source.message, r.source.offset, address.as_str());
-        self.index.entry(hash_of(&key)).or_insert(i);
+        self.index.entry(location_key(r, &address)).or_insert(i);
         if failure {
             self.failures += 1;
             let category = r.verdict.as_ref().map_or("unknown", |v| v.category.as_str());
@@ -919,12 +922,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
             .filter(|l| l.list != "not listed")
             .flat_map(|l| l.rows.iter().cloned())
             .collect();
-        start_here.sort_by(|a, b| {
-            b.addresses
-                .cmp(&a.addresses)
-                .then(b.failures.cmp(&a.failures))
-                .then(a.action.cmp(&b.action))
-        });
+        start_here.sort_by(heaviest_first);
         start_here.truncate(3);
         let window = match (&self.first_time, &self.last_time) {
             (Some(a), Some(b)) => format!("{a} to {b} (UTC)"),
@@ -1083,12 +1081,7 @@ impl<S: EvidenceStore> ContextBuilder<S> {
                         }
                     })
                     .collect();
-                list_rows.sort_by(|a, b| {
-                    b.addresses
-                        .cmp(&a.addresses)
-                        .then(b.failures.cmp(&a.failures))
-                        .then(a.action.cmp(&b.action))
-                });
+                list_rows.sort_by(heaviest_first);
                 ListActions {
                     addresses: list_rows.iter().map(|r| r.addresses).sum(),
                     failures: list_rows.iter().map(|r| r.failures).sum(),
@@ -1169,9 +1162,20 @@ struct RowTally {
     first: Option<usize>,
 }
 
+/// Rows of the actions table, most addresses first, then most failures, then by action.
+fn heaviest_first(a: &ActionRow, b: &ActionRow) -> std::cmp::Ordering {
+    b.addresses.cmp(&a.addresses).then(b.failures.cmp(&a.failures)).then(a.action.cmp(&b.action))
+}
+
 /// The record index of a `rec-N` anchor.
 fn anchor_index(anchor: &str) -> Option<usize> {
     anchor.strip_prefix("rec-")?.parse().ok()
+}
+
+/// The key of `index`: where a record is and its lowercased recipient, as a list entry's
+/// evidence names them.
+fn location_key(r: &Record, address: &str) -> u64 {
+    hash_of(&(r.source.path.as_str(), r.source.message, r.source.offset, address))
 }
 
 fn hash_of<T: Hash>(value: &T) -> u64 {
