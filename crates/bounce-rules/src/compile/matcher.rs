@@ -9,7 +9,9 @@
 //! - a literal phrase (`text ~ "mailbox full"`) is decided by the automaton alone;
 //! - a regex whose every match starts with one of a finite set of literals (read from its syntax
 //!   tree by `regex-syntax`'s extractor), or else ends with one, runs only when the automaton saw
-//!   one of them;
+//!   one of them, and only where they were seen: anchored at each place one of its prefix
+//!   literals begins, or over the text up to the end of the last of its suffix literals (a
+//!   diagnostic is read by some 15-30 such regexes, and each used to scan all of it);
 //! - the few regexes with no such literal (`\S+@\S+ has been replaced`) run on every diagnostic.
 //!
 //! The compiled matcher is read-only and shared by all threads. Each regex's search scratch
@@ -27,7 +29,7 @@ use aho_corasick::AhoCorasick;
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind};
+use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 
 /// The lazy-DFA cache limit of each pattern's regex: one pattern's states are few.
@@ -151,6 +153,9 @@ fn check(source: &str) -> Result<(), String> {
 struct Compiled {
     index: usize,
     source: String,
+    /// Where the automaton's literal hits put this regex's matches (`None`: it runs on every
+    /// text, over all of it).
+    side: Option<Side>,
     regex: OnceLock<Option<Regex>>,
     /// Boxed: a `meta::Cache` is a few KB inline, and moving it in and out of the pool on
     /// every search cost more than the search of a short diagnostic.
@@ -163,6 +168,7 @@ impl Clone for Compiled {
         Compiled {
             index: self.index,
             source: self.source.clone(),
+            side: self.side,
             regex: self.regex.clone(),
             caches: Mutex::new(Vec::new()),
         }
@@ -192,15 +198,50 @@ impl Compiled {
         self.with_cache(|regex, cache| regex.is_match_with(cache, &Input::new(text)))
     }
 
+    /// Whether the regex matches `text` where its literals were seen (`hits`: the start and end
+    /// of each, in text order): a match that must begin with a prefix literal is tried
+    /// anchored at each place one begins; one that must end with a suffix literal is sought in
+    /// the text up to the last such end. The whole text stays visible to look-around (`\b`, `$`).
+    fn is_match_at(&self, text: &[u8], hits: &[(usize, usize)]) -> bool {
+        match self.side {
+            None => self.is_match(text),
+            Some(Side::Suffix) => {
+                let end = hits.iter().map(|&(_, end)| end).max().unwrap_or(text.len());
+                self.with_cache(|regex, cache| {
+                    regex.is_match_with(cache, &Input::new(text).range(..end))
+                })
+            }
+            Some(Side::Prefix) => self.with_cache(|regex, cache| {
+                let mut last = None;
+                hits.iter().any(|&(start, _)| {
+                    // The same start found through two literals is tried once.
+                    if last == Some(start) {
+                        return false;
+                    }
+                    last = Some(start);
+                    let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+                    regex.is_match_with(cache, &input)
+                })
+            }),
+        }
+    }
+
     fn find<'t>(&self, text: &'t [u8]) -> Option<&'t [u8]> {
         self.with_cache(|regex, cache| regex.search_with(cache, &Input::new(text)))
             .map(|m| &text[m.range()])
     }
 }
 
+/// Which end of every match of a regex its required literals are at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Prefix,
+    Suffix,
+}
+
 /// The literals every match of `source` begins with, else those it ends with; `None` when
 /// neither set is finite and free of the empty literal.
-fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
+fn required_literals(source: &str) -> Option<(Side, Vec<Vec<u8>>)> {
     // Parsed without case folding: the automaton folds ASCII case itself, so the literals stay
     // few; the regex proper is compiled case-insensitively.
     let hir =
@@ -217,7 +258,9 @@ fn required_literals(source: &str) -> Option<Vec<Vec<u8>>> {
         extractor.kind(kind).limit_literal_len(10).limit_total(64);
         extractor.extract(&hir)
     };
-    usable(extract(ExtractKind::Prefix)).or_else(|| usable(extract(ExtractKind::Suffix)))
+    usable(extract(ExtractKind::Prefix))
+        .map(|literals| (Side::Prefix, literals))
+        .or_else(|| usable(extract(ExtractKind::Suffix)).map(|literals| (Side::Suffix, literals)))
 }
 
 impl TextMatcher {
@@ -265,16 +308,18 @@ impl TextMatcher {
                         })?;
                     }
                     let slot = regexes.len();
+                    let required = required_literals(source);
                     regexes.push(Compiled {
                         index,
                         source: source.clone(),
+                        side: required.as_ref().map(|(side, _)| *side),
                         regex,
                         caches: Mutex::new(Vec::new()),
                     });
                     spans.push(Span::Regex(slot));
-                    match required_literals(source) {
-                        Some(required) => {
-                            for literal in required {
+                    match required {
+                        Some((_, literals)) => {
+                            for literal in literals {
                                 add(literal, Hit::Candidate(slot));
                             }
                         }
@@ -340,7 +385,8 @@ impl TextMatcher {
 
     /// Sets the bit of every pattern that matches `text` and lists their global indexes.
     pub(crate) fn matches(&self, text: &[u8], bits: &mut [bool], matched: &mut Vec<usize>) {
-        let mut candidate = vec![false; self.regexes.len()];
+        // The regex slots the automaton made candidates, each with where its literal was seen.
+        let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
         if let Some(automaton) = &self.automaton {
             for found in automaton.find_overlapping_iter(text) {
                 for hit in &self.hits[found.pattern().as_usize()] {
@@ -351,16 +397,25 @@ impl TextMatcher {
                                 matched.push(index);
                             }
                         }
-                        Hit::Candidate(slot) => candidate[slot] = true,
+                        Hit::Candidate(slot) => {
+                            candidates.push((slot, found.start(), found.end()));
+                        }
                     }
                 }
             }
         }
-        for &slot in &self.always {
-            candidate[slot] = true;
-        }
-        for (slot, compiled) in self.regexes.iter().enumerate() {
-            if candidate[slot] && !bits[compiled.index] && compiled.is_match(text) {
+        candidates.extend(self.always.iter().map(|&slot| (slot, 0, text.len())));
+        // By slot (the order matches are listed in), then by place in the text.
+        candidates.sort_unstable();
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+            let compiled = &self.regexes[group[0].0];
+            if bits[compiled.index] {
+                continue;
+            }
+            hits.clear();
+            hits.extend(group.iter().map(|&(_, start, end)| (start, end)));
+            if compiled.is_match_at(text, &hits) {
                 bits[compiled.index] = true;
                 matched.push(compiled.index);
             }
@@ -406,6 +461,8 @@ mod tests {
             r"R:(blocked|listed) (at|by|in) \S+",
             r"R:\S+@\S+ has been replaced",
             "R:over ?quota",
+            r"R:\bquota (exceeded|reached)\b",
+            r"R:\S+ (rejected|refused)$",
         ]
         .iter()
         .map(|p| match p.split_at(2) {
@@ -452,6 +509,14 @@ mod tests {
             "Client host [192.0.2.4] blocked using zen.example.org; listed by zen.example.org",
             "old@example.com has been replaced by new@example.com",
             "The user is OverQuota, no such Mailbox",
+            // A literal seen first where the regex does not match, then where it does.
+            "quota checked; QUOTA EXCEEDED",
+            // The literal inside a word: `\b` before it sees the text before the hit.
+            "subquota exceeded",
+            "subquota exceeded, quota reached",
+            // A suffix literal before the end, then at the end.
+            "refused by policy: sender refused",
+            "rejected here, not at the end",
             "",
             "nothing to see here",
         ] {
@@ -550,9 +615,12 @@ mod tests {
 
     #[test]
     fn required_literals_are_read_from_the_syntax() {
-        let lits = required_literals("user (unknown|not found)").expect("finite");
+        let (side, lits) = required_literals("user (unknown|not found)").expect("finite");
+        assert_eq!(side, Side::Prefix);
         assert!(lits.iter().all(|l| l.starts_with(b"user ")), "{lits:?}");
-        assert!(required_literals(r"\S+@\S+ has been replaced").is_some_and(|l| !l.is_empty()));
+        let (side, lits) = required_literals(r"\S+@\S+ has been replaced").expect("finite");
+        assert_eq!(side, Side::Suffix);
+        assert!(!lits.is_empty());
         assert_eq!(required_literals(r"\S+"), None);
     }
 }
