@@ -23,6 +23,7 @@
 //! in `vendor_fields` under the platform's own names; the rules decide the rest.
 
 mod brevo;
+mod json;
 mod mailgun;
 mod mailjet;
 mod mandrill;
@@ -38,12 +39,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bounce_mail::input::{InputFile, Stream};
 use bounce_model::{BounceFacts, Bucket, Provenanced, Record, Source};
-use serde_json::Value;
 
 use super::lines::{Line, LineReader, Next};
 use super::stated::Stated;
 use super::{Events, Reading, RecordSource, SourceEvent, Unit};
 use crate::pipeline::ReadOptions;
+use json::Value;
 use scan::Nesting;
 
 /// Events of e-mail sending platforms.
@@ -76,8 +77,9 @@ impl RecordSource for EspEventsSource {
             _ => return false,
         };
         match scan::value_end(head, first) {
-            Some(end) => serde_json::from_slice::<Value>(&head[first..end])
-                .is_ok_and(|value| looks_like_events(&value)),
+            Some(end) => {
+                Value::parse(&head[first..end]).is_ok_and(|value| looks_like_events(&value))
+            }
             // The first event does not fit in the head: its keys say whose it is.
             None => MARKERS.iter().any(|m| memchr::memmem::find(&head[first..], m).is_some()),
         }
@@ -97,9 +99,9 @@ impl RecordSource for EspEventsSource {
     fn read(&self, unit: &Unit, source: &Source, _options: &ReadOptions) -> Reading {
         // The problem's source names the byte offset; its text names the line.
         let at = format!("line {}", unit.line.unwrap_or(0));
-        let outcome = serde_json::from_slice::<Value>(unit.bytes.trim_ascii_end())
+        let outcome = Value::parse(unit.bytes.trim_ascii_end())
             .map_err(|e| format!("not JSON: {e}"))
-            .and_then(read_event);
+            .and_then(|value| read_event(&value));
         match outcome {
             Ok(Outcome { bucket, records }) => {
                 let records: Vec<Record> = records
@@ -175,7 +177,7 @@ enum Provider {
 
 impl Provider {
     /// Whose event `value` is, by its keys.
-    fn of(value: &Value) -> Option<Provider> {
+    fn of(value: &Value<'_>) -> Option<Provider> {
         let object = value.as_object()?;
         let has = |key: &str| object.contains_key(key);
         let string = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -211,7 +213,7 @@ impl Provider {
 
 /// Whether the first object of a file is an event of a known provider (or a listing of them),
 /// and not a record of our own (`source` and `recipient`).
-fn looks_like_events(value: &Value) -> bool {
+fn looks_like_events(value: &Value<'_>) -> bool {
     if value.get("source").is_some() && value.get("recipient").is_some() {
         return false;
     }
@@ -222,7 +224,7 @@ fn looks_like_events(value: &Value) -> bool {
         value
             .get(key)
             .and_then(Value::as_array)
-            .and_then(|events| events.first())
+            .and_then(<[Value<'_>]>::first)
             .is_some_and(|first| Provider::of(first).is_some())
     })
 }
@@ -248,26 +250,37 @@ impl Outcome {
 }
 
 /// Reads one event (or webhook body) into its outcome.
-fn read_event(value: Value) -> Result<Outcome, String> {
-    let value = match sns_message(&value)? {
-        Sns::Event(inner) => inner,
+fn read_event(value: &Value<'_>) -> Result<Outcome, String> {
+    let message = match sns_message(value)? {
+        Sns::Message(message) => message,
         Sns::Other => return Ok(Outcome::not_a_bounce()),
-        Sns::Bare => value,
+        Sns::Bare => return read_bare(value),
     };
-    match Provider::of(&value) {
-        Some(Provider::Ses) => ses::read(&value),
-        Some(Provider::SendGrid) => sendgrid::read(&value),
-        Some(Provider::Mailgun) => mailgun::read(value.get("event-data").unwrap_or(&value)),
-        Some(Provider::Postmark) => postmark::read(&value),
-        Some(Provider::SparkPost) => sparkpost::read(&value),
-        Some(Provider::Mailjet) => mailjet::read(&value),
-        Some(Provider::Mandrill) => mandrill::read(&value),
-        Some(Provider::Brevo) => brevo::read(&value),
-        Some(Provider::Resend) => resend::read(&value),
-        Some(Provider::Postal) => postal::read(&value),
+    let inner = Value::parse(message.as_bytes())
+        .map_err(|e| format!("the SNS Message is not a JSON event: {e}"))?;
+    if Provider::of(&inner).is_some() {
+        read_bare(&inner)
+    } else {
+        Ok(Outcome::not_a_bounce())
+    }
+}
+
+/// Reads one event that is not in an SNS envelope.
+fn read_bare(value: &Value<'_>) -> Result<Outcome, String> {
+    match Provider::of(value) {
+        Some(Provider::Ses) => ses::read(value),
+        Some(Provider::SendGrid) => sendgrid::read(value),
+        Some(Provider::Mailgun) => mailgun::read(value.get("event-data").unwrap_or(value)),
+        Some(Provider::Postmark) => postmark::read(value),
+        Some(Provider::SparkPost) => sparkpost::read(value),
+        Some(Provider::Mailjet) => mailjet::read(value),
+        Some(Provider::Mandrill) => mandrill::read(value),
+        Some(Provider::Brevo) => brevo::read(value),
+        Some(Provider::Resend) => resend::read(value),
+        Some(Provider::Postal) => postal::read(value),
         None => {
             let keys: Vec<&str> = match value.as_object() {
-                Some(object) => object.keys().take(8).map(String::as_str).collect(),
+                Some(object) => object.keys().into_iter().take(8).collect(),
                 None => return Err("not a JSON object".to_owned()),
             };
             Err(format!("not an event of a known provider (keys: {})", keys.join(", ")))
@@ -276,16 +289,16 @@ fn read_event(value: Value) -> Result<Outcome, String> {
 }
 
 /// What an SNS envelope holds.
-enum Sns {
-    /// The event of a notification, parsed from its `Message` string.
-    Event(Value),
+enum Sns<'v> {
+    /// The `Message` string of a notification: the event, as JSON text.
+    Message(&'v str),
     /// A subscription confirmation or another message that is no event.
     Other,
     /// Not an SNS envelope: the event itself.
     Bare,
 }
 
-fn sns_message(value: &Value) -> Result<Sns, String> {
+fn sns_message<'v>(value: &'v Value<'_>) -> Result<Sns<'v>, String> {
     let envelope =
         value.get("TopicArn").is_some() || value.get("Type").is_some_and(Value::is_string);
     let Some(message) = value.get("Message").and_then(Value::as_str).filter(|_| envelope) else {
@@ -294,9 +307,7 @@ fn sns_message(value: &Value) -> Result<Sns, String> {
     if value.get("Type").and_then(Value::as_str).is_some_and(|t| t != "Notification") {
         return Ok(Sns::Other);
     }
-    let inner: Value = serde_json::from_str(message)
-        .map_err(|e| format!("the SNS Message is not a JSON event: {e}"))?;
-    Ok(if Provider::of(&inner).is_some() { Sns::Event(inner) } else { Sns::Other })
+    Ok(Sns::Message(message))
 }
 
 /// Cuts a stream of JSON documents into events.
@@ -537,14 +548,14 @@ impl Shared {
     }
 
     /// Keeps the platform's label `key` when the event has a scalar value for it.
-    pub(super) fn label(&mut self, key: &str, value: Option<&Value>) {
+    pub(super) fn label(&mut self, key: &str, value: Option<&Value<'_>>) {
         if let Some(text) = value.and_then(scalar) {
             self.labels.insert(key.to_owned(), text);
         }
     }
 
     /// Sets the event time from an RFC 3339 string or a Unix time (number or digits).
-    pub(super) fn time(&mut self, value: Option<&Value>) {
+    pub(super) fn time(&mut self, value: Option<&Value<'_>>) {
         let Some(written) = value.and_then(scalar) else { return };
         self.timestamp = utc(&written);
         self.time = Some(written);
@@ -590,7 +601,7 @@ impl Shared {
 
 /// A scalar JSON value as text (strings as they are, numbers and booleans as written); none
 /// for null, empty strings, arrays and objects.
-pub(super) fn scalar(value: &Value) -> Option<String> {
+pub(super) fn scalar(value: &Value<'_>) -> Option<String> {
     match value {
         Value::String(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
         Value::Number(number) => Some(number.to_string()),
@@ -600,7 +611,7 @@ pub(super) fn scalar(value: &Value) -> Option<String> {
 }
 
 /// The string at `key` of `value`, if it is a non-empty string.
-pub(super) fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(value: &'a Value<'_>, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty())
 }
 
@@ -703,17 +714,16 @@ mod tests {
 
     #[test]
     fn envelopes_and_events_of_no_known_provider() {
-        let confirmation = serde_json::json!({
+        let read = |text: &str| read_event(&Value::parse(text.as_bytes()).expect("JSON"));
+        let confirmation = r#"{
             "Type": "SubscriptionConfirmation",
             "TopicArn": "arn:aws:sns:eu-west-1:111122223333:ses-bounces",
             "Message": "You have chosen to subscribe to the topic"
-        });
-        assert_eq!(read_event(confirmation).map(|o| o.bucket), Ok(Bucket::NotABounce));
-        let unknown = serde_json::json!({"name": "x", "count": 2});
-        let error = read_event(unknown).unwrap_err();
-        assert!(error.starts_with("not an event of a known provider (keys: "), "{error}");
-        let no_recipient = serde_json::json!({"event": "bounce", "email": ""});
-        assert!(read_event(no_recipient).is_err());
+        }"#;
+        assert_eq!(read(confirmation).map(|o| o.bucket), Ok(Bucket::NotABounce));
+        let error = read(r#"{"name": "x", "count": 2, "name": "y"}"#).unwrap_err();
+        assert_eq!(error, "not an event of a known provider (keys: count, name)");
+        assert!(read(r#"{"event": "bounce", "email": ""}"#).is_err());
     }
 
     #[test]

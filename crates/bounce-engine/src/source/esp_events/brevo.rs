@@ -11,12 +11,12 @@
 //! `sending_ip`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Brevo event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "event").ok_or("a Brevo event without `event`")?;
     let kind = match event {
         "hard_bounce" | "soft_bounce" | "blocked" | "invalid_email" | "error" => Kind::Bounce,

@@ -15,12 +15,12 @@
 //! `message.headers.message-id` (the Message-ID), `envelope.sender` and `envelope.sending-ip`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{scalar, text, Outcome, Shared, Stated};
 
 /// Reads one Mailgun event (the `event-data` object).
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "event").ok_or("a Mailgun event without `event`")?;
     let kind = match event {
         "failed" if text(value, "severity") == Some("temporary") => Kind::Delay,

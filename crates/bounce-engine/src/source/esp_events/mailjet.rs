@@ -11,12 +11,12 @@
 //! - `open`, `click`, `unsub`: not-a-bounce.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Mailjet event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "event").ok_or("a Mailjet event without `event`")?;
     let kind = match event {
         "bounce" | "blocked" => Kind::Bounce,

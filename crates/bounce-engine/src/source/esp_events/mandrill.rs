@@ -14,12 +14,12 @@
 //! `destination_ip` the remote MTA.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Mandrill event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let Some(event) = text(value, "event") else { return Ok(Outcome::not_a_bounce()) };
     let kind = match event {
         "hard_bounce" | "soft_bounce" | "reject" => Kind::Bounce,

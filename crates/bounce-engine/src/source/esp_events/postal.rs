@@ -11,12 +11,12 @@
 //! `payload.message.message_id` (the Message-ID), `payload.message.from`, `subject`, `tag`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Postal event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "event").ok_or("a Postal event without `event`")?;
     let kind = match event {
         "MessageDeliveryFailed" => Kind::Bounce,

@@ -16,12 +16,12 @@
 //! id: kept as a label and as the message id, Postmark states no other), `From`, `Subject`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Postmark event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let record_type = text(value, "RecordType").unwrap_or("Bounce");
     let bounce_type = text(value, "Type").unwrap_or_default();
     let kind = match record_type {

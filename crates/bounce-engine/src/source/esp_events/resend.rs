@@ -12,12 +12,12 @@
 //! `data.from`, `data.subject`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one Resend event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "type").ok_or("a Resend event without `type`")?;
     let kind = match event {
         "email.bounced" | "email.failed" => Kind::Bounce,
@@ -40,7 +40,7 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.subject = text(data, "subject").map(str::to_owned);
     let recipients: Vec<&str> = match data.get("to") {
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::String(one)) => vec![one.as_ref()],
         _ => Vec::new(),
     };
     let mut records = Vec::new();

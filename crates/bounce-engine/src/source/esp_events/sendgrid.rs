@@ -14,12 +14,12 @@
 //! `pool.name` kept.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{text, Outcome, Shared, Stated};
 
 /// Reads one SendGrid event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let event = text(value, "event").ok_or("a SendGrid event without `event`")?;
     let (kind, text_key) = match event {
         "bounce" | "dropped" => (Kind::Bounce, "reason"),

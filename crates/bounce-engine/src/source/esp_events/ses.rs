@@ -21,12 +21,12 @@
 //! from, so it is kept as the `sourceIp` label, never as the sending IP.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{scalar, text, Outcome, Shared, Stated};
 
 /// Reads one SES event.
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let kind = text(value, "notificationType")
         .or_else(|| text(value, "eventType"))
         .ok_or("an SES event without notificationType or eventType")?;
@@ -53,7 +53,7 @@ pub(super) fn read(value: &Value) -> Result<Outcome, String> {
     shared.envelope_sender = Shared::stated(text(mail, "source"), "SES mail.source");
     let headers = mail.get("commonHeaders").unwrap_or(&Value::Null);
     shared.subject = text(headers, "subject").map(str::to_owned);
-    shared.from = headers.get("from").and_then(|f| f.get(0)).and_then(scalar);
+    shared.from = headers.get("from").and_then(|f| f.at(0)).and_then(scalar);
     shared.time(mail.get("timestamp"));
     let part = value.get(part).ok_or_else(|| format!("an SES {kind} event without `{part}`"))?;
     if part.get("timestamp").is_some() {

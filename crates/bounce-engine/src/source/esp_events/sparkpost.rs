@@ -14,17 +14,17 @@
 //! `campaign_id`, `transmission_id`.
 
 use bounce_model::Kind;
-use serde_json::Value;
 
+use super::json::Value;
 use super::{scalar, text, Outcome, Shared, Stated};
 
 /// Reads one SparkPost event (`{"msys": {...}}`).
-pub(super) fn read(value: &Value) -> Result<Outcome, String> {
+pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     let msys = value.get("msys").and_then(Value::as_object).ok_or("`msys` is not an object")?;
     // A webhook's test ping is an empty `msys`.
-    let Some((class, event)) = msys.iter().next() else { return Ok(Outcome::not_a_bounce()) };
+    let Some((class, event)) = msys.first() else { return Ok(Outcome::not_a_bounce()) };
     let event_type = text(event, "type").unwrap_or_default();
-    let kind = match (class.as_str(), event_type) {
+    let kind = match (class, event_type) {
         (
             "message_event",
             "bounce"
