@@ -124,8 +124,10 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
     let read_to_end = aggregator.is_some() || args.summary.is_some();
     let mut options = args.read.options()?;
     if format == Format::Jsonl {
-        // Each JSON line is encoded by the worker that classified the record.
+        // Each JSON line is encoded by the worker that classified the record; the records
+        // themselves stay there unless the groups need them.
         options.encode = Some(encode_jsonl);
+        options.keep_records = aggregator.is_some();
     }
     let pipeline = crate::args::pipeline(options)?;
     let mut write_error: Option<anyhow::Error> = None;
@@ -134,6 +136,15 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
         let (record, encoded) = match &item {
             Output::Record(record) => (record, None),
             Output::Encoded { record, encoded } => (record, Some(encoded.as_slice())),
+            Output::Lines { lines, .. } => {
+                if write_error.is_none() {
+                    if let Err(e) = out.write_lines(lines) {
+                        write_error = Some(e);
+                        return read_to_end;
+                    }
+                }
+                return true;
+            }
             _ => return true,
         };
         if let Some(aggregator) = &mut aggregator {

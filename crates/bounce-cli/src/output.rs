@@ -298,6 +298,15 @@ impl RecordWriter {
         written.with_context(|| self.target.cannot_write())
     }
 
+    /// Writes JSON lines made already, each ended by its line feed (see
+    /// `ReadOptions::keep_records`).
+    pub(crate) fn write_lines(&mut self, lines: &[u8]) -> Result<()> {
+        debug_assert_eq!(self.format, Format::Jsonl);
+        self.wrote_header = true;
+        let written = self.target.writer().write_all(lines);
+        written.with_context(|| self.target.cannot_write())
+    }
+
     fn write_io(&mut self, record: &Record) -> io::Result<()> {
         let header = !self.wrote_header;
         self.wrote_header = true;

@@ -64,6 +64,11 @@ pub struct ReadOptions {
     /// [`Output::Record`], so the thread that emits does not encode. `None` when the encoding
     /// fails (the sink encodes it itself then). Not with `dns` or `trace`.
     pub encode: Option<Encode>,
+    /// With [`ReadOptions::encode`]: whether the sink needs the records beside their
+    /// encodings (true by default). When it does not, a worker drops each record once it is
+    /// encoded and filtered, and the pipeline hands out [`Output::Lines`], the records of one
+    /// unit as encoded lines: the thread that emits then neither moves nor frees records.
+    pub keep_records: bool,
 }
 
 /// How [`ReadOptions::encode`] encodes a record (`None`: it could not).
@@ -90,6 +95,7 @@ impl Default for ReadOptions {
             shard: Shard::WHOLE,
             dns: None,
             encode: None,
+            keep_records: true,
         }
     }
 }
@@ -137,6 +143,14 @@ pub enum Output {
         record: Box<Record>,
         /// What [`ReadOptions::encode`] made of it.
         encoded: Vec<u8>,
+    },
+    /// With [`ReadOptions::encode`] and without [`ReadOptions::keep_records`]: the records of
+    /// one unit that the filter keeps, each encoded and ended by a line feed.
+    Lines {
+        /// How many records the lines are.
+        records: usize,
+        /// The encodings, one per line.
+        lines: Vec<u8>,
     },
     /// With [`ReadOptions::trace`]: a unit that gave no record, with its bucket.
     Unit {
@@ -281,7 +295,7 @@ impl Pipeline {
         let mut explanations = Vec::new();
         if self.options.dns.is_some() {
             // Classified after the window's names are resolved (`resolve_and_classify`).
-            return Processed { reading, explanations, encoded: Vec::new() };
+            return Processed { reading, explanations, encoded: Vec::new(), lines: None };
         }
         for record in &mut reading.records {
             if self.options.trace {
@@ -292,10 +306,32 @@ impl Pipeline {
             }
         }
         let encoded = match self.options.encode {
-            Some(encode) if !self.options.trace => reading.records.iter().map(encode).collect(),
+            Some(encode) if !self.options.trace => {
+                if !self.options.keep_records {
+                    if let Some(lines) = self.lines(encode, &reading.records) {
+                        // Freed here, by the thread that made them.
+                        reading.records = Vec::new();
+                        return Processed { reading, explanations, encoded: Vec::new(), lines };
+                    }
+                }
+                reading.records.iter().map(encode).collect()
+            }
             _ => Vec::new(),
         };
-        Processed { reading, explanations, encoded }
+        Processed { reading, explanations, encoded, lines: None }
+    }
+
+    /// The records the filter keeps as encoded lines, with the count of all records; `None`
+    /// when one of them cannot be encoded (the records are handed out then, as without
+    /// [`ReadOptions::keep_records`]).
+    fn lines(&self, encode: Encode, records: &[Record]) -> Option<Option<Lines>> {
+        let mut lines = Lines { read: records.len(), kept: 0, bytes: Vec::new() };
+        for record in records.iter().filter(|r| self.options.filter.keeps(r)) {
+            lines.bytes.extend_from_slice(&encode(record)?);
+            lines.bytes.push(b'\n');
+            lines.kept += 1;
+        }
+        Some(Some(lines))
     }
 }
 
@@ -335,6 +371,17 @@ struct Processed {
     explanations: Vec<Explanation>,
     /// Each record's encoding, with [`ReadOptions::encode`] (else empty).
     encoded: Vec<Option<Vec<u8>>>,
+    /// The records as lines instead, without [`ReadOptions::keep_records`].
+    lines: Option<Lines>,
+}
+
+/// The records of one unit as encoded lines (see [`ReadOptions::keep_records`]).
+struct Lines {
+    /// Records the unit gave (the summary counts them all).
+    read: usize,
+    /// Records the filter kept: the lines.
+    kept: usize,
+    bytes: Vec<u8>,
 }
 
 /// The state of reading one input.
@@ -657,7 +704,7 @@ fn emit<S>(
 where
     S: FnMut(Output) -> bool,
 {
-    let Processed { reading, explanations, encoded } = processed;
+    let Processed { reading, explanations, encoded, lines } = processed;
     summary.count(reading.bucket);
     // Unparsed units and bounces without a recipient are always listed; other units are
     // listed when the source warns (e.g. recipients over the limit).
@@ -673,6 +720,10 @@ where
     }
     if pipeline.options.trace && reading.records.is_empty() {
         return sink(Output::Unit { source, bucket: reading.bucket, problem: reading.problem });
+    }
+    if let Some(Lines { read, kept, bytes }) = lines {
+        summary.records += read as u64;
+        return kept == 0 || sink(Output::Lines { records: kept, lines: bytes });
     }
     let mut explanations = explanations.into_iter();
     let mut encoded = encoded.into_iter();

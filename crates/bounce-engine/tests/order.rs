@@ -99,3 +99,57 @@ fn a_stopping_sink_ends_the_run_early() {
     });
     assert_eq!(seen, 3);
 }
+
+/// A record's JSON line, as a sink that writes JSON lines encodes it.
+fn json_line(record: &bounce_model::Record) -> Option<Vec<u8>> {
+    serde_json::to_vec(record).ok()
+}
+
+/// The records a run hands out under a category filter, as JSON lines: encoded by the
+/// workers, either beside each record or (without `keep_records`) as lines alone.
+fn filtered_lines(file: &Path, threads: usize, keep_records: bool) -> (String, u64, u64) {
+    let filter = bounce_engine::RecordFilter::new(&[], &["invalid-recipient".into()], None, None)
+        .expect("a known category");
+    let options = ReadOptions {
+        inputs: vec![file.to_path_buf()],
+        threads: Some(threads),
+        window: 7,
+        filter,
+        encode: Some(json_line),
+        keep_records,
+        ..ReadOptions::default()
+    };
+    let pipeline = Pipeline::new(options).expect("built-in rules compile");
+    let (mut text, mut handed_out) = (String::new(), 0);
+    let summary = pipeline.run(|item| {
+        match item {
+            Output::Encoded { encoded, .. } => {
+                text.push_str(std::str::from_utf8(&encoded).expect("UTF-8"));
+                text.push('\n');
+                handed_out += 1;
+            }
+            Output::Lines { records, lines } => {
+                text.push_str(std::str::from_utf8(&lines).expect("UTF-8"));
+                handed_out += records as u64;
+            }
+            Output::Record(_) => panic!("a record without its encoding"),
+            _ => {}
+        }
+        true
+    });
+    (text, handed_out, summary.records)
+}
+
+#[test]
+fn records_handed_out_as_lines_are_the_records_the_filter_keeps_in_order() {
+    let file = archive(120);
+    let (with_records, kept, read) = filtered_lines(file.path(), 1, true);
+    assert!(kept >= 20 && kept < read, "the filter keeps some: {kept} of {read}");
+    for threads in [1, 4] {
+        let (lines, lines_kept, lines_read) = filtered_lines(file.path(), threads, false);
+        assert_eq!(lines, with_records, "{threads} threads");
+        assert_eq!((lines_kept, lines_read), (kept, read), "{threads} threads");
+    }
+    assert_eq!(with_records.lines().count() as u64, kept);
+    assert!(with_records.lines().all(|l| l.contains("\"category\":\"invalid-recipient\"")));
+}
