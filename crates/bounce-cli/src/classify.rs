@@ -103,8 +103,8 @@ pub(crate) fn stream_pipeline(
 }
 
 /// A record as one JSON line's text (without the line end), as [`RecordWriter`] writes it.
-fn encode_jsonl(record: &Record) -> Option<Vec<u8>> {
-    serde_json::to_vec(record).ok()
+fn encode_jsonl(record: &Record, out: &mut Vec<u8>) -> bool {
+    serde_json::to_writer(out, record).is_ok()
 }
 
 pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {

@@ -71,8 +71,13 @@ pub struct ReadOptions {
     pub keep_records: bool,
 }
 
-/// How [`ReadOptions::encode`] encodes a record (`None`: it could not).
-pub type Encode = fn(&Record) -> Option<Vec<u8>>;
+/// How [`ReadOptions::encode`] encodes a record: appends its encoding to the buffer and says
+/// whether it could (a failed encoding may leave bytes behind; the pipeline drops them).
+pub type Encode = fn(&Record, &mut Vec<u8>) -> bool;
+
+/// Room for one record's encoding, reserved before it is written (a JSON line of a record is
+/// about a kilobyte): the buffer then grows once, not doubling from nothing.
+const ENCODED_ROOM: usize = 1536;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -314,7 +319,11 @@ impl Pipeline {
                         return Processed { reading, explanations, encoded: Vec::new(), lines };
                     }
                 }
-                reading.records.iter().map(encode).collect()
+                let one = |record: &Record| {
+                    let mut encoded = Vec::with_capacity(ENCODED_ROOM);
+                    encode(record, &mut encoded).then_some(encoded)
+                };
+                reading.records.iter().map(one).collect()
             }
             _ => Vec::new(),
         };
@@ -327,7 +336,10 @@ impl Pipeline {
     fn lines(&self, encode: Encode, records: &[Record]) -> Option<Option<Lines>> {
         let mut lines = Lines { read: records.len(), kept: 0, bytes: Vec::new() };
         for record in records.iter().filter(|r| self.options.filter.keeps(r)) {
-            lines.bytes.extend_from_slice(&encode(record)?);
+            lines.bytes.reserve(ENCODED_ROOM);
+            if !encode(record, &mut lines.bytes) {
+                return None;
+            }
             lines.bytes.push(b'\n');
             lines.kept += 1;
         }

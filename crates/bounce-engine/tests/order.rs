@@ -101,8 +101,8 @@ fn a_stopping_sink_ends_the_run_early() {
 }
 
 /// A record's JSON line, as a sink that writes JSON lines encodes it.
-fn json_line(record: &bounce_model::Record) -> Option<Vec<u8>> {
-    serde_json::to_vec(record).ok()
+fn json_line(record: &bounce_model::Record, out: &mut Vec<u8>) -> bool {
+    serde_json::to_writer(out, record).is_ok()
 }
 
 /// The records a run hands out under a category filter, as JSON lines: encoded by the

@@ -32,7 +32,7 @@ use bounce_model::{BounceFacts, Bucket, Source};
 
 pub use family::MessageKind;
 pub use limits::Limits;
-pub use text_facts::{record_from_text, TextFacts};
+pub use text_facts::{facts_from_text, record_from_text, TextFacts};
 
 /// The MIME parser, configured to decode only what the extraction reads (MIME structure,
 /// Subject, From, To). Every other header is skipped, not even copied as raw text: the

@@ -2,7 +2,7 @@
 //! text and the codes it states), turned into facts the same way for every source: codes and
 //! stage the source does not state are read from the text, a `smtp;` type is set apart.
 
-use bounce_mail::extract::{record_from_text, TextFacts};
+use bounce_mail::extract::{facts_from_text, TextFacts};
 use bounce_model::{BounceFacts, Kind, Stage};
 
 /// What an event states about one recipient, before it becomes facts.
@@ -52,7 +52,7 @@ impl Stated<'_> {
                     recipient: "recipient@esp-event.invalid",
                     ..TextFacts::default()
                 };
-                let mut facts = record_from_text(&given)?.0;
+                let mut facts = facts_from_text(&given)?;
                 if facts.smtp_stage != Stage::Unknown {
                     facts.stage_source = Some(origin.to_owned());
                 }

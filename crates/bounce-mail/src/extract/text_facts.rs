@@ -25,14 +25,29 @@ pub struct TextFacts<'a> {
 /// # Errors
 /// An empty text, a malformed status or reply code, an unknown stage or a bad recipient.
 pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<String>), String> {
+    let mut notes = Vec::new();
+    read(facts, Some(&mut notes)).map(|record| (record, notes))
+}
+
+/// [`record_from_text`] without the notes: what a source that states its own codes and text
+/// uses for every record it reads (the notes are words for a person, made only when asked).
+///
+/// # Errors
+/// As [`record_from_text`].
+pub fn facts_from_text(facts: &TextFacts<'_>) -> Result<BounceFacts, String> {
+    read(facts, None)
+}
+
+fn read(facts: &TextFacts<'_>, mut notes: Option<&mut Vec<String>>) -> Result<BounceFacts, String> {
     let text = facts.text.trim();
     if text.is_empty() {
         return Err("the diagnostic text is empty".to_owned());
     }
-    let mut notes = Vec::new();
     let unwrapped = super::wrapper::without_wrapper(text);
     if unwrapped.is_some() {
-        notes.push("the reporting MTA's wrapper words were set apart from the reply".to_owned());
+        note(&mut notes, || {
+            "the reporting MTA's wrapper words were set apart from the reply".into()
+        });
     }
     let text = unwrapped.as_deref().unwrap_or(text);
     let stated = codes::read_codes(text);
@@ -40,7 +55,7 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<Strin
         Some(code) => Some(valid_status(code)?),
         None => {
             if let Some(code) = &stated.status {
-                notes.push(format!("status {code} read from the text"));
+                note(&mut notes, || format!("status {code} read from the text"));
             }
             stated.status
         }
@@ -49,7 +64,7 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<Strin
         Some(code) => Some(valid_reply(code)?),
         None => {
             if let Some(code) = &stated.reply {
-                notes.push(format!("reply code {code} read from the text"));
+                note(&mut notes, || format!("reply code {code} read from the text"));
             }
             stated.reply
         }
@@ -61,7 +76,7 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<Strin
         })?,
         None => match codes::stage_from_text(text) {
             Some(stage) => {
-                notes.push(format!("stage {} read from the text", stage.as_str()));
+                note(&mut notes, || format!("stage {} read from the text", stage.as_str()));
                 stage
             }
             None => Stage::Unknown,
@@ -86,7 +101,14 @@ pub fn record_from_text(facts: &TextFacts<'_>) -> Result<(BounceFacts, Vec<Strin
         action: Some(action.to_owned()),
         ..BounceFacts::default()
     };
-    Ok((record, notes))
+    Ok(record)
+}
+
+/// Adds a note when notes are asked for (its text is made only then).
+fn note(notes: &mut Option<&mut Vec<String>>, text: impl FnOnce() -> String) {
+    if let Some(notes) = notes.as_deref_mut() {
+        notes.push(text());
+    }
 }
 
 /// An enhanced status code `class.subject.detail` with class 2, 4 or 5.
