@@ -6,7 +6,7 @@ use std::fmt;
 
 use bounce_model::{BounceFacts, Kind, Reason, Verdict};
 
-use super::condition::{Cond, Facts, StrMatch};
+use super::condition::{Cond, DomainPattern, Facts, StrMatch};
 use super::matcher::{Pattern, TextMatcher};
 use super::{bounds, defaults, CompiledRule, Origin, Provider, Token};
 use crate::error::{ErrorKind, RulesError, RulesErrors};
@@ -30,6 +30,70 @@ pub struct RuleSet {
     mx_sets: ProviderPatterns,
     /// The providers' `text` patterns, tested against a diagnostic all at once.
     text_sets: ProviderPatterns,
+    /// The providers' domains, looked up at once.
+    domain_index: DomainIndex,
+}
+
+/// Every provider's `domain` patterns, looked up at once: exact domains and `*.suffix`
+/// patterns in hash maps (a domain is looked up whole, then at each of its dots), regexes tried
+/// in detection order. The provider found is the first in detection order with a pattern that
+/// matches, as trying each provider's patterns in turn finds it, without reading them all on
+/// every record of a domain no provider names.
+#[derive(Debug, Clone, Default)]
+struct DomainIndex {
+    /// Exact domains (lowercase) to the first provider naming them.
+    exact: HashMap<String, usize>,
+    /// Suffixes (`.example.com`, lowercase) to the first provider naming them.
+    suffix: HashMap<String, usize>,
+    /// The regex patterns with their provider, in detection order.
+    regexes: Vec<(usize, regex::Regex)>,
+}
+
+impl DomainIndex {
+    fn build(providers: &[Provider]) -> DomainIndex {
+        let mut index = DomainIndex::default();
+        for (position, provider) in providers.iter().enumerate() {
+            for pattern in &provider.domains {
+                match pattern {
+                    DomainPattern::Exact(domain) => {
+                        index.exact.entry(domain.to_ascii_lowercase()).or_insert(position);
+                    }
+                    DomainPattern::Suffix(suffix) => {
+                        index.suffix.entry(suffix.to_ascii_lowercase()).or_insert(position);
+                    }
+                    DomainPattern::Regex(regex) => index.regexes.push((position, regex.clone())),
+                }
+            }
+        }
+        index
+    }
+
+    /// The position of the first provider a pattern of which matches `domain` (as
+    /// [`DomainPattern::matches`] reads it: trimmed, without a trailing dot, ASCII case
+    /// ignored).
+    fn first(&self, domain: &str) -> Option<usize> {
+        let domain = domain.trim().trim_end_matches('.');
+        let lower: std::borrow::Cow<'_, str> = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            domain.to_ascii_lowercase().into()
+        } else {
+            domain.into()
+        };
+        let mut found = self.exact.get(lower.as_ref()).copied();
+        for (at, _) in lower.match_indices('.') {
+            if let Some(&position) = self.suffix.get(&lower[at..]) {
+                found = Some(found.map_or(position, |f| f.min(position)));
+            }
+        }
+        for (position, regex) in &self.regexes {
+            if found.is_some_and(|f| *position >= f) {
+                break;
+            }
+            if regex.is_match(domain) {
+                return Some(*position);
+            }
+        }
+        found
+    }
 }
 
 /// One kind of provider pattern (`mx` or `text`) of every provider, with the regexes among
@@ -206,7 +270,9 @@ impl RuleSet {
         }
         let mx_sets = ProviderPatterns::build(&providers, |p| &p.mx);
         let text_sets = ProviderPatterns::build(&providers, |p| &p.text);
+        let domain_index = DomainIndex::build(&providers);
         Ok(RuleSet {
+            domain_index,
             providers,
             rules,
             sources,
@@ -263,11 +329,8 @@ impl RuleSet {
         mx_hosts: &'a [String],
     ) -> (Option<&'a str>, Option<&'a str>) {
         let domain = facts.recipient_domain();
-        if let Some(p) = self
-            .providers
-            .iter()
-            .find(|p| !domain.is_empty() && p.domains.iter().any(|d| d.matches(domain)))
-        {
+        let by_domain = (!domain.is_empty()).then(|| self.domain_index.first(domain)).flatten();
+        if let Some(p) = by_domain.and_then(|position| self.providers.get(position)) {
             return (Some(p.name.as_str()), None);
         }
         for host in mx_hosts {
@@ -669,12 +732,13 @@ pub(crate) fn without_continuations(text: &str) -> std::borrow::Cow<'_, str> {
         })
         .unwrap_or(0);
     let status = &rest[..status_len];
+    // Most replies are one line: they are told apart without building the markers.
+    if !has_continuation(rest, code, status) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut markers = vec![format!(" {code}-{status} "), format!(" {code} {status} ")];
     if status.is_empty() {
         markers = vec![format!(" {code}-"), format!(" {code} ")];
-    }
-    if !markers.iter().any(|m| text[4..].contains(m.as_str())) {
-        return std::borrow::Cow::Borrowed(text);
     }
     let mut out = text.to_string();
     for marker in &markers {
@@ -684,6 +748,21 @@ pub(crate) fn without_continuations(text: &str) -> std::borrow::Cow<'_, str> {
         out = format!("{head}{tail}");
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Whether `text` holds a continuation marker of `code`: ` CODE-STATUS ` or ` CODE STATUS `,
+/// or ` CODE-` or ` CODE ` when the reply states no status.
+fn has_continuation(text: &str, code: &str, status: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(code).any(|(at, _)| {
+        let after = &bytes[at + code.len()..];
+        at > 0
+            && bytes[at - 1] == b' '
+            && matches!(after.first(), Some(b'-' | b' '))
+            && (status.is_empty()
+                || (after[1..].starts_with(status.as_bytes())
+                    && after.get(1 + status.len()) == Some(&b' ')))
+    })
 }
 
 #[cfg(test)]
@@ -699,5 +778,55 @@ mod continuation_tests {
         );
         assert_eq!(without_continuations("550 5.1.1 user unknown"), "550 5.1.1 user unknown");
         assert_eq!(without_continuations("no code here 550-"), "no code here 550-");
+        // A code inside a word, or followed by another status, is no continuation.
+        let text = "550 5.1.1 no x550 5.1.1 here, 550 5.1.2 or 5505.1.1 ";
+        assert_eq!(without_continuations(text), text);
+        assert_eq!(without_continuations("421 busy 421-try later"), "421 busy try later");
+        assert_eq!(without_continuations("550 5.1.1 a 550 5.1.1"), "550 5.1.1 a 550 5.1.1");
+        assert_eq!(without_continuations("550 5.1.1 a 550 5.1.1 b"), "550 5.1.1 a b");
+    }
+}
+
+#[cfg(test)]
+mod domain_index_tests {
+    use crate::RuleSet;
+
+    /// The index finds, for every domain, the provider trying each provider's domain patterns
+    /// in detection order finds: every built-in domain (as written, upper case, with a
+    /// subdomain, with a trailing dot) and domains no provider names.
+    #[test]
+    fn the_index_finds_the_provider_a_scan_in_detection_order_finds() {
+        let rules = RuleSet::builtin().expect("built-ins load");
+        let scan = |domain: &str| {
+            rules.providers.iter().position(|p| p.domains.iter().any(|d| d.matches(domain)))
+        };
+        let mut domains = vec![
+            "example.net".to_owned(),
+            "mail.example.org".to_owned(),
+            "com".to_owned(),
+            ".".to_owned(),
+            "a..b".to_owned(),
+        ];
+        for provider in &rules.providers {
+            for pattern in &provider.domains {
+                let written = match pattern {
+                    super::DomainPattern::Exact(d) => d.clone(),
+                    super::DomainPattern::Suffix(s) => format!("mx{s}"),
+                    super::DomainPattern::Regex(_) => continue,
+                };
+                domains.push(format!("sub.{written}"));
+                domains.push(written.to_ascii_uppercase());
+                domains.push(format!("{written}."));
+                domains.push(written);
+            }
+        }
+        assert!(domains.len() > 100, "{} domains", domains.len());
+        let mut named = 0;
+        for domain in &domains {
+            let found = rules.domain_index.first(domain);
+            assert_eq!(found, scan(domain), "{domain}");
+            named += usize::from(found.is_some());
+        }
+        assert!(named > 80, "most test domains are a provider's: {named}");
     }
 }
