@@ -571,7 +571,13 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let mut sources_part = String::new();
     if options.sources {
         println!();
-        let sources = crate::bench_sources::bench(&binary, &dir, options.size_mb, &[1, 2])?;
+        let sources = crate::bench_sources::bench(
+            &binary,
+            &dir,
+            options.size_mb,
+            &[1, 2],
+            crate::bench_sources::RUNS,
+        )?;
         sources_part = format!("; {sources}");
     }
 

@@ -7,9 +7,11 @@
 //! each in `target/bench/`, with varied recipients, receivers and replies (one delivery result
 //! in six log lines, as a real maillog has; a quarter of the events opens and clicks), then
 //! runs `bounce-triage classify --format jsonl` on each at every thread count (1 and 2 by
-//! default), and once at 2 threads on files of a quarter of the size, and prints lines (or
-//! events) per second, CPU µs per line and peak anonymous memory (the quarter-size rows show
-//! whether memory follows the file). Targets (issue 15): 500,000 log lines/s and 200,000
+//! default), and at 2 threads on files of a quarter of the size, and prints lines (or events)
+//! per second, CPU µs per line and peak anonymous memory (the quarter-size rows show whether
+//! memory follows the file). Each run is made [`RUNS`] times (`--runs`): the row is the run of
+//! median wall time, the memory the highest peak of them (a shared machine's speed varies by a
+//! tenth or more from one run to the next). Targets (issue 15): 500,000 log lines/s and 200,000
 //! events/s on two cores, memory flat in the file size.
 
 use std::fmt::Write as _;
@@ -21,7 +23,10 @@ use anyhow::{bail, Context, Result};
 
 use crate::bench::{classify, Cost, Rng};
 
-const USAGE: &str = "usage: cargo xtask bench-sources [--size MB] [--threads LIST]   (defaults: --size 256 --threads 1,2)";
+const USAGE: &str = "usage: cargo xtask bench-sources [--size MB] [--threads LIST] [--runs N]   (defaults: --size 256 --threads 1,2 --runs 3)";
+
+/// Runs of each measurement; the median is reported.
+pub(crate) const RUNS: usize = 3;
 
 /// Receivers' replies: (dsn, Postfix status, text), `{r}` is the recipient.
 const REPLIES: [(&str, &str, &str); 8] = [
@@ -130,6 +135,7 @@ fn ses_events(path: &Path, bytes: u64) -> Result<u64> {
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let mut size = 256u64;
     let mut threads = vec![1usize, 2];
+    let mut runs = RUNS;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let value = args.next().with_context(|| format!("{arg} needs a value; {USAGE}"));
@@ -142,6 +148,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                     .collect::<Result<_, _>>()
                     .with_context(|| USAGE.to_owned())?;
             }
+            "--runs" => {
+                runs = value?.parse().with_context(|| USAGE.to_owned())?;
+                if runs == 0 {
+                    bail!("--runs must be at least 1; {USAGE}");
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -152,7 +164,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let binary = crate::build_binary(true)?;
     let dir = crate::target_dir().join("bench");
     fs::create_dir_all(&dir)?;
-    let summary = bench(&binary, &dir, size, &threads)?;
+    let summary = bench(&binary, &dir, size, &threads, runs)?;
     println!("bench-sources: {summary}");
     Ok(())
 }
@@ -174,10 +186,28 @@ fn generated(path: &Path, bytes: u64, generate: fn(&Path, u64) -> Result<u64>) -
     Ok(rows)
 }
 
+/// `classify` on `path` at `threads`, `runs` times: the run of median wall time, with the
+/// highest memory peak of all.
+fn median_classify(binary: &Path, path: &Path, threads: usize, runs: usize) -> Result<Cost> {
+    let mut costs =
+        (0..runs).map(|_| classify(binary, path, threads)).collect::<Result<Vec<_>>>()?;
+    let peak = costs.iter().map(|c| c.anon_kb).max().unwrap_or(0);
+    costs.sort_by(|a, b| a.wall.total_cmp(&b.wall));
+    let mut median = costs.swap_remove(costs.len() / 2);
+    median.anon_kb = peak;
+    Ok(median)
+}
+
 /// Generates the log and the NDJSON file at `size` MB and at a quarter of it in `dir`, runs
-/// `classify` on the big ones at each of `threads` and on the small ones at 2 threads, prints a
-/// table and returns the summary for the pasted line.
-pub(crate) fn bench(binary: &Path, dir: &Path, size: u64, threads: &[usize]) -> Result<String> {
+/// `classify` on the big ones at each of `threads` and on the small ones at 2 threads (each
+/// `runs` times, the median kept), prints a table and returns the summary for the pasted line.
+pub(crate) fn bench(
+    binary: &Path,
+    dir: &Path,
+    size: u64,
+    threads: &[usize],
+    runs: usize,
+) -> Result<String> {
     let quarter = size.div_ceil(4).max(1);
     let files = |mb: u64| -> Result<[(&'static str, std::path::PathBuf, u64); 2]> {
         let log = dir.join(format!("postfix-{mb}MB.log"));
@@ -188,20 +218,21 @@ pub(crate) fn bench(binary: &Path, dir: &Path, size: u64, threads: &[usize]) -> 
     };
     let big = files(size)?;
     let small = files(quarter)?;
+    println!("(each row: the median of {runs} runs; anon MB: the highest peak of them)");
     println!(
         "{:<16} {:>6} {:>10} {:>8} {:>10} {:>8} {:>6} {:>8}",
         "run", "MB", "rows", "wall s", "rows/s", "µs/row", "cores", "anon MB"
     );
     let mut summary = Vec::new();
     for ((name, path, rows), (_, small_path, small_rows)) in big.iter().zip(&small) {
-        let mut runs: Vec<(String, u64, &Path, u64, usize)> = threads
+        let mut measured: Vec<(String, u64, &Path, u64, usize)> = threads
             .iter()
             .map(|&t| (format!("{name} t{t}"), size, path.as_path(), *rows, t))
             .collect();
-        runs.push((format!("{name} t2 ¼"), quarter, small_path.as_path(), *small_rows, 2));
+        measured.push((format!("{name} t2 ¼"), quarter, small_path.as_path(), *small_rows, 2));
         let mut parts = Vec::new();
-        for (label, mb, path, rows, t) in runs {
-            let Cost { wall, cpu, anon_kb, .. } = classify(binary, path, t)?;
+        for (label, mb, path, rows, t) in measured {
+            let Cost { wall, cpu, anon_kb, .. } = median_classify(binary, path, t, runs)?;
             #[allow(clippy::cast_precision_loss)]
             let (rate, us) = (rows as f64 / wall, cpu * 1e6 / rows as f64);
             println!(
