@@ -522,7 +522,7 @@ fn form_field(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// What every record of one event shares.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Shared {
     /// The record format: the provider's event (`ses-event`, `sendgrid-event`, ...).
     pub(super) format: &'static str,
@@ -568,33 +568,46 @@ impl Shared {
     }
 
     /// The outcome of an event about one recipient: its facts with the shared ones filled in.
-    pub(super) fn outcome(&self, stated: &Stated<'_>) -> Result<Outcome, String> {
-        let mut facts = stated.facts()?;
-        self.apply(&mut facts);
-        Ok(Outcome::of(stated.kind.is_failure(), vec![facts]))
+    pub(super) fn outcome(self, stated: &Stated<'_>) -> Result<Outcome, String> {
+        let mut records = vec![stated.facts()?];
+        self.fill(&mut records);
+        Ok(Outcome::of(stated.kind.is_failure(), records))
     }
 
-    /// Fills the shared facts into one record (a record's own values win).
-    pub(super) fn apply(&self, facts: &mut BounceFacts) {
+    /// Fills the shared facts into every record (a record's own values win): copied into all
+    /// but the last, moved into the last (most events name one recipient).
+    pub(super) fn fill(self, records: &mut [BounceFacts]) {
+        let Some((last, others)) = records.split_last_mut() else { return };
+        for facts in others {
+            self.clone().fill_one(facts);
+        }
+        self.fill_one(last);
+    }
+
+    fn fill_one(self, facts: &mut BounceFacts) {
         facts.format = self.format.to_owned();
-        facts.timestamp.clone_from(&self.timestamp);
-        facts.last_attempt_date.clone_from(&self.time);
+        facts.timestamp = self.timestamp;
+        facts.last_attempt_date = self.time;
         if facts.reporting_mta.is_none() {
-            facts.reporting_mta.clone_from(&self.reporting_mta);
+            facts.reporting_mta = self.reporting_mta;
         }
         if facts.remote_mta.is_none() {
-            facts.remote_mta.clone_from(&self.remote_mta);
+            facts.remote_mta = self.remote_mta;
         }
         if facts.feedback_type.is_none() {
-            facts.feedback_type.clone_from(&self.feedback_type);
+            facts.feedback_type = self.feedback_type;
         }
-        facts.original.message_id.clone_from(&self.message_id);
-        facts.original.envelope_sender.clone_from(&self.envelope_sender);
-        facts.original.sending_ip.clone_from(&self.sending_ip);
-        facts.original.subject.clone_from(&self.subject);
-        facts.original.from.clone_from(&self.from);
-        for (key, value) in &self.labels {
-            facts.vendor_fields.entry(key.clone()).or_insert_with(|| value.clone());
+        facts.original.message_id = self.message_id;
+        facts.original.envelope_sender = self.envelope_sender;
+        facts.original.sending_ip = self.sending_ip;
+        facts.original.subject = self.subject;
+        facts.original.from = self.from;
+        if facts.vendor_fields.is_empty() {
+            facts.vendor_fields = self.labels;
+        } else {
+            for (key, value) in self.labels {
+                facts.vendor_fields.entry(key).or_insert(value);
+            }
         }
     }
 }

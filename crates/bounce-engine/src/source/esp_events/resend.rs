@@ -47,9 +47,8 @@ pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
     for recipient in recipients {
         let stated =
             Stated { recipient, kind, text: text(bounce, "message"), status: None, reply: None };
-        let mut facts = stated.facts()?;
-        shared.apply(&mut facts);
-        records.push(facts);
+        records.push(stated.facts()?);
     }
+    shared.fill(&mut records);
     Ok(Outcome::of(kind.is_failure(), records))
 }

@@ -80,10 +80,9 @@ pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
                 status: None,
                 reply: None,
             };
-            let mut facts = stated.facts()?;
-            shared.apply(&mut facts);
-            records.push(facts);
+            records.push(stated.facts()?);
         }
+        shared.fill(&mut records);
         return Ok(Outcome::of(true, records));
     }
     let listed = part.get(recipients_key).and_then(Value::as_array);
@@ -111,9 +110,9 @@ pub(super) fn read(value: &Value<'_>) -> Result<Outcome, String> {
         if let Some(until) = text(part, "expirationTime") {
             facts.will_retry_until = Some(until.to_owned());
         }
-        shared.apply(&mut facts);
         records.push(facts);
     }
+    shared.fill(&mut records);
     Ok(Outcome::of(matches!(kind, "Bounce" | "DeliveryDelay"), records))
 }
 
