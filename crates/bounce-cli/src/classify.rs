@@ -137,11 +137,12 @@ pub(crate) fn run(args: &ClassifyArgs) -> Result<ExitCode> {
             Output::Record(record) => (record, None),
             Output::Encoded { record, encoded } => (record, Some(encoded.as_slice())),
             Output::Lines { lines, .. } => {
-                if write_error.is_none() {
-                    if let Err(e) = out.write_lines(lines) {
-                        write_error = Some(e);
-                        return read_to_end;
-                    }
+                if write_error.is_some() {
+                    return read_to_end;
+                }
+                if let Err(e) = out.write_lines(lines) {
+                    write_error = Some(e);
+                    return read_to_end;
                 }
                 return true;
             }

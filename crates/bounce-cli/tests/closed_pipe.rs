@@ -119,6 +119,25 @@ fn classify_table_ends_quietly() {
     ends_quietly(&with_archive(&["classify", "--format", "table"]));
 }
 
+/// Without `--groups` the records reach the output as lines encoded by the workers: a closed
+/// pipe still lets the run finish and the summary count every message and record.
+#[test]
+fn classify_jsonl_with_a_summary_file_reads_to_the_end_after_the_pipe_closes() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let summary = dir.path().join("summary.json");
+    let summary_arg = summary.to_str().unwrap();
+    let whole = command(&with_archive(&["classify", "--format", "jsonl", "-q"]))
+        .output()
+        .expect("the binary runs");
+    let lines = whole.stdout.iter().filter(|&&b| b == b'\n').count();
+    assert!(lines > 10, "the archive gives records: {lines}");
+    ends_quietly(&with_archive(&["classify", "--format", "jsonl", "--summary", summary_arg]));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).expect("summary written")).unwrap();
+    assert_eq!(summary["messages"], MESSAGES, "the summary covers the whole run");
+    assert_eq!(summary["records"], lines, "and every record");
+}
+
 #[test]
 fn classify_with_groups_and_summary_files_ends_quietly_and_writes_them() {
     let dir = tempfile::tempdir().expect("a temporary folder");

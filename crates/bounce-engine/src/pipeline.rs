@@ -316,6 +316,7 @@ impl Pipeline {
                     if let Some(lines) = self.lines(encode, &reading.records) {
                         // Freed here, by the thread that made them.
                         reading.records = Vec::new();
+                        let lines = Some(lines);
                         return Processed { reading, explanations, encoded: Vec::new(), lines };
                     }
                 }
@@ -333,7 +334,7 @@ impl Pipeline {
     /// The records the filter keeps as encoded lines, with the count of all records; `None`
     /// when one of them cannot be encoded (the records are handed out then, as without
     /// [`ReadOptions::keep_records`]).
-    fn lines(&self, encode: Encode, records: &[Record]) -> Option<Option<Lines>> {
+    fn lines(&self, encode: Encode, records: &[Record]) -> Option<Lines> {
         let mut lines = Lines { read: records.len(), kept: 0, bytes: Vec::new() };
         for record in records.iter().filter(|r| self.options.filter.keeps(r)) {
             lines.bytes.reserve(ENCODED_ROOM);
@@ -343,7 +344,7 @@ impl Pipeline {
             lines.bytes.push(b'\n');
             lines.kept += 1;
         }
-        Some(Some(lines))
+        Some(lines)
     }
 }
 
