@@ -32,6 +32,50 @@ mod http;
 
 pub use http::HttpServer;
 
+/// What a test server was asked, shared with the threads that answer: how many questions or
+/// requests, and a line for each in the log.
+#[derive(Debug, Clone, Default)]
+struct Traffic {
+    count: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Traffic {
+    /// Counts one question or request, logged as `line` when it has one.
+    fn record(&self, line: Option<String>) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        if let (Some(line), Ok(mut log)) = (line, self.log.lock()) {
+            log.push(line);
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// A running test server's threads and what they were asked; dropping it stops and joins the
+/// threads.
+#[derive(Debug, Default)]
+struct Running {
+    traffic: Traffic,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The zone a [`TestServer`] serves.
 #[derive(Debug, Default, Clone)]
 struct Zone {
@@ -133,10 +177,7 @@ impl Zone {
 #[derive(Debug)]
 pub struct TestServer {
     address: SocketAddr,
-    queries: Arc<AtomicUsize>,
-    log: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+    running: Running,
 }
 
 impl TestServer {
@@ -151,19 +192,16 @@ impl TestServer {
         let address = udp.local_addr().expect("bound");
         udp.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
         tcp.set_nonblocking(true).expect("nonblocking");
-        let queries = Arc::new(AtomicUsize::new(0));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
+        let mut running = Running::default();
+        let stop = running.stop.clone();
         let serve = {
-            let (zone, queries, log) = (zone.clone(), queries.clone(), log.clone());
+            let (zone, traffic) = (zone.clone(), running.traffic.clone());
             move |bytes: &[u8]| -> Option<Vec<u8>> {
                 let request = Message::from_vec(bytes).ok()?;
-                queries.fetch_add(1, Ordering::SeqCst);
-                if let Some(q) = request.queries.first() {
-                    if let Ok(mut log) = log.lock() {
-                        log.push(format!("{} {}", q.query_type(), key(&q.name().to_ascii())));
-                    }
-                }
+                let question = request.queries.first();
+                traffic.record(
+                    question.map(|q| format!("{} {}", q.query_type(), key(&q.name().to_ascii()))),
+                );
                 zone.answer(&request)?.to_vec().ok()
             }
         };
@@ -204,7 +242,8 @@ impl TestServer {
                 }
             })
         };
-        TestServer { address, queries, log, stop, threads: vec![udp_thread, tcp_thread] }
+        running.threads = vec![udp_thread, tcp_thread];
+        TestServer { address, running }
     }
 
     /// The address to pass as `--dns-server`.
@@ -216,22 +255,13 @@ impl TestServer {
     /// Questions received so far.
     #[must_use]
     pub fn queries(&self) -> usize {
-        self.queries.load(Ordering::SeqCst)
+        self.running.traffic.count()
     }
 
     /// The questions received so far, as `TYPE name`.
     #[must_use]
     pub fn log(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
+        self.running.traffic.log()
     }
 }
 

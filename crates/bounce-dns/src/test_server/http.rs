@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::{Running, Traffic};
 
 /// What the server answers for one path.
 #[derive(Debug, Clone)]
@@ -21,10 +22,7 @@ struct Reply {
 #[derive(Debug)]
 pub struct HttpServer {
     address: SocketAddr,
-    requests: Arc<AtomicUsize>,
-    log: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    running: Running,
 }
 
 impl HttpServer {
@@ -46,25 +44,22 @@ impl HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("tcp bind");
         let address = listener.local_addr().expect("bound");
         listener.set_nonblocking(true).expect("nonblocking");
-        let requests = Arc::new(AtomicUsize::new(0));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
+        let mut running = Running::default();
         let thread = {
-            let (requests, log, stop) = (requests.clone(), log.clone(), stop.clone());
+            let (traffic, stop) = (running.traffic.clone(), running.stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let Ok((stream, _)) = listener.accept() else {
                         std::thread::sleep(Duration::from_millis(10));
                         continue;
                     };
-                    let (routes, requests, log) = (routes.clone(), requests.clone(), log.clone());
-                    std::thread::spawn(move || {
-                        serve(stream, address, &routes, &requests, &log);
-                    });
+                    let (routes, traffic) = (routes.clone(), traffic.clone());
+                    std::thread::spawn(move || serve(stream, address, &routes, &traffic));
                 }
             })
         };
-        HttpServer { address, requests, log, stop, thread: Some(thread) }
+        running.threads.push(thread);
+        HttpServer { address, running }
     }
 
     /// The server's base URL, `http://127.0.0.1:PORT`.
@@ -76,22 +71,13 @@ impl HttpServer {
     /// Requests received so far.
     #[must_use]
     pub fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
+        self.running.traffic.count()
     }
 
     /// The paths requested so far, in order.
     #[must_use]
     pub fn log(&self) -> Vec<String> {
-        self.log.lock().map(|l| l.clone()).unwrap_or_default()
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.running.traffic.log()
     }
 }
 
@@ -100,18 +86,14 @@ fn serve(
     mut stream: TcpStream,
     address: SocketAddr,
     routes: &HashMap<String, Reply>,
-    requests: &AtomicUsize,
-    log: &Mutex<Vec<String>>,
+    traffic: &Traffic,
 ) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
     loop {
         let Some(path) = read_request(&mut stream) else { return };
-        requests.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut log) = log.lock() {
-            log.push(path.clone());
-        }
+        traffic.record(Some(path.clone()));
         let reply = routes.get(&path).cloned().unwrap_or(Reply {
             status: 404,
             body: r#"{"errorCode": 404, "title": "Not Found"}"#.to_owned(),
