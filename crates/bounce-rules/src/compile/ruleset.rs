@@ -291,12 +291,10 @@ impl RuleSet {
         &self.matcher
     }
 
-    /// The part of the diagnostic that text pattern `index` matched, as `"…"` (at most 120
-    /// characters), for a verdict's basis.
-    fn matched_span(&self, index: usize, record: &BounceFacts) -> Option<String> {
-        let diagnostic = record.diagnostic.as_deref()?;
-        let diagnostic = &*without_continuations(diagnostic);
-        let found = self.matcher.find(index, diagnostic.as_bytes())?;
+    /// The part of the diagnostic (as the text patterns read it, see [`pattern_text`]) that
+    /// text pattern `index` matched, as `"…"` (at most 120 characters), for a verdict's basis.
+    fn matched_span(&self, index: usize, diagnostic: Option<&str>) -> Option<String> {
+        let found = self.matcher.find(index, diagnostic?.as_bytes())?;
         let text = String::from_utf8_lossy(found);
         let text: String = text.chars().take(120).collect();
         Some(format!("\"{}\"", text.trim()))
@@ -355,13 +353,13 @@ impl RuleSet {
             .map(|p| p.name.as_str())
     }
 
-    /// The match bit of every text pattern, and the indexes of those that matched.
-    fn text_matches(&self, record: &BounceFacts) -> (Vec<bool>, Vec<usize>) {
-        let Some(diagnostic) = record.diagnostic.as_deref() else {
-            return (vec![false; self.matcher.len()], Vec::new());
-        };
-        let diagnostic = &*without_continuations(diagnostic);
-        self.matcher.matched(diagnostic.as_bytes())
+    /// The match bit of every text pattern on the diagnostic (as [`pattern_text`] gives it),
+    /// and the indexes of those that matched.
+    fn text_matches(&self, diagnostic: Option<&str>) -> (Vec<bool>, Vec<usize>) {
+        match diagnostic {
+            Some(diagnostic) => self.matcher.matched(diagnostic.as_bytes()),
+            None => (vec![false; self.matcher.len()], Vec::new()),
+        }
     }
 
     fn applies(rule: &CompiledRule, facts: &Facts<'_>) -> bool {
@@ -421,7 +419,8 @@ impl RuleSet {
         record: &BounceFacts,
         provider: Option<&str>,
     ) -> Option<Verdict> {
-        let (bits, matched) = self.text_matches(record);
+        let diagnostic = pattern_text(record);
+        let (bits, matched) = self.text_matches(diagnostic.as_deref());
         let facts = Facts { record, provider, text_matches: &bits };
         let mut candidates = self.always.clone();
         for index in matched {
@@ -434,7 +433,8 @@ impl RuleSet {
             .filter_map(|position| self.rules.get(position as usize))
             .filter(|rule| Self::applies(rule, &facts));
         let winner = matches.next()?;
-        let text = witness(winner, matches, &facts).and_then(|i| self.matched_span(i, record));
+        let text = witness(winner, matches, &facts)
+            .and_then(|i| self.matched_span(i, diagnostic.as_deref()));
         Some(verdict_of(winner, &facts, text))
     }
 
@@ -453,13 +453,14 @@ impl RuleSet {
     /// [`RuleSet::explain`] with the provider given instead of recognised (`--provider`).
     #[must_use]
     pub fn explain_as(&self, record: &BounceFacts, provider: Option<&str>) -> Explanation {
-        let (bits, _) = self.text_matches(record);
+        let diagnostic = pattern_text(record);
+        let (bits, _) = self.text_matches(diagnostic.as_deref());
         let facts = Facts { record, provider, text_matches: &bits };
         let all: Vec<&CompiledRule> =
             self.rules.iter().filter(|rule| Self::applies(rule, &facts)).collect();
         let decision = all.first().map(|winner| {
             let text = witness(winner, all[1..].iter().copied(), &facts)
-                .and_then(|i| self.matched_span(i, record));
+                .and_then(|i| self.matched_span(i, diagnostic.as_deref()));
             verdict_of(winner, &facts, text)
         });
         let losers = all
@@ -706,6 +707,12 @@ impl fmt::Display for Explanation {
         }
         Ok(())
     }
+}
+
+/// The diagnostic as the text patterns read it (see [`without_continuations`]), made once per
+/// record for its matches and for the span the winner's basis quotes.
+fn pattern_text(record: &BounceFacts) -> Option<std::borrow::Cow<'_, str>> {
+    record.diagnostic.as_deref().map(without_continuations)
 }
 
 /// The diagnostic with the codes of a multi-line SMTP reply's continuation lines removed, so
